@@ -158,7 +158,7 @@ export class FakeClient implements Client {
       this.#bucket(ref).set(key, merged);
       this.actions.push({ verb: 'update', resource: ref.resource, namespace: o.metadata.namespace, name: o.metadata.name!, subresource, object: structuredClone(merged) });
       this.#emit(ref, 'MODIFIED', merged);
-      return structuredClone(merged) as T;
+      return structuredClone(merged) as unknown as T;
     }
     o.metadata.resourceVersion = String(++this.#rv);
     o.metadata.uid = cur.metadata.uid;
