@@ -1,3 +1,95 @@
-// Single-executable build: filled by the packaging work. For now `npm run build` makes a launcher.
-console.error('build-binary: not implemented yet; use npm run build');
-process.exit(1);
+// The single executable: esbuild bundle → Node single-executable application on the pinned Node 24 base binary,
+// with better-sqlite3's prebuilt addon for the target arch embedded as an asset (see lib/native.ts).
+//   node scripts/build-binary.ts [--arch x64|arm64] [--out dist/tsk]
+// The host arch uses node_modules/node's binary; another arch fetches `node-linux-<arch>` from the npm registry.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundle } from './bundle.ts';
+
+const NODE_VERSION = '24.21.0';
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const hostArch = process.arch === 'arm64' ? 'arm64' : 'x64';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', ...opts });
+}
+
+function has(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The Node base binary for arch, fetched through npm (no other network) when it is not the host's. */
+function baseBinary(arch: string, work: string): string {
+  const local = join(root, 'node_modules/node/bin/node');
+  if (arch === hostArch && existsSync(local)) {
+    if (!process.version.startsWith(`v${NODE_VERSION}`)) throw new Error(`run through npm so Node ${NODE_VERSION} is used (got ${process.version})`);
+    return local;
+  }
+  const cache = join(root, 'node_modules/.cache/tsk-build', `node-linux-${arch}-${NODE_VERSION}`);
+  const bin = join(cache, 'package/bin/node');
+  if (!existsSync(bin)) {
+    mkdirSync(cache, { recursive: true });
+    const env = { ...process.env };
+    delete env.npm_config_nodedir;
+    const tgz = run('npm', ['pack', `node-linux-${arch}@${NODE_VERSION}`, '--silent'], { cwd: cache, env }).trim().split('\n').pop()!;
+    run('tar', ['xzf', tgz], { cwd: cache });
+    rmSync(join(cache, tgz));
+  }
+  void work;
+  return bin;
+}
+
+export async function buildBinary(arch: string, out: string): Promise<void> {
+  const work = join(root, 'dist', `.sea-${arch}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const bundleFile = join(work, 'tsk.cjs');
+  await bundle(bundleFile);
+  const addon = join(root, 'node_modules/better-sqlite3/prebuilds', `linux-${arch}.node`);
+  if (!existsSync(addon)) throw new Error(`missing ${addon}`);
+  const blob = join(work, 'sea.blob');
+  const config = {
+    main: bundleFile,
+    output: blob,
+    disableExperimentalSEAWarning: true,
+    useSnapshot: false,
+    useCodeCache: arch === hostArch,
+    assets: { 'better_sqlite3.node': addon },
+  };
+  writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config));
+  run(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')]);
+  const base = baseBinary(arch, work);
+  const exe = join(work, 'tsk');
+  copyFileSync(base, exe);
+  chmodSync(exe, 0o755);
+  const strip = arch === hostArch ? 'strip' : 'aarch64-linux-gnu-strip';
+  if (has(strip)) run(strip, [exe]);
+  else console.warn(`build-binary: ${strip} not found, the executable stays unstripped`);
+  run(join(root, 'node_modules/.bin/postject'), [exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], {});
+  mkdirSync(dirname(out), { recursive: true });
+  copyFileSync(exe, out);
+  chmodSync(out, 0o755);
+  rmSync(work, { recursive: true, force: true });
+  console.log(`built ${out} (${arch}, ${(statSync(out).size / 1e6).toFixed(1)} MB)`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const archArg = arg('arch', hostArch);
+  const arches = archArg === 'all' ? ['x64', 'arm64'] : [archArg];
+  for (const a of arches) {
+    if (a !== 'x64' && a !== 'arm64') throw new Error(`--arch ${a}: use x64, arm64 or all`);
+    await buildBinary(a, arg('out', a === hostArch && arches.length === 1 ? join(root, 'dist/tsk') : join(root, `dist/tsk-linux-${a}`)));
+  }
+}
