@@ -1,0 +1,1 @@
+export { decodeProtobufObject, encodeProtobufObject, isProtobuf, PROTOBUF_CONTENT_TYPE } from './codec.ts';
