@@ -1,6 +1,7 @@
 // In-memory Store: the reference implementation for tests and the shared conformance suite.
+import { realClock, type Clock } from '../clock.ts';
 import {
-  AlreadyExistsError, CompactedError, ConflictError, NotFoundError,
+  AlreadyExistsError, CompactedError, ConflictError, FutureRevisionError, LeaseNotFoundError, NotFoundError, StoreError,
   type GetResult, type KeyValue, type ListOptions, type ListResult, type Store, type Watch, type WatchEvent, type WriteOptions,
 } from './types.ts';
 import { WatchHub } from './watch-hub.ts';
@@ -19,12 +20,21 @@ export class MemoryStore implements Store {
   #hub: WatchHub;
   #leases = new Map<number, { expires: number; keys: Set<string> }>();
   #leaseSeq = 0;
-  #timer: NodeJS.Timeout;
+  #timer: { cancel(): void } | undefined;
+  #clock: Clock;
+  #closed = false;
 
-  constructor(opts: { watchBuffer?: number } = {}) {
+  constructor(opts: { watchBuffer?: number; clock?: Clock; leaseCheckIntervalMs?: number } = {}) {
     this.#hub = new WatchHub(opts.watchBuffer);
-    this.#timer = setInterval(() => void this.#expireLeases(), 1000);
-    this.#timer.unref();
+    this.#clock = opts.clock ?? realClock;
+    const every = opts.leaseCheckIntervalMs ?? 1000;
+    const arm = () => {
+      this.#timer = this.#clock.setTimeout(() => {
+        if (this.#closed) return;
+        void this.#expireLeases().finally(arm);
+      }, every);
+    };
+    arm();
   }
 
   currentRevision(): number {
@@ -46,7 +56,7 @@ export class MemoryStore implements Store {
 
   #checkRevision(revision?: number): void {
     if (revision && revision < this.#compacted) throw new CompactedError(this.#compacted);
-    if (revision && revision > this.#rev) throw new Error(`revision ${revision} is in the future (current ${this.#rev})`);
+    if (revision && revision > this.#rev) throw new FutureRevisionError(revision, this.#rev);
   }
 
   async get(key: string, opts: { revision?: number } = {}): Promise<GetResult> {
@@ -81,7 +91,7 @@ export class MemoryStore implements Store {
     const rev = ++this.#rev;
     const live = prev && !prev.deleted ? prev.kv : undefined;
     const kv: KeyValue = {
-      key, value, modRevision: rev, lease,
+      key, value: deleted ? new Uint8Array(0) : value, modRevision: rev, lease: deleted ? 0 : lease,
       createRevision: deleted ? (live?.createRevision ?? rev) : (live ? live.createRevision : rev),
       version: deleted ? 0 : (live ? live.version + 1 : 1),
     };
@@ -96,7 +106,7 @@ export class MemoryStore implements Store {
   }
 
   #checkLease(lease?: number): void {
-    if (lease && !this.#leases.has(lease)) throw new Error(`lease ${lease} not found`);
+    if (lease && !this.#leases.has(lease)) throw new LeaseNotFoundError(lease);
   }
 
   async create(key: string, value: Uint8Array, opts: WriteOptions = {}): Promise<KeyValue> {
@@ -126,7 +136,6 @@ export class MemoryStore implements Store {
   }
 
   watch(prefix: string, fromRevision: number, opts: { progressNotify?: boolean } = {}): Watch {
-    void opts;
     if (fromRevision && fromRevision < this.#compacted) throw new CompactedError(this.#compacted);
     const from = fromRevision || this.#rev;
     const backlog: WatchEvent[] = [];
@@ -134,7 +143,7 @@ export class MemoryStore implements Store {
       if (r.kv.modRevision <= from || !r.kv.key.startsWith(prefix)) continue;
       backlog.push(r.deleted ? { type: 'delete', kv: r.kv, prevKv: r.prev } : { type: 'put', kv: r.kv, prevKv: r.prev });
     }
-    return this.#hub.add(prefix, from, backlog);
+    return this.#hub.add(prefix, from, backlog, opts);
   }
 
   /** Sends a progress notification with the current revision to every watcher. */
@@ -144,10 +153,13 @@ export class MemoryStore implements Store {
 
   async compact(revision: number): Promise<void> {
     if (revision <= this.#compacted) return;
+    if (revision > this.#rev) throw new FutureRevisionError(revision, this.#rev);
+    // Keep every row after the compaction point and, per key, the newest live row at or before it.
+    const newestBefore = new Map<string, Row>();
+    for (const r of this.#history) if (r.kv.modRevision <= revision) newestBefore.set(r.kv.key, r);
     const keep: Row[] = [];
     for (const r of this.#history) {
-      const latest = this.#latest.get(r.kv.key);
-      if (r.kv.modRevision > revision || (latest === r && !r.deleted)) keep.push(r);
+      if (r.kv.modRevision > revision || (newestBefore.get(r.kv.key) === r && !r.deleted)) keep.push(r);
     }
     for (const [k, r] of this.#latest) if (r.deleted && r.kv.modRevision <= revision) this.#latest.delete(k);
     this.#history = keep;
@@ -155,8 +167,9 @@ export class MemoryStore implements Store {
   }
 
   async grantLease(ttlSeconds: number): Promise<number> {
+    if (!(ttlSeconds > 0)) throw new StoreError(`lease TTL must be positive, got ${ttlSeconds}`);
     const id = ++this.#leaseSeq;
-    this.#leases.set(id, { expires: Date.now() + ttlSeconds * 1000, keys: new Set() });
+    this.#leases.set(id, { expires: this.#clock.now() + ttlSeconds * 1000, keys: new Set() });
     return id;
   }
 
@@ -171,12 +184,13 @@ export class MemoryStore implements Store {
   }
 
   async #expireLeases(): Promise<void> {
-    const now = Date.now();
+    const now = this.#clock.now();
     for (const [id, l] of this.#leases) if (l.expires <= now) await this.revokeLease(id);
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#closed = true;
+    this.#timer?.cancel();
     this.#hub.closeAll('store closed');
   }
 }

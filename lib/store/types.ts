@@ -69,6 +69,8 @@ export interface Store {
   compact(revision: number): Promise<void>;
   grantLease(ttlSeconds: number): Promise<number>;
   revokeLease(id: number): Promise<void>;
+  /** Sends a progress notification carrying the current revision to every watcher (etcd RequestWatchProgress). */
+  progress?(): void;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,24 @@ export class ConflictError extends StoreError {
   constructor(key: string, current: KeyValue | undefined) {
     super(`revision mismatch for ${key}`);
     this.key = key;
+    this.current = current;
+  }
+}
+
+export class LeaseNotFoundError extends StoreError {
+  readonly lease: number;
+  constructor(lease: number) {
+    super(`lease ${lease} not found`);
+    this.lease = lease;
+  }
+}
+
+export class FutureRevisionError extends StoreError {
+  readonly revision: number;
+  readonly current: number;
+  constructor(revision: number, current: number) {
+    super(`revision ${revision} is in the future (current ${current})`);
+    this.revision = revision;
     this.current = current;
   }
 }

@@ -15,6 +15,8 @@ export class HubWatch implements Watch {
   #onClose: (w: HubWatch) => void;
   /** Events at or below this revision were already delivered from history. */
   lastRevision: number;
+  /** The watcher asked for periodic progress notifications. */
+  progressNotify = false;
 
   constructor(prefix: string, fromRevision: number, limit: number, onClose: (w: HubWatch) => void) {
     this.prefix = prefix;
@@ -77,12 +79,18 @@ export class WatchHub {
     this.#limit = limit;
   }
 
+  /** Events a watcher may have queued before it is closed. */
+  get limit(): number {
+    return this.#limit;
+  }
+
   get size(): number {
     return this.#watchers.size;
   }
 
-  add(prefix: string, fromRevision: number, backlog: WatchEvent[]): HubWatch {
+  add(prefix: string, fromRevision: number, backlog: WatchEvent[], opts: { progressNotify?: boolean } = {}): HubWatch {
     const w = new HubWatch(prefix, fromRevision, this.#limit, (x) => this.#watchers.delete(x));
+    w.progressNotify = opts.progressNotify ?? false;
     this.#watchers.add(w);
     if (backlog.length) {
       const last = backlog[backlog.length - 1]!.kv.modRevision;
@@ -103,8 +111,22 @@ export class WatchHub {
     }
   }
 
-  progress(revision: number): void {
-    for (const w of this.#watchers) if (revision >= w.lastRevision) w.push({ progress: true, revision });
+  /**
+   * Tells watchers that every event up to revision was delivered (never revision 0). Call it only when every
+   * committed event up to revision has been published. onlyNotify: just the watchers that asked for it.
+   */
+  progress(revision: number, onlyNotify = false): void {
+    if (revision <= 0) return;
+    for (const w of this.#watchers) {
+      if (onlyNotify && !w.progressNotify) continue;
+      if (revision >= w.lastRevision) w.push({ progress: true, revision });
+    }
+  }
+
+  /** True when some watcher wants periodic progress notifications. */
+  wantsProgress(): boolean {
+    for (const w of this.#watchers) if (w.progressNotify) return true;
+    return false;
   }
 
   closeAll(reason: string): void {

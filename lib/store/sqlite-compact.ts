@@ -1,0 +1,131 @@
+// Compaction of the SQLite store: drop history older than the retention, in small transactions so writers get
+// in between, then give the freed pages back to the file system. A failed step ("database is locked") is logged
+// and retried at the next tick; it never stops compaction for good. A tick with nothing to do writes nothing.
+import type { Clock } from '../clock.ts';
+import { logger } from '../log/logger.ts';
+import { isBusyError, type SqlDb } from './sqlite-driver.ts';
+import type { Statements } from './sqlite-schema.ts';
+
+const log = logger('store/sqlite');
+
+export interface CompactionOptions {
+  /** How often to compact (default 5 minutes; 0 disables periodic compaction). */
+  compactIntervalMs?: number;
+  /** History younger than this is kept (default 5 minutes). */
+  compactRetentionMs?: number;
+  /** Revisions removed per transaction (default 5000). */
+  compactBatch?: number;
+}
+
+interface Hooks {
+  current(): number;
+  compacted(): number;
+  setCompacted(rev: number): void;
+}
+
+export class Compactor {
+  #db: SqlDb;
+  #st: Statements;
+  #clock: Clock;
+  #hooks: Hooks;
+  #interval: number;
+  #retention: number;
+  #batch: number;
+  #samples: { t: number; rev: number }[] = [];
+  /** Revisions at or below this were swept by this process. */
+  #swept = 0;
+  #running: Promise<void> | undefined;
+
+  constructor(db: SqlDb, st: Statements, clock: Clock, opts: CompactionOptions, hooks: Hooks) {
+    this.#db = db;
+    this.#st = st;
+    this.#clock = clock;
+    this.#hooks = hooks;
+    this.#interval = opts.compactIntervalMs ?? 5 * 60_000;
+    this.#retention = opts.compactRetentionMs ?? 5 * 60_000;
+    this.#batch = opts.compactBatch ?? 5000;
+  }
+
+  start(every: (fn: () => Promise<void>, ms: number) => void): void {
+    if (this.#interval > 0) every(() => this.tick(), this.#interval);
+  }
+
+  /** Records the current revision and compacts to the newest one recorded at least the retention ago. */
+  async tick(): Promise<void> {
+    const now = this.#clock.now();
+    const last = this.#samples[this.#samples.length - 1];
+    if (!last || last.rev !== this.#hooks.current()) this.#samples.push({ t: now, rev: this.#hooks.current() });
+    const cutoff = now - this.#retention;
+    while (this.#samples.length > 1 && this.#samples[1]!.t <= cutoff) this.#samples.shift();
+    const oldest = this.#samples[0]!;
+    if (oldest.t <= cutoff && oldest.rev > this.#hooks.compacted()) await this.compact(oldest.rev);
+    else if (this.#swept < this.#hooks.compacted()) await this.#sweep();
+  }
+
+  async compact(revision: number): Promise<void> {
+    if (revision > this.#hooks.compacted()) {
+      try {
+        this.#txn(() => {
+          this.#st.metaSet.run('compact_rev', revision);
+          this.#st.metaSet.run('rev', this.#hooks.current());
+          this.#st.compactLatest.run(revision);
+        });
+      } catch (err) {
+        if (!isBusyError(err)) throw err;
+        log.warn('compaction postponed: database is locked', { revision });
+        return;
+      }
+      this.#hooks.setCompacted(revision);
+      log.debug('compacted', { revision });
+    }
+    await this.#sweep();
+  }
+
+  /** Resolves when no sweep is running. */
+  async idle(): Promise<void> {
+    await this.#running?.catch(() => undefined);
+  }
+
+  #txn(fn: () => void): void {
+    this.#st.begin.run();
+    try {
+      fn();
+      this.#st.commit.run();
+    } catch (err) {
+      if (this.#db.inTransaction) this.#st.rollback.run();
+      throw err;
+    }
+  }
+
+  #sweep(): Promise<void> {
+    this.#running ??= this.#sweepRows().finally(() => (this.#running = undefined));
+    return this.#running;
+  }
+
+  async #sweepRows(): Promise<void> {
+    const upto = this.#hooks.compacted();
+    const min = this.#st.minRev.get()?.rev;
+    let lo = Math.max(this.#swept, (min ?? upto + 1) - 1);
+    let removed = 0;
+    try {
+      while (lo < upto) {
+        const hi = Math.min(upto, lo + this.#batch);
+        this.#txn(() => (removed += this.#st.compactRows.run({ lo, hi, upto }).changes));
+        this.#swept = lo = hi;
+        if (lo < upto) await new Promise((r) => setImmediate(r));
+      }
+      this.#swept = Math.max(this.#swept, upto);
+      if (removed > 0) this.#reclaim(removed);
+    } catch (err) {
+      if (!isBusyError(err)) throw err;
+      log.warn('compaction sweep postponed: database is locked', { upto, at: lo });
+    }
+  }
+
+  #reclaim(removed: number): void {
+    const free = Number(this.#db.pragma('freelist_count'));
+    if (free > 0) this.#db.exec(`PRAGMA incremental_vacuum(${free})`);
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    log.debug('compaction reclaimed space', { rows: removed, pages: free });
+  }
+}

@@ -1,0 +1,54 @@
+// The one adapter over better-sqlite3: everything else in tsk sees only these small interfaces.
+import Database from 'better-sqlite3';
+
+export interface SqlStatement<R = Record<string, unknown>> {
+  run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
+  get(...params: unknown[]): R | undefined;
+  all(...params: unknown[]): R[];
+}
+
+export interface SqlDb {
+  exec(sql: string): void;
+  prepare<R = Record<string, unknown>>(sql: string): SqlStatement<R>;
+  /** Runs a PRAGMA and returns its single value (or undefined). */
+  pragma(sql: string): unknown;
+  /** Consistent online copy of the whole database into a new file. */
+  backup(destination: string): Promise<void>;
+  readonly inTransaction: boolean;
+  close(): void;
+}
+
+export interface OpenSqliteOptions {
+  readonly?: boolean;
+  /** Milliseconds to wait on a locked database before failing with SQLITE_BUSY. */
+  busyTimeoutMs?: number;
+  /** A loaded better-sqlite3 addon (single-binary build) or a path to one. */
+  nativeBinding?: unknown;
+  /** Fail when the file does not exist instead of creating it. */
+  fileMustExist?: boolean;
+}
+
+export function openSqlite(path: string, opts: OpenSqliteOptions = {}): SqlDb {
+  const db = new Database(path, {
+    readonly: opts.readonly ?? false,
+    fileMustExist: opts.fileMustExist ?? false,
+    timeout: opts.busyTimeoutMs ?? 30_000,
+    ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding as string } : {}),
+  });
+  return {
+    exec: (sql) => void db.exec(sql),
+    prepare: <R>(sql: string) => db.prepare(sql) as unknown as SqlStatement<R>,
+    pragma: (sql) => db.pragma(sql, { simple: true }),
+    backup: async (destination) => void (await db.backup(destination)),
+    get inTransaction() {
+      return db.inTransaction;
+    },
+    close: () => db.close(),
+  };
+}
+
+/** True when err is SQLite's "database is locked" / "database is busy". */
+export function isBusyError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY'));
+}

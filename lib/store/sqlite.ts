@@ -1,0 +1,360 @@
+// The default Store: SQLite through better-sqlite3 (lib/store/sqlite-driver.ts), one process, one writer.
+//
+// - Revisions: one global counter, assigned inside the write transaction; a failed transaction gives its
+//   revisions back, so committed revisions never have gaps.
+// - Group commit: writes issued in the same tick are applied in one BEGIN IMMEDIATE transaction (one fsync),
+//   each with its own revision and its own success or error.
+// - Watch: history from the kv table, then live events through the WatchHub.
+// - Idle: timers only read; nothing is written unless something changed.
+import { realClock, type Clock } from '../clock.ts';
+import { logger } from '../log/logger.ts';
+import {
+  AlreadyExistsError, CompactedError, ConflictError, FutureRevisionError, LeaseNotFoundError, NotFoundError, StoreError,
+  type GetResult, type KeyValue, type ListOptions, type ListResult, type Store, type Watch, type WatchEvent, type WriteOptions,
+} from './types.ts';
+import { openSqlite, type SqlDb } from './sqlite-driver.ts';
+import { initSchema, prepareStatements, prevOf, rangeEnd, toKv, type Row, type Statements } from './sqlite-schema.ts';
+import { Compactor, type CompactionOptions } from './sqlite-compact.ts';
+import { WatchHub } from './watch-hub.ts';
+import { releasePidFile, writePidFile } from './pid-file.ts';
+
+const log = logger('store/sqlite');
+const EMPTY = new Uint8Array(0);
+
+export interface SqliteStoreOptions extends CompactionOptions {
+  /** Database file (':memory:' for tests). */
+  path: string;
+  /** Loaded better-sqlite3 addon for the single-binary build. */
+  nativeBinding?: unknown;
+  clock?: Clock;
+  /** Events a watcher may have queued before it is closed as too slow. */
+  watchBuffer?: number;
+  /** 'full' (default) fsyncs the WAL on every commit; 'normal' may lose the last commits on power loss. */
+  synchronous?: 'full' | 'normal';
+  busyTimeoutMs?: number;
+  /** How often expired leases are looked for (default 1 s). */
+  leaseCheckIntervalMs?: number;
+  /** How often watchers that asked for progress notifications get one (default 5 s; 0 disables). */
+  progressIntervalMs?: number;
+  /** Write `<path>.pid` while open so that snapshot restore can refuse to run under a live server (default true). */
+  pidFile?: boolean;
+}
+
+type Op =
+  | { kind: 'create'; key: string; value: Uint8Array; lease: number }
+  | { kind: 'update'; key: string; value: Uint8Array; expected: number; lease: number }
+  | { kind: 'delete'; key: string; expected: number }
+  | { kind: 'grant'; ttl: number }
+  | { kind: 'revoke'; id: number };
+
+interface Pending {
+  op: Op;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+export class SqliteStore implements Store {
+  readonly path: string;
+  #db: SqlDb;
+  #st: Statements;
+  #clock: Clock;
+  #hub: WatchHub;
+  #rev: number;
+  #compactRev: number;
+  #queue: Pending[] = [];
+  #flushScheduled = false;
+  #closed = false;
+  #timers: { cancel(): void }[] = [];
+  #revoking = new Set<number>();
+  #compactor: Compactor;
+  #pidFile: boolean;
+
+  constructor(opts: SqliteStoreOptions) {
+    this.path = opts.path;
+    this.#clock = opts.clock ?? realClock;
+    this.#hub = new WatchHub(opts.watchBuffer);
+    try {
+      this.#db = openSqlite(opts.path, { busyTimeoutMs: opts.busyTimeoutMs ?? 30_000, nativeBinding: opts.nativeBinding });
+    } catch (err) {
+      throw new Error('opening the store database', { cause: err });
+    }
+    try {
+      initSchema(this.#db, { synchronous: opts.synchronous ?? 'full' });
+      this.#st = prepareStatements(this.#db);
+    } catch (err) {
+      this.#db.close();
+      throw new Error('preparing the store database', { cause: err });
+    }
+    this.#compactRev = this.#st.metaGet.get('compact_rev')?.value ?? 0;
+    this.#rev = Math.max(this.#st.metaGet.get('rev')?.value ?? 0, this.#st.maxRev.get()?.rev ?? 0);
+    this.#compactor = new Compactor(this.#db, this.#st, this.#clock, opts, {
+      current: () => this.#rev,
+      compacted: () => this.#compactRev,
+      setCompacted: (rev) => (this.#compactRev = rev),
+    });
+    this.#pidFile = opts.pidFile ?? opts.path !== ':memory:';
+    if (this.#pidFile) writePidFile(opts.path);
+    this.#every(opts.leaseCheckIntervalMs ?? 1000, () => this.#expireLeases());
+    const progressMs = opts.progressIntervalMs ?? 5000;
+    if (progressMs > 0) this.#every(progressMs, () => this.#hub.wantsProgress() && this.#hub.progress(this.#rev, true));
+    this.#compactor.start((fn, ms) => this.#every(ms, fn));
+    log.info('store opened', { path: opts.path, revision: this.#rev, compactRevision: this.#compactRev });
+  }
+
+  #every(ms: number, fn: () => unknown): void {
+    const slot = this.#timers.length;
+    const arm = () => {
+      this.#timers[slot] = this.#clock.setTimeout(() => {
+        if (this.#closed) return;
+        try {
+          const r = fn();
+          if (r instanceof Promise) r.catch((err) => log.warn('periodic store task failed', { err: String(err) })).finally(arm);
+          else arm();
+        } catch (err) {
+          log.warn('periodic store task failed', { err: String(err) });
+          arm();
+        }
+      }, ms);
+    };
+    arm();
+  }
+
+  currentRevision(): number {
+    return this.#rev;
+  }
+
+  compactRevision(): number {
+    return this.#compactRev;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StoreError('store is closed');
+  }
+
+  #checkRevision(revision: number | undefined): number {
+    if (!revision) return this.#rev;
+    if (revision < this.#compactRev) throw new CompactedError(this.#compactRev);
+    if (revision > this.#rev) throw new FutureRevisionError(revision, this.#rev);
+    return revision;
+  }
+
+  async get(key: string, opts: { revision?: number } = {}): Promise<GetResult> {
+    this.#checkOpen();
+    const revision = this.#checkRevision(opts.revision);
+    const row = revision === this.#rev ? this.#st.latest.get(key) : this.#st.atRev.get(key, revision);
+    return { kv: row && !row.deleted ? toKv(row) : undefined, revision };
+  }
+
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    this.#checkOpen();
+    const revision = this.#checkRevision(opts.revision);
+    const start = opts.startKey && opts.startKey > prefix ? opts.startKey : prefix;
+    const params = { start, end: rangeEnd(prefix), limit: opts.limit && opts.limit > 0 ? opts.limit : -1, rev: revision };
+    const now = revision === this.#rev;
+    const rows = now ? this.#st.listNow.all(params) : this.#st.listAt.all(params);
+    let count = rows.length;
+    if (params.limit > 0 && rows.length === params.limit) {
+      const { limit: _, ...p } = params;
+      void _;
+      count = (now ? this.#st.countNow.get({ start: p.start, end: p.end }) : this.#st.countAt.get(p))!.n;
+    }
+    return { items: rows.map(toKv), revision, count, more: rows.length < count };
+  }
+
+  async count(prefix: string): Promise<{ count: number; revision: number }> {
+    this.#checkOpen();
+    const n = this.#st.countNow.get({ start: prefix, end: rangeEnd(prefix) })!.n;
+    return { count: n, revision: this.#rev };
+  }
+
+  create(key: string, value: Uint8Array, opts: WriteOptions = {}): Promise<KeyValue> {
+    return this.#enqueue({ kind: 'create', key, value, lease: opts.lease ?? 0 });
+  }
+
+  update(key: string, value: Uint8Array, expectedModRevision: number, opts: WriteOptions = {}): Promise<KeyValue> {
+    return this.#enqueue({ kind: 'update', key, value, expected: expectedModRevision, lease: opts.lease ?? 0 });
+  }
+
+  delete(key: string, expectedModRevision: number): Promise<KeyValue> {
+    return this.#enqueue({ kind: 'delete', key, expected: expectedModRevision });
+  }
+
+  grantLease(ttlSeconds: number): Promise<number> {
+    return this.#enqueue({ kind: 'grant', ttl: ttlSeconds });
+  }
+
+  revokeLease(id: number): Promise<void> {
+    return this.#enqueue({ kind: 'revoke', id });
+  }
+
+  watch(prefix: string, fromRevision: number, opts: { progressNotify?: boolean } = {}): Watch {
+    this.#checkOpen();
+    if (fromRevision && fromRevision < this.#compactRev) throw new CompactedError(this.#compactRev);
+    const from = fromRevision || this.#rev;
+    const backlog: WatchEvent[] = [];
+    if (from < this.#rev) {
+      const rows = this.#st.events.all({ from, start: prefix, end: rangeEnd(prefix), limit: this.#hub.limit + 1 });
+      for (const r of rows) {
+        const prevKv = prevOf(r);
+        backlog.push(r.deleted ? { type: 'delete', kv: toKv(r), prevKv } : { type: 'put', kv: toKv(r), prevKv });
+      }
+    }
+    return this.#hub.add(prefix, from, backlog, opts);
+  }
+
+  progress(): void {
+    this.#hub.progress(this.#rev);
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.#checkOpen();
+    if (revision > this.#rev) throw new FutureRevisionError(revision, this.#rev);
+    await this.#compactor.compact(revision);
+  }
+
+  /** Runs one periodic compaction step now (tests, benchmarks). */
+  async compactNow(): Promise<void> {
+    await this.#compactor.tick();
+  }
+
+  // ---- writes ----
+
+  #enqueue<T>(op: Op): Promise<T> {
+    if (this.#closed) return Promise.reject(new StoreError('store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#queue;
+    this.#queue = [];
+    if (!batch.length) return;
+    const startRev = this.#rev;
+    const events: WatchEvent[] = [];
+    const results: { ok: boolean; v: unknown }[] = [];
+    try {
+      this.#st.begin.run();
+      for (const p of batch) {
+        try {
+          results.push({ ok: true, v: this.#apply(p.op, events) });
+        } catch (err) {
+          if (!(err instanceof StoreError)) throw err;
+          results.push({ ok: false, v: err });
+        }
+      }
+      this.#st.commit.run();
+    } catch (err) {
+      if (this.#db.inTransaction) {
+        try {
+          this.#st.rollback.run();
+        } catch (e) {
+          log.error('rollback failed', { err: String(e) });
+        }
+      }
+      this.#rev = startRev;
+      log.error('store write transaction failed', { err: String(err), writes: batch.length });
+      const failure = new Error('store write failed', { cause: err });
+      for (const p of batch) p.reject(failure);
+      return;
+    }
+    if (events.length) this.#hub.publish(events, this.#rev);
+    batch.forEach((p, i) => (results[i]!.ok ? p.resolve(results[i]!.v) : p.reject(results[i]!.v)));
+  }
+
+  #apply(op: Op, events: WatchEvent[]): unknown {
+    switch (op.kind) {
+      case 'create': {
+        const prev = this.#st.latest.get(op.key);
+        if (prev && !prev.deleted) throw new AlreadyExistsError(op.key);
+        this.#checkLease(op.lease);
+        return this.#put(op.key, op.value, op.lease, undefined, events);
+      }
+      case 'update': {
+        const prev = this.#st.latest.get(op.key);
+        const live = prev && !prev.deleted ? prev : undefined;
+        if (!live) throw op.expected ? new ConflictError(op.key, undefined) : new NotFoundError(op.key);
+        if (op.expected && live.rev !== op.expected) throw new ConflictError(op.key, toKv(live));
+        this.#checkLease(op.lease);
+        return this.#put(op.key, op.value, op.lease, live, events);
+      }
+      case 'delete': {
+        const prev = this.#st.latest.get(op.key);
+        const live = prev && !prev.deleted ? prev : undefined;
+        if (!live) throw new NotFoundError(op.key);
+        if (op.expected && live.rev !== op.expected) throw new ConflictError(op.key, toKv(live));
+        return this.#remove(live, events);
+      }
+      case 'grant': {
+        if (!(op.ttl > 0)) throw new StoreError(`lease TTL must be positive, got ${op.ttl}`);
+        return this.#st.leaseGrant.get(op.ttl, this.#clock.now() + op.ttl * 1000)!.id;
+      }
+      case 'revoke': {
+        this.#revoking.delete(op.id);
+        if (!this.#st.leaseGet.get(op.id)) return undefined;
+        for (const { key } of this.#st.leaseKeys.all(op.id)) this.#remove(this.#st.latest.get(key)!, events);
+        this.#st.leaseDelete.run(op.id);
+        return undefined;
+      }
+    }
+  }
+
+  #checkLease(lease: number): void {
+    if (lease && !this.#st.leaseGet.get(lease)) throw new LeaseNotFoundError(lease);
+  }
+
+  #put(key: string, value: Uint8Array, lease: number, live: Row | undefined, events: WatchEvent[]): KeyValue {
+    const rev = ++this.#rev;
+    const createRev = live ? live.create_rev : rev;
+    const version = live ? live.version + 1 : 1;
+    this.#st.insert.run(rev, key, createRev, live?.rev ?? 0, version, 0, lease, value);
+    this.#st.setLatest.run(key, rev, 0);
+    const kv: KeyValue = { key, value, createRevision: createRev, modRevision: rev, version, lease };
+    events.push({ type: 'put', kv, prevKv: live ? toKv(live) : undefined });
+    return kv;
+  }
+
+  #remove(live: Row, events: WatchEvent[]): KeyValue {
+    const rev = ++this.#rev;
+    this.#st.insert.run(rev, live.key, live.create_rev, live.rev, 0, 1, 0, EMPTY);
+    this.#st.setLatest.run(live.key, rev, 1);
+    const prevKv = toKv(live);
+    const tomb: KeyValue = { key: live.key, value: EMPTY, createRevision: live.create_rev, modRevision: rev, version: 0, lease: 0 };
+    events.push({ type: 'delete', kv: tomb, prevKv });
+    return { ...prevKv, modRevision: rev };
+  }
+
+  #expireLeases(): void {
+    for (const { id } of this.#st.leaseExpired.all(this.#clock.now())) {
+      if (this.#revoking.has(id)) continue;
+      this.#revoking.add(id);
+      log.debug('lease expired', { lease: id });
+      this.revokeLease(id).catch((err) => {
+        this.#revoking.delete(id);
+        log.warn('revoking an expired lease failed', { lease: id, err: String(err) });
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    // Let writes already issued finish first.
+    while (this.#queue.length || this.#flushScheduled) await new Promise((r) => setImmediate(r));
+    await this.#compactor.idle();
+    this.#closed = true;
+    for (const t of this.#timers) t?.cancel();
+    this.#hub.closeAll('store closed');
+    try {
+      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      log.warn('checkpoint at close failed', { err: String(err) });
+    }
+    this.#db.close();
+    if (this.#pidFile) releasePidFile(this.path);
+  }
+}
