@@ -1,0 +1,168 @@
+import t from 'tap';
+import { batch, core, type KubeObject } from '../client/types.ts';
+import { FakeClock } from '../clock.ts';
+import { reconcileJob, type JobDeps } from './job.ts';
+import { seeded, verbs, readyCondition } from './controller-revision-fixtures.ts';
+import { TRACKING_FINALIZER, backoffDelay, formatIndexes, parseIndexes } from './job-pods.ts';
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+function job(spec: Record<string, unknown> = {}, status?: Record<string, unknown>): KubeObject {
+  return {
+    apiVersion: 'batch/v1', kind: 'Job',
+    metadata: { name: 'pi', namespace: 'default', uid: 'job-uid' },
+    spec: { template: { metadata: { labels: { app: 'pi' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } }, ...spec },
+    ...(status ? { status } : {}),
+  };
+}
+
+function pod(name: string, phase: string, extra: Partial<KubeObject['metadata']> = {}, status: Record<string, unknown> = {}): KubeObject {
+  return {
+    metadata: {
+      name, namespace: 'default', uid: `uid-${name}`, creationTimestamp: iso(T0), finalizers: [TRACKING_FINALIZER],
+      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'pi', uid: 'job-uid', controller: true }], ...extra,
+    },
+    spec: {},
+    status: { phase, ...status },
+  };
+}
+
+function setup(j: KubeObject, pods: KubeObject[] = [], clock = new FakeClock(T0)) {
+  const { client, listers } = seeded([[batch('jobs'), [j]], [core('pods'), pods]]);
+  const requeues: number[] = [];
+  const deps: JobDeps = { client, clock, jobs: listers[0]!, pods: listers[1]!, requeueAfter: (_k, ms) => requeues.push(ms), backoff: new Map() };
+  return { client, deps, requeues, clock };
+}
+
+const lastStatus = (c: ReturnType<typeof setup>['client']) => c.actions.filter((a) => a.resource === 'jobs' && a.subresource === 'status').at(-1)?.object?.status;
+
+t.test('new job creates parallelism pods with labels, owner and tracking finalizer', async (t) => {
+  const { client, deps } = setup(job({ completions: 3, parallelism: 2 }));
+  await reconcileJob(deps, 'default/pi');
+  t.same(verbs(client), ['create pods pi-*', 'create pods pi-*', 'update jobs/status pi']);
+  const p = client.actions[0]!.object! as any;
+  t.equal(p.metadata.labels['batch.kubernetes.io/job-name'], 'pi');
+  t.equal(p.metadata.labels['controller-uid'], 'job-uid');
+  t.same(p.metadata.finalizers, [TRACKING_FINALIZER]);
+  t.equal(p.metadata.ownerReferences[0].kind, 'Job');
+  const st = lastStatus(client)!;
+  t.equal(st.active, 2);
+  t.equal(st.startTime, '2026-01-01T00:00:00Z');
+});
+
+t.test('a succeeded pod is counted once through uncountedTerminatedPods and a replacement is created', async (t) => {
+  const { client, deps } = setup(job({ completions: 3, parallelism: 2 }, { startTime: iso(T0), active: 2 }), [
+    pod('a', 'Succeeded'), pod('b', 'Running', {}, { conditions: [readyCondition()] }),
+  ]);
+  await reconcileJob(deps, 'default/pi');
+  t.same(verbs(client), ['update jobs/status pi', 'patch pods a', 'create pods pi-*', 'update jobs/status pi']);
+  t.same(client.actions[0]!.object!.status.uncountedTerminatedPods, { succeeded: ['uid-a'], failed: [] });
+  t.same(client.actions[1]!.object, { metadata: { finalizers: null } });
+  const st = lastStatus(client)!;
+  t.equal(st.succeeded, 1);
+  t.equal(st.active, 2);
+  t.equal(st.ready, 1);
+  t.same(st.uncountedTerminatedPods, {});
+});
+
+t.test('already counted pods (no finalizer) are not counted again', async (t) => {
+  const p = pod('a', 'Succeeded');
+  p.metadata.finalizers = [];
+  const { client, deps } = setup(job({ completions: 2 }, { startTime: iso(T0), succeeded: 1, active: 1, ready: 0, terminating: 0, uncountedTerminatedPods: {} }), [p, pod('b', 'Running')]);
+  await reconcileJob(deps, 'default/pi');
+  t.same(verbs(client), [], 'nothing changes');
+});
+
+t.test('reaching completions sets SuccessCriteriaMet and Complete with completionTime', async (t) => {
+  const { client, deps } = setup(job({ completions: 2 }, { startTime: iso(T0), succeeded: 1, active: 1 }), [pod('b', 'Succeeded')]);
+  await reconcileJob(deps, 'default/pi');
+  const st = lastStatus(client)!;
+  t.same(st.conditions.map((c: { type: string }) => c.type), ['SuccessCriteriaMet', 'Complete']);
+  t.equal(st.succeeded, 2);
+  t.equal(st.completionTime, '2026-01-01T00:00:00Z');
+  t.notOk(st.active);
+});
+
+t.test('failures past backoffLimit fail the job and delete active pods', async (t) => {
+  const { client, deps } = setup(job({ backoffLimit: 1, parallelism: 2, completions: 4 }, { startTime: iso(T0), failed: 1, active: 2 }), [
+    pod('f', 'Failed'), pod('r', 'Running'),
+  ]);
+  await reconcileJob(deps, 'default/pi');
+  t.same(verbs(client), ['update jobs/status pi', 'patch pods f', 'delete pods r', 'update jobs/status pi']);
+  const st = lastStatus(client)!;
+  t.equal(st.failed, 2);
+  t.same(st.conditions.map((c: { type: string; reason: string }) => `${c.type}:${c.reason}`), ['FailureTarget:BackoffLimitExceeded', 'Failed:BackoffLimitExceeded']);
+});
+
+t.test('pod re-creation backs off 10 s after a failure', async (t) => {
+  const clock = new FakeClock(T0);
+  const finished = { containerStatuses: [{ state: { terminated: { finishedAt: iso(T0) } } }] };
+  void finished;
+  const { client, deps, requeues } = setup(job({ backoffLimit: 6 }, { startTime: iso(T0), active: 1 }), [pod('f', 'Failed', {}, finished)], clock);
+  await reconcileJob(deps, 'default/pi');
+  t.notOk(verbs(client).some((v) => v.startsWith('create')), 'no pod yet');
+  t.same(requeues, [10_000]);
+  clock.advance(10_000);
+  const again = setup(job({ backoffLimit: 6 }, lastStatus(client)), [], clock);
+  again.deps.backoff = deps.backoff;
+  await reconcileJob(again.deps, 'default/pi');
+  t.same(verbs(again.client).filter((v) => v.startsWith('create')), ['create pods pi-*']);
+  t.equal(backoffDelay(2), 20_000);
+  t.equal(backoffDelay(10), 360_000);
+});
+
+t.test('activeDeadlineSeconds fails the job with DeadlineExceeded and deletes pods', async (t) => {
+  const clock = new FakeClock(T0 + 61_000);
+  const { client, deps } = setup(job({ activeDeadlineSeconds: 60 }, { startTime: iso(T0), active: 1 }), [pod('r', 'Running')], clock);
+  await reconcileJob(deps, 'default/pi');
+  t.same(verbs(client), ['delete pods r', 'update jobs/status pi']);
+  t.equal(lastStatus(client)!.conditions.at(-1).reason, 'DeadlineExceeded');
+});
+
+t.test('deadline not yet reached requeues for the remaining time', async (t) => {
+  const clock = new FakeClock(T0 + 20_000);
+  const { deps, requeues } = setup(job({ activeDeadlineSeconds: 60 }, { startTime: iso(T0), active: 1 }), [pod('r', 'Running')], clock);
+  await reconcileJob(deps, 'default/pi');
+  t.same(requeues, [40_000]);
+});
+
+t.test('Indexed jobs create one pod per missing index with annotation, env and hostname', async (t) => {
+  const p1 = pod('pi-1-abc', 'Succeeded', { annotations: { 'batch.kubernetes.io/job-completion-index': '1' } });
+  const { client, deps } = setup(job({ completionMode: 'Indexed', completions: 3, parallelism: 3 }, { startTime: iso(T0) }), [p1]);
+  await reconcileJob(deps, 'default/pi');
+  const creates = client.actions.filter((a) => a.verb === 'create');
+  t.same(creates.map((a) => a.object!.metadata.annotations!['batch.kubernetes.io/job-completion-index']), ['0', '2']);
+  const spec = creates[0]!.object!.spec;
+  t.equal(spec.hostname, 'pi-0');
+  t.equal(spec.containers[0].env[0].name, 'JOB_COMPLETION_INDEX');
+  const st = lastStatus(client)!;
+  t.equal(st.completedIndexes, '1');
+  t.equal(st.succeeded, 1);
+  t.equal(st.active, 2);
+});
+
+t.test('suspend deletes active pods without counting failures and sets Suspended', async (t) => {
+  const { client, deps } = setup(job({ suspend: true }, { startTime: iso(T0), active: 1 }), [pod('r', 'Running')]);
+  await reconcileJob(deps, 'default/pi');
+  t.same(verbs(client), ['delete pods r', 'update jobs/status pi']);
+  const st = lastStatus(client)!;
+  t.equal(st.conditions[0].type, 'Suspended');
+  t.notOk(st.failed);
+});
+
+t.test('ttlSecondsAfterFinished deletes the job in the background once expired', async (t) => {
+  const done = { completionTime: iso(T0), conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: iso(T0) }] };
+  const early = setup(job({ ttlSecondsAfterFinished: 100 }, done), [], new FakeClock(T0 + 30_000));
+  await reconcileJob(early.deps, 'default/pi');
+  t.same(verbs(early.client), []);
+  t.same(early.requeues, [70_000]);
+  const late = setup(job({ ttlSecondsAfterFinished: 100 }, done), [], new FakeClock(T0 + 100_000));
+  await reconcileJob(late.deps, 'default/pi');
+  t.same(verbs(late.client), ['delete jobs pi']);
+});
+
+t.test('index sets round-trip', async (t) => {
+  t.equal(formatIndexes(parseIndexes('5,1-3,4,9')), '1-5,9');
+  t.equal(formatIndexes([]), '');
+});

@@ -1,0 +1,261 @@
+// Job controller: runs pods to completion. Counts finished pods exactly once through the tracking finalizer and
+// status.uncountedTerminatedPods (as Kubernetes does), enforces backoffLimit (with 10 s..6 min pod re-creation
+// backoff), activeDeadlineSeconds, suspend, Indexed completion mode and ttlSecondsAfterFinished.
+import { batch, core, isNotFound, type Client, type KubeObject } from '../client/types.ts';
+import type { Clock } from '../clock.ts';
+import type { Lister } from '../controller/cache.ts';
+import { splitKey } from '../controller/cache.ts';
+import { logger } from '../log/logger.ts';
+import { isOwnedBy, isPodActive, isPodReady, stableStringify } from './controller-revision.ts';
+import {
+  backoffDelay, formatIndexes, hasCondition, isIndexed, isJobFinished, isPodFailed, newJobPod, parseIndexes, podFinishTime,
+  podIndex, setCondition, TRACKING_FINALIZER, type JobCondition,
+} from './job-pods.ts';
+
+const log = logger('controller/job');
+const jobsRef = batch('jobs');
+const podsRef = core('pods');
+
+export interface JobDeps {
+  client: Client;
+  clock: Clock;
+  jobs: Lister;
+  pods: Lister;
+  /** Asks for another reconcile of key after ms (the Controller's enqueueAfter). */
+  requeueAfter?(key: string, ms: number): void;
+  /** Consecutive failures and the last failure time per job key (pod re-creation backoff). */
+  backoff?: Map<string, { failures: number; last: number }>;
+}
+
+const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+export async function reconcileJob(deps: JobDeps, key: string): Promise<void> {
+  const { namespace, name } = splitKey(key);
+  const job = deps.jobs.get(name, namespace);
+  if (!job) { deps.backoff?.delete(key); return; }
+  if (job.metadata.deletionTimestamp) return;
+  const pods = deps.pods.list(namespace).filter((p) => isOwnedBy(p, job));
+  if (isJobFinished(job)) {
+    await removeFinalizers(deps.client, pods.filter((p) => p.metadata.finalizers?.includes(TRACKING_FINALIZER)));
+    await handleTtl(deps, key, job);
+    return;
+  }
+  const now = deps.clock.now();
+  const work = structuredClone(job) as KubeObject;
+  const status = structuredClone(job.status ?? {}) as Record<string, any>;
+  await trackFinishedPods(deps, key, work, pods, status);
+  await manage(deps, key, work, pods, status, now);
+  if (!status.active) delete status.active;
+  if (stableStringify(status) !== stableStringify(job.status ?? {})) {
+    await deps.client.update(jobsRef, { ...work, status } as KubeObject, 'status');
+  }
+}
+
+/** Records newly finished pods in uncountedTerminatedPods, removes their finalizers, then moves them to the counts. */
+async function trackFinishedPods(deps: JobDeps, key: string, job: KubeObject, pods: KubeObject[], status: Record<string, any>): Promise<void> {
+  const uncounted = { succeeded: [...(status.uncountedTerminatedPods?.succeeded ?? [])] as string[], failed: [...(status.uncountedTerminatedPods?.failed ?? [])] as string[] };
+  const known = new Set([...uncounted.succeeded, ...uncounted.failed]);
+  const release: KubeObject[] = [];
+  const completed = parseIndexes(status.completedIndexes);
+  const succeededIdx: number[] = [];
+  let newFailures = 0, lastFailure = 0;
+  for (const p of pods) {
+    if (!p.metadata.finalizers?.includes(TRACKING_FINALIZER)) continue;
+    const uid = p.metadata.uid!;
+    const succeeded = p.status?.phase === 'Succeeded';
+    const failed = !succeeded && isPodFailed(p);
+    if (!succeeded && !failed) continue;
+    release.push(p);
+    if (known.has(uid)) continue;
+    if (failed && job.spec?.suspend && p.status?.phase !== 'Failed') continue; // stopped by suspension: not a failure
+    if (succeeded) {
+      const i = podIndex(p);
+      if (isIndexed(job) && (i === undefined || i >= (job.spec?.completions ?? 0) || completed.has(i))) continue;
+      uncounted.succeeded.push(uid);
+      if (i !== undefined) succeededIdx.push(i);
+    } else {
+      uncounted.failed.push(uid);
+      newFailures++;
+      lastFailure = Math.max(lastFailure, podFinishTime(p) ?? deps.clock.now());
+    }
+  }
+  if (uncounted.succeeded.length + uncounted.failed.length > known.size) {
+    status.uncountedTerminatedPods = uncounted;
+    const written = await deps.client.update(jobsRef, { ...structuredClone(job), status } as KubeObject, 'status');
+    job.metadata = written.metadata;
+  }
+  await removeFinalizers(deps.client, release);
+  if (isIndexed(job)) {
+    for (const i of succeededIdx) completed.add(i);
+    status.completedIndexes = formatIndexes(completed);
+    status.succeeded = completed.size;
+  } else {
+    status.succeeded = (status.succeeded ?? 0) + uncounted.succeeded.length;
+  }
+  status.failed = (status.failed ?? 0) + uncounted.failed.length;
+  status.uncountedTerminatedPods = {};
+  if (!status.succeeded) delete status.succeeded;
+  if (!status.failed) delete status.failed;
+  const rec = deps.backoff?.get(key) ?? { failures: 0, last: 0 };
+  if (uncounted.succeeded.length) rec.failures = 0;
+  if (newFailures) { rec.failures += newFailures; rec.last = Math.max(rec.last, lastFailure); }
+  deps.backoff?.set(key, rec);
+}
+
+async function removeFinalizers(client: Client, pods: KubeObject[]): Promise<void> {
+  for (const p of pods) {
+    const rest = (p.metadata.finalizers ?? []).filter((f) => f !== TRACKING_FINALIZER);
+    try {
+      await client.patch(podsRef, p.metadata.name!, 'merge', { metadata: { finalizers: rest.length ? rest : null } }, { namespace: p.metadata.namespace });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+}
+
+async function deletePods(client: Client, pods: KubeObject[]): Promise<void> {
+  for (const p of pods) {
+    try {
+      await client.delete(podsRef, p.metadata.name!, p.metadata.namespace);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+}
+
+function finish(status: Record<string, any>, type: 'Complete' | 'Failed', reason: string, message: string, now: number): void {
+  const n = iso(now);
+  let conds = (status.conditions ?? []) as JobCondition[];
+  conds = setCondition(conds, { type: type === 'Complete' ? 'SuccessCriteriaMet' : 'FailureTarget', status: 'True', reason, message }, n);
+  conds = setCondition(conds, { type, status: 'True', reason, message }, n);
+  status.conditions = conds;
+  if (type === 'Complete') status.completionTime = n;
+  status.active = 0;
+  status.ready = 0;
+}
+
+async function manage(deps: JobDeps, key: string, job: KubeObject, pods: KubeObject[], status: Record<string, any>, now: number): Promise<void> {
+  const spec = job.spec ?? {};
+  const active = pods.filter(isPodActive);
+  const succeeded = status.succeeded ?? 0;
+  const failed = status.failed ?? 0;
+  status.terminating = pods.filter((p) => p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').length;
+
+  if (spec.suspend) {
+    await deletePods(deps.client, active);
+    status.conditions = setCondition(status.conditions ?? [], { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' }, iso(now));
+    status.active = 0;
+    status.ready = 0;
+    return;
+  }
+  if (hasCondition(job, 'Suspended')) {
+    status.conditions = setCondition(status.conditions ?? [], { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' }, iso(now));
+    status.startTime = iso(now);
+  }
+  status.startTime ??= iso(now);
+  const started = Date.parse(status.startTime);
+
+  const backoffLimit = spec.backoffLimit ?? 6;
+  const deadline = spec.activeDeadlineSeconds;
+  let failure: [string, string] | undefined;
+  if (failed > backoffLimit) failure = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
+  else if (deadline !== undefined && now - started >= deadline * 1000) failure = ['DeadlineExceeded', 'Job was active longer than specified deadline'];
+  if (failure) {
+    await deletePods(deps.client, active);
+    finish(status, 'Failed', failure[0], failure[1], now);
+    return;
+  }
+  if (deadline !== undefined) deps.requeueAfter?.(key, started + deadline * 1000 - now);
+
+  const completions: number | undefined = spec.completions ?? undefined;
+  const parallelism: number = spec.parallelism ?? 1;
+  const done = completions === undefined ? succeeded > 0 && active.length === 0 : succeeded >= completions;
+  if (done) {
+    await deletePods(deps.client, active);
+    finish(status, 'Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', now);
+    return;
+  }
+
+  let keep = active;
+  if (isIndexed(job)) keep = await manageIndexed(deps, key, job, active, status, now);
+  else {
+    let want = completions === undefined ? (succeeded > 0 ? active.length : parallelism) : Math.max(0, Math.min(parallelism, completions - succeeded));
+    if (active.length > want) {
+      const excess = [...active].sort(deletionOrder).slice(0, active.length - want);
+      await deletePods(deps.client, excess);
+      keep = active.filter((p) => !excess.includes(p));
+      want = keep.length;
+    }
+    const diff = want - keep.length;
+    if (diff > 0 && backoffOk(deps, key, now)) {
+      for (let i = 0; i < diff; i++) await deps.client.create(podsRef, newJobPod(job), job.metadata.namespace);
+      status.active = keep.length + diff;
+      status.ready = keep.filter(isPodReady).length;
+      return;
+    }
+  }
+  status.active = keep.length;
+  status.ready = keep.filter(isPodReady).length;
+}
+
+/** Unready before ready, newest before oldest (deleted first). */
+function deletionOrder(a: KubeObject, b: KubeObject): number {
+  const ra = isPodReady(a) ? 1 : 0, rb = isPodReady(b) ? 1 : 0;
+  if (ra !== rb) return ra - rb;
+  return (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '');
+}
+
+function backoffOk(deps: JobDeps, key: string, now: number): boolean {
+  const rec = deps.backoff?.get(key);
+  if (!rec || rec.failures === 0) return true;
+  const wait = rec.last + backoffDelay(rec.failures) - now;
+  if (wait <= 0) return true;
+  deps.requeueAfter?.(key, wait);
+  log.debug('pod creation backing off', { job: key, failures: rec.failures, waitMs: wait });
+  return false;
+}
+
+async function manageIndexed(deps: JobDeps, key: string, job: KubeObject, active: KubeObject[], status: Record<string, any>, now: number): Promise<KubeObject[]> {
+  const completions: number = job.spec?.completions ?? 1;
+  const parallelism: number = job.spec?.parallelism ?? 1;
+  const completed = parseIndexes(status.completedIndexes);
+  const byIndex = new Map<number, KubeObject>();
+  const excess: KubeObject[] = [];
+  for (const p of [...active].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''))) {
+    const i = podIndex(p);
+    if (i === undefined || i >= completions || completed.has(i) || byIndex.has(i)) excess.push(p);
+    else byIndex.set(i, p);
+  }
+  let keep = [...byIndex.values()];
+  if (keep.length > parallelism) {
+    const extra = [...keep].sort((a, b) => podIndex(b)! - podIndex(a)!).slice(0, keep.length - parallelism);
+    excess.push(...extra);
+    keep = keep.filter((p) => !extra.includes(p));
+  }
+  await deletePods(deps.client, excess);
+  const room = parallelism - keep.length;
+  if (room <= 0 || !backoffOk(deps, key, now)) return keep;
+  const taken = new Set(keep.map((p) => podIndex(p)!));
+  let created = 0;
+  for (let i = 0; i < completions && created < room; i++) {
+    if (completed.has(i) || taken.has(i)) continue;
+    await deps.client.create(podsRef, newJobPod(job, i), job.metadata.namespace);
+    created++;
+  }
+  return keep.concat(Array.from({ length: created }, () => ({ metadata: {} })));
+}
+
+async function handleTtl(deps: JobDeps, key: string, job: KubeObject): Promise<void> {
+  const ttl = job.spec?.ttlSecondsAfterFinished;
+  if (ttl === undefined || ttl === null) return;
+  const cond = ((job.status?.conditions ?? []) as JobCondition[]).find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+  const finished = Date.parse(job.status?.completionTime ?? cond?.lastTransitionTime ?? '') || deps.clock.now();
+  const wait = finished + ttl * 1000 - deps.clock.now();
+  if (wait > 0) { deps.requeueAfter?.(key, wait); return; }
+  try {
+    await deps.client.delete(jobsRef, job.metadata.name!, job.metadata.namespace, { propagationPolicy: 'Background', preconditions: { uid: job.metadata.uid } });
+    log.info('deleted finished job after its TTL', { job: key });
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+}
