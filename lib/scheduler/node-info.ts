@@ -1,0 +1,74 @@
+// What the scheduler knows about one node: the node, the pods bound (or assumed) to it, their summed requests and
+// the host ports they use. Built fresh per scheduling cycle from the informer caches (cheap at edge scale).
+import type { KubeObject } from '../client/types.ts';
+import { toUnits } from './quantity.ts';
+
+export type Resources = Record<string, number>;
+
+export interface NodeInfo {
+  node: KubeObject;
+  pods: KubeObject[];
+  requested: Resources;
+  /** "protocol/hostIP/port" of every used host port. */
+  usedPorts: { protocol: string; hostIP: string; port: number }[];
+}
+
+const isTerminal = (p: KubeObject) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+
+function containerRequests(c: KubeObject | undefined): Resources {
+  const out: Resources = {};
+  const req = c?.resources?.requests ?? {};
+  const lim = c?.resources?.limits ?? {};
+  // A limit without a request defaults the request to the limit (API defaulting does this too).
+  for (const [k, v] of Object.entries({ ...lim, ...req })) out[k] = toUnits(k, v as string);
+  return out;
+}
+
+/** Effective pod requests: max(sum of containers (+ sidecar init containers), each init container) + overhead. */
+export function podRequests(pod: KubeObject): Resources {
+  const sum: Resources = {};
+  const add = (to: Resources, r: Resources) => { for (const [k, v] of Object.entries(r)) to[k] = (to[k] ?? 0) + v; };
+  for (const c of pod.spec?.containers ?? []) add(sum, containerRequests(c));
+  const initMax: Resources = {};
+  const sidecars: Resources = {};
+  for (const c of pod.spec?.initContainers ?? []) {
+    const r = containerRequests(c);
+    if (c.restartPolicy === 'Always') { add(sidecars, r); continue; }
+    for (const [k, v] of Object.entries(r)) initMax[k] = Math.max(initMax[k] ?? 0, v + (sidecars[k] ?? 0));
+  }
+  add(sum, sidecars);
+  for (const [k, v] of Object.entries(initMax)) sum[k] = Math.max(sum[k] ?? 0, v);
+  const overhead: Record<string, string> = pod.spec?.overhead ?? {};
+  for (const [k, v] of Object.entries(overhead)) sum[k] = (sum[k] ?? 0) + toUnits(k, v);
+  return sum;
+}
+
+export function podHostPorts(pod: KubeObject): { protocol: string; hostIP: string; port: number }[] {
+  const out: { protocol: string; hostIP: string; port: number }[] = [];
+  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    for (const p of c.ports ?? []) if (p.hostPort) out.push({ protocol: p.protocol ?? 'TCP', hostIP: p.hostIP || '0.0.0.0', port: p.hostPort });
+  }
+  return out;
+}
+
+export function nodeAllocatable(node: KubeObject): Resources {
+  const a: Record<string, string> = node.status?.allocatable ?? node.status?.capacity ?? {};
+  const out: Resources = {};
+  for (const [k, v] of Object.entries(a)) out[k] = toUnits(k, v);
+  return out;
+}
+
+export function newNodeInfo(node: KubeObject, pods: readonly KubeObject[] = []): NodeInfo {
+  const info: NodeInfo = { node, pods: [], requested: { pods: 0 }, usedPorts: [] };
+  for (const p of pods) addPod(info, p);
+  return info;
+}
+
+export function addPod(info: NodeInfo, pod: KubeObject): void {
+  if (isTerminal(pod)) return;
+  info.pods.push(pod);
+  const r = podRequests(pod);
+  for (const [k, v] of Object.entries(r)) info.requested[k] = (info.requested[k] ?? 0) + v;
+  info.requested.pods = (info.requested.pods ?? 0) + 1;
+  info.usedPorts.push(...podHostPorts(pod));
+}
