@@ -1,0 +1,115 @@
+import t from 'tap';
+import { batch, type KubeObject } from '../client/types.ts';
+import { FakeClock } from '../clock.ts';
+import { jobNameFor, reconcileCronJob, rfc3339In, SCHEDULED_TIMESTAMP, type CronJobDeps } from './cronjob.ts';
+import { seeded, verbs } from './controller-revision-fixtures.ts';
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+const MIN = 60_000;
+
+function cronJob(spec: Record<string, unknown> = {}, status?: Record<string, unknown>): KubeObject {
+  return {
+    apiVersion: 'batch/v1', kind: 'CronJob',
+    metadata: { name: 'hello', namespace: 'default', uid: 'cj-uid', creationTimestamp: iso(T0) },
+    spec: { schedule: '*/5 * * * *', jobTemplate: { metadata: { labels: { app: 'hello' } }, spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox' }] } } } }, ...spec },
+    ...(status ? { status } : {}),
+  };
+}
+
+function childJob(name: string, uid: string, status: Record<string, unknown> = {}): KubeObject {
+  return {
+    metadata: { name, namespace: 'default', uid, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'hello', uid: 'cj-uid', controller: true }] },
+    spec: {}, status,
+  };
+}
+const complete = (at: number) => ({ startTime: iso(at - MIN), completionTime: iso(at), conditions: [{ type: 'Complete', status: 'True' }] });
+
+function setup(cj: KubeObject, jobs: KubeObject[] = [], now = T0) {
+  const { client, listers } = seeded([[batch('cronjobs'), [cj]], [batch('jobs'), jobs]]);
+  const requeues: number[] = [];
+  const deps: CronJobDeps = { client, clock: new FakeClock(now), cronJobs: listers[0]!, jobs: listers[1]!, requeueAfter: (_k, ms) => requeues.push(ms) };
+  return { client, deps, requeues };
+}
+const statusOf = (c: ReturnType<typeof setup>['client']) => c.actions.find((a) => a.subresource === 'status')?.object?.status;
+
+t.test('creates the job for the most recent schedule time and records it', async (t) => {
+  const { client, deps, requeues } = setup(cronJob(), [], T0 + 5 * MIN + 10_000);
+  await reconcileCronJob(deps, 'default/hello');
+  const name = jobNameFor('hello', T0 + 5 * MIN);
+  t.equal(name, `hello-${(T0 + 5 * MIN) / MIN}`);
+  t.same(verbs(client), [`create jobs ${name}`, 'update cronjobs/status hello']);
+  const job = client.actions[0]!.object!;
+  t.equal(job.metadata.annotations![SCHEDULED_TIMESTAMP], '2026-01-01T00:05:00Z');
+  t.equal(job.metadata.labels!.app, 'hello');
+  t.equal(job.metadata.ownerReferences![0]!.kind, 'CronJob');
+  const st = statusOf(client)!;
+  t.equal(st.lastScheduleTime, '2026-01-01T00:05:00Z');
+  t.same(st.active.map((a: { name: string }) => a.name), [name]);
+  t.same(requeues, [4 * MIN + 50_000 + 100]);
+});
+
+t.test('nothing before the first schedule time', async (t) => {
+  const { client, requeues, deps } = setup(cronJob(), [], T0 + MIN);
+  await reconcileCronJob(deps, 'default/hello');
+  t.same(verbs(client), []);
+  t.same(requeues, [4 * MIN + 100]);
+});
+
+t.test('Forbid skips while a job is active; Replace deletes it first', async (t) => {
+  const running = childJob('hello-1', 'j1');
+  const status = { active: [{ kind: 'Job', name: 'hello-1', namespace: 'default', uid: 'j1' }], lastScheduleTime: iso(T0) };
+  const f = setup(cronJob({ concurrencyPolicy: 'Forbid' }, status), [running], T0 + 5 * MIN);
+  await reconcileCronJob(f.deps, 'default/hello');
+  t.same(verbs(f.client), []);
+  const r = setup(cronJob({ concurrencyPolicy: 'Replace' }, status), [running], T0 + 5 * MIN);
+  await reconcileCronJob(r.deps, 'default/hello');
+  t.same(verbs(r.client), ['delete jobs hello-1', `create jobs ${jobNameFor('hello', T0 + 5 * MIN)}`, 'update cronjobs/status hello']);
+  t.equal(statusOf(r.client)!.active.length, 1);
+});
+
+t.test('startingDeadlineSeconds skips a start that is too late', async (t) => {
+  const { client, deps } = setup(cronJob({ startingDeadlineSeconds: 10 }), [], T0 + 5 * MIN + 30_000);
+  await reconcileCronJob(deps, 'default/hello');
+  t.same(verbs(client), []);
+});
+
+t.test('after many missed start times only the most recent one runs', async (t) => {
+  const { client, deps } = setup(cronJob({ schedule: '* * * * *' }), [], T0 + 500 * MIN + 5_000);
+  await reconcileCronJob(deps, 'default/hello');
+  t.same(verbs(client), [`create jobs ${jobNameFor('hello', T0 + 500 * MIN)}`, 'update cronjobs/status hello']);
+});
+
+t.test('finished jobs leave the active list and set lastSuccessfulTime', async (t) => {
+  const status = { active: [{ kind: 'Job', name: 'hello-1', namespace: 'default', uid: 'j1' }], lastScheduleTime: iso(T0 + 5 * MIN) };
+  const { client, deps } = setup(cronJob({}, status), [childJob('hello-1', 'j1', complete(T0 + 6 * MIN))], T0 + 7 * MIN);
+  await reconcileCronJob(deps, 'default/hello');
+  t.same(verbs(client), ['update cronjobs/status hello']);
+  const st = statusOf(client)!;
+  t.notOk(st.active);
+  t.equal(st.lastSuccessfulTime, iso(T0 + 6 * MIN));
+});
+
+t.test('history limits delete the oldest finished jobs', async (t) => {
+  const jobs = [1, 2, 3, 4, 5].map((i) => childJob(`hello-${i}`, `j${i}`, complete(T0 + i * MIN)));
+  jobs.push(childJob('hello-f1', 'f1', { startTime: iso(T0), conditions: [{ type: 'Failed', status: 'True' }] }));
+  jobs.push(childJob('hello-f2', 'f2', { startTime: iso(T0 + MIN), conditions: [{ type: 'Failed', status: 'True' }] }));
+  const { client, deps } = setup(cronJob({ suspend: true }, { lastSuccessfulTime: iso(T0 + 5 * MIN) }), jobs, T0 + 7 * MIN);
+  await reconcileCronJob(deps, 'default/hello');
+  t.same(verbs(client), ['delete jobs hello-1', 'delete jobs hello-2', 'delete jobs hello-f1']);
+});
+
+t.test('suspend creates nothing', async (t) => {
+  const { client, deps } = setup(cronJob({ suspend: true }), [], T0 + 5 * MIN);
+  await reconcileCronJob(deps, 'default/hello');
+  t.same(verbs(client), []);
+});
+
+t.test('spec.timeZone picks the wall clock; the annotation carries the offset', async (t) => {
+  const { client, deps } = setup(cronJob({ schedule: '0 9 * * *', timeZone: 'America/New_York' }), [], Date.parse('2026-01-01T14:00:30Z'));
+  await reconcileCronJob(deps, 'default/hello');
+  const job = client.actions[0]!.object!;
+  t.equal(job.metadata.name, jobNameFor('hello', Date.parse('2026-01-01T14:00:00Z')));
+  t.equal(job.metadata.annotations![SCHEDULED_TIMESTAMP], '2026-01-01T09:00:00-05:00');
+  t.equal(rfc3339In(Date.parse('2026-07-01T00:00:00Z'), 'Asia/Kolkata'), '2026-07-01T05:30:00+05:30');
+});
