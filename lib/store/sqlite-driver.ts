@@ -1,5 +1,6 @@
 // The one adapter over better-sqlite3: everything else in tsk sees only these small interfaces.
 import Database from 'better-sqlite3';
+import { loadEmbeddedAddon } from '../native.ts';
 
 export interface SqlStatement<R = Record<string, unknown>> {
   run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
@@ -29,11 +30,12 @@ export interface OpenSqliteOptions {
 }
 
 export function openSqlite(path: string, opts: OpenSqliteOptions = {}): SqlDb {
+  const nativeBinding = opts.nativeBinding ?? loadEmbeddedAddon('better_sqlite3.node');
   const db = new Database(path, {
     readonly: opts.readonly ?? false,
     fileMustExist: opts.fileMustExist ?? false,
     timeout: opts.busyTimeoutMs ?? 30_000,
-    ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding as string } : {}),
+    ...(nativeBinding ? { nativeBinding: nativeBinding as string } : {}),
   });
   return {
     exec: (sql) => void db.exec(sql),
