@@ -135,8 +135,13 @@ export interface ResourceStrategy {
    */
   fieldLabels?(obj: KubeObject): Record<string, string>;
 
-  /** Convert a stored object (storage version) to another served version. Default: rewrite apiVersion only. */
+  /**
+   * Convert between served versions, both ways: stored (first version) → requested on reads, and a request body in
+   * another served version → the storage version on writes. Default: rewrite apiVersion only.
+   */
   convert?(obj: KubeObject, toVersion: string): KubeObject;
+  /** A custom resource (CRD): strategic merge patch is refused with 415, apply uses JSON merge. */
+  custom?: boolean;
 }
 
 /** apiVersion string for a group/version: 'v1' or 'apps/v1'. */
