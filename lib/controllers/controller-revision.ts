@@ -121,3 +121,10 @@ export async function truncateHistory(client: Client, revisions: readonly KubeOb
 
 /** The hash a revision's pods carry. */
 export const revisionHash = (r: KubeObject): string => r.metadata.labels?.[REVISION_HASH_LABEL] ?? r.metadata.name!.slice(r.metadata.name!.lastIndexOf('-') + 1);
+
+/** The work-queue key of obj's controller when it is of `kind` (for mapping child events to their owner). */
+export function ownerKey(obj: KubeObject, kind: string): string | undefined {
+  const ref = controllerOf(obj);
+  if (!ref || ref.kind !== kind) return undefined;
+  return obj.metadata.namespace ? `${obj.metadata.namespace}/${ref.name}` : ref.name;
+}

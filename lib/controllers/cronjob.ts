@@ -4,8 +4,10 @@
 import { batch, isAlreadyExists, isNotFound, type Client, type KubeObject } from '../client/types.ts';
 import type { Clock } from '../clock.ts';
 import { splitKey, type Lister } from '../controller/cache.ts';
+import { Controller } from '../controller/controller.ts';
+import type { ControllerContext, Runnable } from './context.ts';
 import { logger } from '../log/logger.ts';
-import { isOwnedBy, ownerRefFor, stableStringify } from './controller-revision.ts';
+import { isOwnedBy, ownerKey, ownerRefFor, stableStringify } from './controller-revision.ts';
 import { isValidTimeZone, nextSchedule, parseSchedule, zoneOffset, type CronSchedule } from './cronjob-schedule.ts';
 import { hasCondition, isJobFinished } from './job-pods.ts';
 
@@ -178,4 +180,16 @@ async function cleanupHistory(client: Client, cj: KubeObject, jobs: KubeObject[]
       }
     }
   }
+}
+
+/** The CronJob controller on the manager's shared informers. */
+export function initCronJobController(ctx: ControllerContext): Runnable {
+  const cronJobs = ctx.factory.informer(cronJobsRef);
+  const jobs = ctx.factory.informer(jobsRef);
+  const deps: CronJobDeps = { client: ctx.client, clock: ctx.clock, cronJobs: cronJobs.lister, jobs: jobs.lister };
+  const c = new Controller({ name: 'cronjob', clock: ctx.clock, reconcile: (key) => reconcileCronJob(deps, key) });
+  deps.requeueAfter = (key, ms) => c.enqueueAfter(key, Math.max(0, ms));
+  c.watch(cronJobs);
+  c.watch(jobs, (j) => ownerKey(j, 'CronJob'));
+  return c;
 }

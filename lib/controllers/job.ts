@@ -5,8 +5,10 @@ import { batch, core, isNotFound, type Client, type KubeObject } from '../client
 import type { Clock } from '../clock.ts';
 import type { Lister } from '../controller/cache.ts';
 import { splitKey } from '../controller/cache.ts';
+import { Controller } from '../controller/controller.ts';
+import type { ControllerContext, Runnable } from './context.ts';
 import { logger } from '../log/logger.ts';
-import { isOwnedBy, isPodActive, isPodReady, stableStringify } from './controller-revision.ts';
+import { isOwnedBy, isPodActive, isPodReady, ownerKey, stableStringify } from './controller-revision.ts';
 import {
   backoffDelay, formatIndexes, hasCondition, isIndexed, isJobFinished, isPodFailed, newJobPod, parseIndexes, podFinishTime,
   podIndex, setCondition, TRACKING_FINALIZER, type JobCondition,
@@ -258,4 +260,16 @@ async function handleTtl(deps: JobDeps, key: string, job: KubeObject): Promise<v
   } catch (e) {
     if (!isNotFound(e)) throw e;
   }
+}
+
+/** The Job controller on the manager's shared informers. */
+export function initJobController(ctx: ControllerContext): Runnable {
+  const jobs = ctx.factory.informer(jobsRef);
+  const pods = ctx.factory.informer(podsRef);
+  const deps: JobDeps = { client: ctx.client, clock: ctx.clock, jobs: jobs.lister, pods: pods.lister, backoff: new Map() };
+  const c = new Controller({ name: 'job', clock: ctx.clock, workers: 2, reconcile: (key) => reconcileJob(deps, key) });
+  deps.requeueAfter = (key, ms) => c.enqueueAfter(key, Math.max(0, ms));
+  c.watch(jobs);
+  c.watch(pods, (p) => ownerKey(p, 'Job'));
+  return c;
 }

@@ -8,11 +8,15 @@ import { LeaderElector } from '../controller/leader-election.ts';
 import { logger } from '../log/logger.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import type { ControllerContext, ControllerInit } from './context.ts';
+import { initJobController } from './job.ts';
+import { initCronJobController } from './cronjob.ts';
 
 const log = logger('controllers/manager');
 
 /** Every controller by name (the names `disabled` refers to). One line each. */
 export const controllers: Record<string, ControllerInit> = {
+  job: initJobController,
+  cronjob: initCronJobController,
   scheduler: (ctx) => new Scheduler({ client: ctx.client, factory: ctx.factory, clock: ctx.clock, recorder: ctx.recorder('default-scheduler') }),
 };
 
