@@ -65,12 +65,6 @@ export function validateWorkload(o: Obj, old: Obj | undefined, opts: { restartAl
   return out;
 }
 
-/** metadata.generation bumps on spec changes (the registry may also do it; idempotent). */
-function bumpGeneration(o: Obj, old: Obj): void {
-  const g = old.metadata?.generation ?? 1;
-  o.metadata.generation = JSON.stringify(o.spec) === JSON.stringify(old.spec) ? g : g + 1;
-}
-
 const workload: Pick<ResourceStrategy, 'namespaced' | 'subresources' | 'scale'> = { namespaced: true, subresources: [statusSub, scaleSub], scale };
 
 export const deployments: ResourceStrategy = {
@@ -105,11 +99,7 @@ export const deployments: ResourceStrategy = {
     return out;
   },
   prepareForCreate(o) {
-    o.metadata.generation = 1;
     o.status = {};
-  },
-  prepareForUpdate(o, old) {
-    bumpGeneration(o, old);
   },
   columns: [
     nameColumn,
@@ -133,8 +123,7 @@ export const replicasets: ResourceStrategy = {
     o.spec.replicas ??= 1;
   },
   validate: (o, old) => validateWorkload(o, old),
-  prepareForCreate(o) { o.metadata.generation = 1; o.status = { replicas: 0 }; },
-  prepareForUpdate(o, old) { bumpGeneration(o, old); },
+  prepareForCreate(o) { o.status = { replicas: 0 }; },
   columns: [nameColumn, column('Desired', 'integer', 0, 'Number of desired pods.'), column('Current', 'integer', 0, 'Number of actual pods.'),
     column('Ready', 'integer', 0, 'Number of ready pods.'), ageColumn, column('Containers', 'string', 1, 'Names of each container in the template.'),
     column('Images', 'string', 1, 'Images referenced by each container in the template.'), column('Selector', 'string', 1, 'Label selector for pods.')],
@@ -164,8 +153,7 @@ export const daemonsets: ResourceStrategy = {
     if (t && !['RollingUpdate', 'OnDelete'].includes(t)) out.push(notSupported('spec.updateStrategy.type', t, ['OnDelete', 'RollingUpdate']));
     return out;
   },
-  prepareForCreate(o) { o.metadata.generation = 1; o.status = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 }; },
-  prepareForUpdate(o, old) { bumpGeneration(o, old); },
+  prepareForCreate(o) { o.status = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 }; },
   columns: [nameColumn, column('Desired', 'integer', 0, 'The total number of nodes that should be running the daemon pod.'),
     column('Current', 'integer', 0, 'The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.'),
     column('Ready', 'integer', 0, 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and ready.'),
@@ -206,8 +194,7 @@ export const statefulsets: ResourceStrategy = {
     }
     return out;
   },
-  prepareForCreate(o) { o.metadata.generation = 1; o.status = { replicas: 0, availableReplicas: 0 }; },
-  prepareForUpdate(o, old) { bumpGeneration(o, old); },
+  prepareForCreate(o) { o.status = { replicas: 0, availableReplicas: 0 }; },
   columns: [nameColumn, column('Ready', 'string', 0, 'Number of the pod with ready state'), ageColumn,
     column('Containers', 'string', 1, 'Names of each container in the template.'), column('Images', 'string', 1, 'Images referenced by each container in the template.')],
   cells: (o, now) => [o.metadata.name, `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`, age(o, now), containerNames(o), containerImages(o)],

@@ -98,7 +98,6 @@ export const jobs: ResourceStrategy = {
     return out;
   },
   prepareForCreate(o) {
-    o.metadata.generation = 1;
     o.status = {};
     if (o.spec.manualSelector === true) return;
     const uid = (o.metadata.uid ??= randomUUID());
@@ -106,10 +105,6 @@ export const jobs: ResourceStrategy = {
     o.spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
     o.spec.template.metadata ??= {};
     o.spec.template.metadata.labels = { ...o.spec.template.metadata.labels, ...gen };
-  },
-  prepareForUpdate(o, old) {
-    const g = old.metadata?.generation ?? 1;
-    o.metadata.generation = JSON.stringify(o.spec) === JSON.stringify(old.spec) ? g : g + 1;
   },
   columns: [nameColumn, column('Status', 'string', 0, 'Status of the job.'), column('Completions', 'string', 0, 'The desired number of successfully finished pods the job should be run with.'),
     column('Duration', 'string', 0, 'Time required to complete the job.'), ageColumn,
@@ -153,11 +148,7 @@ export const cronjobs: ResourceStrategy = {
     if (!['OnFailure', 'Never'].includes(rp)) out.push(notSupported('spec.jobTemplate.spec.template.spec.restartPolicy', rp, ['OnFailure', 'Never']));
     return out;
   },
-  prepareForCreate(o) { o.metadata.generation = 1; o.status = {}; },
-  prepareForUpdate(o, old) {
-    const g = old.metadata?.generation ?? 1;
-    o.metadata.generation = JSON.stringify(o.spec) === JSON.stringify(old.spec) ? g : g + 1;
-  },
+  prepareForCreate(o) { o.status = {}; },
   columns: [nameColumn, column('Schedule', 'string', 0, 'The schedule in Cron format.'), column('Timezone', 'string', 0, 'The time zone name for the given schedule.'),
     column('Suspend', 'boolean', 0, 'This flag tells the controller to suspend subsequent executions.'), column('Active', 'integer', 0, 'A list of pointers to currently running jobs.'),
     column('Last Schedule', 'string', 0, 'Information when was the last time the job was successfully scheduled.'), ageColumn,

@@ -1,4 +1,6 @@
 // Built-in resources served by the API server. Add a strategy file and one line here to serve a new resource.
+import { appsStrategies } from './apps.ts';
+import { batchStrategies } from './batch.ts';
 import { ResourceCatalog } from './catalog.ts';
 import { coreConfig } from './core-config.ts';
 import { coreMisc } from './core-misc.ts';
@@ -18,6 +20,8 @@ export const builtinStrategies: ResourceStrategy[] = [
   ...coreConfig, // configmaps, secrets, serviceaccounts, endpoints
   ...coreMisc, // limitranges, resourcequotas, persistentvolumes, persistentvolumeclaims, replicationcontrollers
   // Other groups (apps, batch, rbac, ...): one line each below.
+  ...appsStrategies, // deployments, replicasets, daemonsets, statefulsets, controllerrevisions
+  ...batchStrategies, // jobs, cronjobs
 ];
 
 export function builtinCatalog(): ResourceCatalog {

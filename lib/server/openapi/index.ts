@@ -1,0 +1,2 @@
+export { openApiRoutes, OpenApiCache, type StrategySource } from './routes.ts';
+export { buildDocuments, indexDocument, kindSchemaName, gvPath, type StrategyWithSchema } from './documents.ts';
