@@ -70,7 +70,7 @@ export function initSchema(db: SqlDb, opts: { synchronous: 'full' | 'normal' }):
   // auto_vacuum only takes effect before the first table exists.
   db.pragma('auto_vacuum = INCREMENTAL');
   const mode = db.pragma('journal_mode = WAL');
-  if (String(mode).toLowerCase() !== 'wal') throw new Error(`cannot switch the store to WAL mode (got ${String(mode)})`);
+  if (!['wal', 'memory'].includes(String(mode).toLowerCase())) throw new Error(`cannot switch the store to WAL mode (got ${String(mode)})`);
   db.pragma(`synchronous = ${opts.synchronous.toUpperCase()}`);
   db.pragma('journal_size_limit = 67108864');
   db.pragma('foreign_keys = OFF');

@@ -68,6 +68,7 @@ export class SqliteStore implements Store {
   #revoking = new Set<number>();
   #compactor: Compactor;
   #pidFile: boolean;
+  #transactions = 0;
 
   constructor(opts: SqliteStoreOptions) {
     this.path = opts.path;
@@ -101,22 +102,26 @@ export class SqliteStore implements Store {
     log.info('store opened', { path: opts.path, revision: this.#rev, compactRevision: this.#compactRev });
   }
 
+  /** Runs fn every ms on the injected clock; a run still in progress makes the next one skip. */
   #every(ms: number, fn: () => unknown): void {
     const slot = this.#timers.length;
-    const arm = () => {
-      this.#timers[slot] = this.#clock.setTimeout(() => {
-        if (this.#closed) return;
-        try {
-          const r = fn();
-          if (r instanceof Promise) r.catch((err) => log.warn('periodic store task failed', { err: String(err) })).finally(arm);
-          else arm();
-        } catch (err) {
-          log.warn('periodic store task failed', { err: String(err) });
-          arm();
-        }
-      }, ms);
+    let running = false;
+    const fire = () => {
+      if (this.#closed) return;
+      this.#timers[slot] = this.#clock.setTimeout(fire, ms);
+      if (running) return;
+      running = true;
+      const done = () => (running = false);
+      try {
+        const r = fn();
+        if (r instanceof Promise) r.catch((err) => log.warn('periodic store task failed', { err: String(err) })).finally(done);
+        else done();
+      } catch (err) {
+        done();
+        log.warn('periodic store task failed', { err: String(err) });
+      }
     };
-    arm();
+    this.#timers[slot] = this.#clock.setTimeout(fire, ms);
   }
 
   currentRevision(): number {
@@ -212,6 +217,11 @@ export class SqliteStore implements Store {
     await this.#compactor.compact(revision);
   }
 
+  /** Counters for tests and benchmarks: committed write transactions (each one fsync). */
+  stats(): { transactions: number; revision: number; compactRevision: number; watchers: number } {
+    return { transactions: this.#transactions, revision: this.#rev, compactRevision: this.#compactRev, watchers: this.#hub.size };
+  }
+
   /** Runs one periodic compaction step now (tests, benchmarks). */
   async compactNow(): Promise<void> {
     await this.#compactor.tick();
@@ -249,6 +259,7 @@ export class SqliteStore implements Store {
         }
       }
       this.#st.commit.run();
+      this.#transactions++;
     } catch (err) {
       if (this.#db.inTransaction) {
         try {
