@@ -11,6 +11,7 @@ import type { ControllerContext, ControllerInit } from './context.ts';
 import { replicaSetController, replicationControllerController } from './replicaset.ts';
 import { initJobController } from './job.ts';
 import { initCronJobController } from './cronjob.ts';
+import { initDaemonSetController } from './daemonset.ts';
 
 const log = logger('controllers/manager');
 
@@ -18,6 +19,7 @@ const log = logger('controllers/manager');
 export const controllers: Record<string, ControllerInit> = {
   job: initJobController,
   cronjob: initCronJobController,
+  daemonset: initDaemonSetController,
   replicaset: (ctx) => replicaSetController(ctx),
   replicationcontroller: (ctx) => replicationControllerController(ctx),
   scheduler: (ctx) => new Scheduler({ client: ctx.client, factory: ctx.factory, clock: ctx.clock, recorder: ctx.recorder('default-scheduler') }),
