@@ -32,8 +32,8 @@ export interface JoinResponseBody {
 
 export interface JoinServiceOptions {
   certs: Pick<ServerCertificates, 'serverCaPem' | 'serverCaKey' | 'clientCaPem' | 'clientCaKey'>;
-  /** The join secret (from the token). */
-  secret: string;
+  /** The join secret (from the token); a function is asked on every join so `tsk token rotate` applies at once. */
+  secret: string | (() => string | undefined);
   client: Pick<Client, 'get' | 'create'>;
   now?: () => number;
 }
@@ -79,7 +79,8 @@ export class JoinService {
     const auth = req.headers.get('authorization') ?? '';
     if (auth.startsWith('Basic ')) {
       const [user, ...rest] = Buffer.from(auth.slice(6), 'base64').toString('utf8').split(':');
-      if (user === 'node' && safeEqual(rest.join(':'), this.#o.secret)) return 'node';
+      const secret = typeof this.#o.secret === 'function' ? this.#o.secret() : this.#o.secret;
+      if (user === 'node' && secret && safeEqual(rest.join(':'), secret)) return 'node';
       return undefined;
     }
     if (auth.startsWith('Bearer ')) {

@@ -50,3 +50,14 @@ export function ensureServerToken(o: { dataDir: string; caPem: string; token?: s
   renameSync(`${file}.tmp`, file);
   return { secret, token };
 }
+
+/** `tsk token rotate`: a new join secret in <data-dir>/server/token (random unless given). */
+export function rotateServerToken(o: { dataDir: string; caPem: string; newSecret?: string }): { secret: string; token: string } {
+  return ensureServerToken({ dataDir: o.dataDir, caPem: o.caPem, token: o.newSecret ?? randomBytes(16).toString('hex') });
+}
+
+/** The current join secret from <data-dir>/server/token (the server re-reads it so `tsk token rotate` applies). */
+export function readServerSecret(dataDir: string): string | undefined {
+  const f = tokenFile(dataDir);
+  return existsSync(f) ? parseToken(readFileSync(f, 'utf8')).secret : undefined;
+}
