@@ -1,14 +1,21 @@
 // Built-in resources served by the API server. Add a strategy file and one line here to serve a new resource.
 import { appsStrategies } from './apps.ts';
+import { autoscalingStrategies } from './autoscaling.ts';
 import { batchStrategies } from './batch.ts';
 import { ResourceCatalog } from './catalog.ts';
 import { coreConfig } from './core-config.ts';
+import { coordinationStrategies } from './coordination.ts';
 import { coreMisc } from './core-misc.ts';
+import { discoveryStrategies } from './discovery.ts';
 import { events } from './events.ts';
 import { namespaces } from './namespaces.ts';
+import { networkingStrategies } from './networking.ts';
 import { nodes } from './nodes.ts';
 import { pods } from './pods.ts';
+import { policyStrategies } from './policy.ts';
+import { rbacStrategies } from './rbac.ts';
 import { services } from './services.ts';
+import { storageStrategies } from './storage.ts';
 import type { ResourceStrategy } from './types.ts';
 
 export const builtinStrategies: ResourceStrategy[] = [
@@ -22,6 +29,13 @@ export const builtinStrategies: ResourceStrategy[] = [
   // Other groups (apps, batch, rbac, ...): one line each below.
   ...appsStrategies, // deployments, replicasets, daemonsets, statefulsets, controllerrevisions
   ...batchStrategies, // jobs, cronjobs
+  ...autoscalingStrategies, // horizontalpodautoscalers (v2 storage, v1 served)
+  ...coordinationStrategies, // leases
+  ...discoveryStrategies, // endpointslices
+  ...rbacStrategies, // roles, clusterroles, rolebindings, clusterrolebindings
+  ...policyStrategies, // poddisruptionbudgets
+  ...networkingStrategies, // ingresses, ingressclasses, networkpolicies
+  ...storageStrategies, // storageclasses
 ];
 
 export function builtinCatalog(): ResourceCatalog {

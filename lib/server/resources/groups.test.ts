@@ -1,0 +1,118 @@
+// Strategies of the non-core groups through the real registry (memory store, in-process client).
+import t from 'tap';
+import { ApiError, type KubeObject, type ResourceRef } from '../../client/types.ts';
+import { FakeClock } from '../../clock.ts';
+import { MemoryStore } from '../../store/memory.ts';
+import { createRegistry } from '../registry/index.ts';
+import { builtinStrategies } from './index.ts';
+
+const ref = (group: string, version: string, resource: string): ResourceRef => ({ group, version, resource });
+const NOW = Date.parse('2026-01-01T00:00:00Z');
+
+async function setup(t: { teardown(fn: () => unknown): void }) {
+  const store = new MemoryStore();
+  const clock = new FakeClock(NOW);
+  const { client } = createRegistry({ store, clock, bookmarkIntervalMs: 50 });
+  t.teardown(() => store.close());
+  await client.create(ref('', 'v1', 'namespaces'), { metadata: { name: 'default' } });
+  return client;
+}
+const strategy = (plural: string) => builtinStrategies.find((s) => s.plural === plural)!;
+const cells = (plural: string, o: KubeObject) => strategy(plural).cells!(o, NOW + 65_000);
+
+const deployment = (labels = { app: 'web' }): KubeObject => ({
+  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' },
+  spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] } } },
+});
+
+t.test('deployments: defaults, validation, columns, strategic patch', async (t) => {
+  const client = await setup(t);
+  const d = await client.create<KubeObject>(ref('apps', 'v1', 'deployments'), deployment(), 'default');
+  t.same(d.spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } });
+  t.equal(d.spec.replicas, 1);
+  t.equal(d.spec.revisionHistoryLimit, 10);
+  t.equal(d.spec.progressDeadlineSeconds, 600);
+  t.same(d.metadata.labels, { app: 'web' });
+  t.equal(d.spec.template.spec.restartPolicy, 'Always');
+  t.same(cells('deployments', d), ['web', '0/1', 0, 0, '65s', 'nginx', 'nginx:1.27', 'app=web']);
+  await t.rejects(client.create(ref('apps', 'v1', 'deployments'), { ...deployment({ app: 'other' }), metadata: { name: 'bad' } }, 'default'), { code: 422, message: /selector` does not match template `labels`/ });
+  const patched = await client.patch<KubeObject>(ref('apps', 'v1', 'deployments'), 'web', 'strategic', {
+    spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'nginx' }], containers: [{ name: 'nginx', image: 'nginx:1.28' }] } } },
+  }, { namespace: 'default' });
+  t.equal(patched.spec.template.spec.containers[0].image, 'nginx:1.28');
+  t.equal(patched.spec.template.spec.containers[0].terminationMessagePath, '/dev/termination-log', 'merged, not replaced');
+  t.equal(patched.metadata.generation, 2);
+});
+
+t.test('jobs and cronjobs', async (t) => {
+  const client = await setup(t);
+  const job = await client.create<KubeObject>(ref('batch', 'v1', 'jobs'), {
+    metadata: { name: 'pi' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'pi', image: 'perl' }] } } },
+  }, 'default');
+  t.equal(job.spec.completions, 1);
+  t.equal(job.spec.parallelism, 1);
+  t.equal(job.spec.backoffLimit, 6);
+  t.equal(job.spec.completionMode, 'NonIndexed');
+  t.same(job.spec.selector, { matchLabels: { 'batch.kubernetes.io/controller-uid': job.metadata.uid } });
+  t.equal(job.spec.template.metadata.labels['job-name'], 'pi');
+  t.equal(job.spec.template.metadata.labels['controller-uid'], job.metadata.uid);
+  t.same(cells('jobs', job).slice(0, 4), ['pi', 'Running', '0/1', '']);
+  await t.rejects(client.create(ref('batch', 'v1', 'jobs'), { metadata: { name: 'x' }, spec: { template: { spec: { containers: [{ name: 'c', image: 'i' }] } } } }, 'default'),
+    { code: 422, message: /restartPolicy: Unsupported value: "Always"/ });
+  const cj = await client.create<KubeObject>(ref('batch', 'v1', 'cronjobs'), {
+    metadata: { name: 'c' }, spec: { schedule: '*/5 * * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'c', image: 'busybox' }] } } } } },
+  }, 'default');
+  t.equal(cj.spec.concurrencyPolicy, 'Allow');
+  t.equal(cj.spec.successfulJobsHistoryLimit, 3);
+  t.same(cells('cronjobs', cj).slice(0, 6), ['c', '*/5 * * * *', '<none>', false, 0, '<none>']);
+  await t.rejects(client.create(ref('batch', 'v1', 'cronjobs'), { metadata: { name: 'bad' }, spec: { schedule: 'nope', jobTemplate: cj.spec.jobTemplate } }, 'default'), { code: 422 });
+});
+
+t.test('horizontalpodautoscalers: v1 and v2 views of one object', async (t) => {
+  const client = await setup(t);
+  const v1 = await client.create<KubeObject>(ref('autoscaling', 'v1', 'horizontalpodautoscalers'), {
+    apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web' },
+    spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, minReplicas: 1, maxReplicas: 5, targetCPUUtilizationPercentage: 50 },
+  }, 'default');
+  t.equal(v1.spec.targetCPUUtilizationPercentage, 50);
+  const v2 = await client.get<KubeObject>(ref('autoscaling', 'v2', 'horizontalpodautoscalers'), 'web', 'default');
+  t.equal(v2.apiVersion, 'autoscaling/v2');
+  t.same(v2.spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }]);
+  t.same(cells('horizontalpodautoscalers', v2).slice(0, 6), ['web', 'Deployment/web', 'cpu: <unknown>/50%', '1', 5, 0]);
+  const back = await client.get<KubeObject>(ref('autoscaling', 'v1', 'horizontalpodautoscalers'), 'web', 'default');
+  t.equal(back.spec.targetCPUUtilizationPercentage, 50);
+  t.notOk(back.spec.metrics);
+});
+
+t.test('rbac, policy, networking, storage, coordination, discovery', async (t) => {
+  const client = await setup(t);
+  const rbac = (r: string) => ref('rbac.authorization.k8s.io', 'v1', r);
+  await client.create(rbac('roles'), { metadata: { name: 'reader' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] }, 'default');
+  await t.rejects(client.create(rbac('roles'), { metadata: { name: 'bad' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: [] }] }, 'default'), { code: 422 });
+  const rb = await client.create<KubeObject>(rbac('rolebindings'), {
+    metadata: { name: 'rb' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
+    subjects: [{ kind: 'User', name: 'alice' }, { kind: 'ServiceAccount', name: 'sa', namespace: 'default' }],
+  }, 'default');
+  t.equal(rb.subjects[0].apiGroup, 'rbac.authorization.k8s.io');
+  t.same(cells('rolebindings', rb), ['rb', 'Role/reader', '65s', 'alice', '', 'default/sa']);
+  await t.rejects(client.update(rbac('rolebindings'), { ...rb, roleRef: { ...rb.roleRef, name: 'other' } }), { code: 422, message: /immutable/ });
+  await t.rejects(client.create(ref('policy', 'v1', 'poddisruptionbudgets'), { metadata: { name: 'p' }, spec: { minAvailable: 1, maxUnavailable: 1 } }, 'default'), { code: 422 });
+  const pdb = await client.create<KubeObject>(ref('policy', 'v1', 'poddisruptionbudgets'), { metadata: { name: 'p' }, spec: { minAvailable: '50%', selector: { matchLabels: { a: 'b' } } } }, 'default');
+  t.same(cells('poddisruptionbudgets', pdb).slice(0, 4), ['p', '50%', 'N/A', 0]);
+  const ing = await client.create<KubeObject>(ref('networking.k8s.io', 'v1', 'ingresses'), {
+    metadata: { name: 'i' }, spec: { rules: [{ host: 'a.example', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 's', port: { number: 80 } } } }] } }] },
+  }, 'default');
+  t.same(cells('ingresses', ing).slice(0, 5), ['i', '<none>', 'a.example', '', '80']);
+  await t.rejects(client.create(ref('networking.k8s.io', 'v1', 'ingresses'), { metadata: { name: 'j' }, spec: { rules: [{ http: { paths: [{ path: '/', backend: { service: { name: 's', port: { number: 80 } } } }] } }] } }, 'default'), { code: 422, message: /pathType/ });
+  const np = await client.create<KubeObject>(ref('networking.k8s.io', 'v1', 'networkpolicies'), { metadata: { name: 'n' }, spec: { podSelector: { matchLabels: { a: 'b' } } } }, 'default');
+  t.same(np.spec.policyTypes, ['Ingress']);
+  const sc = await client.create<KubeObject>(ref('storage.k8s.io', 'v1', 'storageclasses'), { metadata: { name: 'local-path', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'rancher.io/local-path' });
+  t.same(cells('storageclasses', sc).slice(0, 5), ['local-path (default)', 'rancher.io/local-path', 'Delete', 'Immediate', false]);
+  const lease = await client.create<KubeObject>(ref('coordination.k8s.io', 'v1', 'leases'), { metadata: { name: 'l' }, spec: { holderIdentity: 'me', leaseDurationSeconds: 15 } }, 'default');
+  t.same(cells('leases', lease), ['l', 'me', '65s']);
+  const slice = await client.create<KubeObject>(ref('discovery.k8s.io', 'v1', 'endpointslices'), {
+    metadata: { name: 's-1' }, addressType: 'IPv4', ports: [{ port: 80 }], endpoints: [{ addresses: ['10.42.0.1'] }, { addresses: ['10.42.0.2'] }, { addresses: ['10.42.0.3'] }, { addresses: ['10.42.0.4'] }],
+  }, 'default');
+  t.same(cells('endpointslices', slice).slice(0, 4), ['s-1', 'IPv4', '80', '10.42.0.1,10.42.0.2,10.42.0.3 + 1 more...']);
+  void ApiError;
+});
