@@ -1,0 +1,36 @@
+// Objects every cluster has from the start: the system namespaces and the `kubernetes` service (with endpoints
+// when the advertised address is known).
+import { core, isAlreadyExists, isNotFound, type Client } from '../../client/types.ts';
+import { firstServiceIp } from '../resources/services.ts';
+
+export interface BootstrapOptions {
+  serviceCidr: string;
+  /** Address and port clients inside the cluster reach the API server on. */
+  advertiseAddress?: string;
+  advertisePort?: number;
+}
+
+async function ensure(fn: () => Promise<unknown>): Promise<void> {
+  try { await fn(); } catch (e) { if (!isAlreadyExists(e)) throw e; }
+}
+
+export async function bootstrapObjects(client: Client, o: BootstrapOptions): Promise<void> {
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    await ensure(() => client.create(core('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+  }
+  const port = o.advertisePort ?? 6443;
+  await ensure(() => client.create(core('services'), {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: { type: 'ClusterIP', clusterIP: firstServiceIp(o.serviceCidr), ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], sessionAffinity: 'None' },
+  }, 'default'));
+  if (!o.advertiseAddress) return;
+  const subsets = [{ addresses: [{ ip: o.advertiseAddress }], ports: [{ name: 'https', port, protocol: 'TCP' }] }];
+  try {
+    const ep = await client.get(core('endpoints'), 'kubernetes', 'default');
+    if (JSON.stringify(ep.subsets) !== JSON.stringify(subsets)) await client.update(core('endpoints'), { ...ep, subsets });
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    await ensure(() => client.create(core('endpoints'), { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets }, 'default'));
+  }
+}
