@@ -2,5 +2,9 @@
 import { versionCommand } from './version.ts';
 import { serverCommand } from './server.ts';
 import { agentCommand } from './agent.ts';
+import { tokenCommand } from './token.ts';
+import { certificateCommand } from './certificate.ts';
+import { secretsEncryptCommand } from './secrets-encrypt.ts';
+import { snapshotCommand } from './snapshot.ts';
 
-export const commands = [serverCommand, agentCommand, versionCommand];
+export const commands = [serverCommand, agentCommand, tokenCommand, certificateCommand, secretsEncryptCommand, versionCommand, snapshotCommand];

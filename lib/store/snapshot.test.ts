@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { openStore, snapshotDir, storePath } from './open.ts';
+import { inspect, restore, save } from './snapshot.ts';
+
+const run = promisify(execFile);
+const tsk = join(import.meta.dirname, '..', '..', 'cmd', 'tsk.ts');
+const enc = (s: string) => new TextEncoder().encode(s);
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    // TSK_* variables are flags to the CLI; keep the test runner's own out.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TSK_')));
+    const r = await run(process.execPath, [tsk, ...args], { timeout: 60_000, env });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+t.test('snapshot save while the server runs, restore once it stopped', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-snapshot-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  let store = await openStore({ dataDir, compactIntervalMs: 0 });
+  t.teardown(() => store.close());
+  t.ok(existsSync(storePath(dataDir)), 'database at <data-dir>/server/db/state.db');
+  await store.create('/a', enc('1'));
+  await store.create('/gone', enc('1'));
+  await store.delete('/gone', 0);
+  const rev = store.currentRevision();
+
+  const saved = await cli('snapshot', 'save', '--data-dir', dataDir, '--name', 'test');
+  t.equal(saved.code, 0, saved.stderr);
+  t.match(saved.stdout, new RegExp(`snapshot .*/server/db/snapshots/test-.* saved .*revision ${rev}`));
+  const files = readdirSync(snapshotDir(dataDir));
+  t.equal(files.length, 1);
+  const snap = join(snapshotDir(dataDir), files[0]!);
+
+  await store.create('/b', enc('after the snapshot'));
+  const refused = await cli('snapshot', 'restore', snap, '--data-dir', dataDir);
+  t.not(refused.code, 0, 'restore refuses while the store is open');
+  t.match(refused.stderr, /stop tsk server/);
+  t.throws(() => restore(snap, storePath(dataDir)), { name: 'StoreInUseError' });
+
+  await store.close();
+  const restored = await cli('snapshot', 'restore', files[0]!, '--data-dir', dataDir);
+  t.equal(restored.code, 0, restored.stderr);
+  t.match(restored.stdout, /previous database was kept/);
+  store = await openStore({ dataDir, compactIntervalMs: 0 });
+  t.equal(store.currentRevision(), rev, 'the snapshot revision');
+  t.equal(new TextDecoder().decode((await store.get('/a')).kv?.value), '1');
+  t.equal((await store.get('/b')).kv, undefined, 'writes after the snapshot are gone');
+  t.equal((await store.create('/c', enc('1'))).modRevision, rev + 1);
+
+  const ls = await cli('snapshot', 'ls', '--data-dir', dataDir);
+  t.match(ls.stdout, files[0]!);
+});
+
+t.test('save and restore as functions; damaged input is refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsk-snapshot-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await openStore({ dataDir: dir, compactIntervalMs: 0 });
+  for (let i = 0; i < 100; i++) await store.create(`/k/${i}`, enc('x'.repeat(500)));
+  const info = await save(storePath(dir), join(dir, 'copy.db'));
+  t.equal(info.revision, 100);
+  await t.rejects(save(storePath(dir), join(dir, 'copy.db')), /already exists/);
+  await store.close();
+  t.equal(inspect(info.file), 100);
+  writeFileSync(join(dir, 'junk'), 'not a database');
+  t.throws(() => restore(join(dir, 'junk'), join(dir, 'fresh', 'state.db')), /not a SQLite database|not a readable tsk store/);
+  t.throws(() => restore(join(dir, 'missing'), join(dir, 'fresh', 'state.db')), /does not exist/);
+  const r = restore(info.file, join(dir, 'fresh', 'state.db'));
+  t.equal(r.previous, undefined);
+  const again = await openStore({ dataDir: join(dir, 'fresh-2'), compactIntervalMs: 0 });
+  await again.close();
+  t.equal(inspect(join(dir, 'fresh', 'state.db')), 100);
+});
