@@ -1,0 +1,86 @@
+// Image pulls per imagePullPolicy, with credentials from imagePullSecrets (kubernetes.io/dockerconfigjson or
+// dockercfg) and from /etc/tsk/registries.yaml.
+import type { AuthConfig, CriRuntime } from '../cri/types.ts';
+import type { KubeObject } from '../../client/types.ts';
+import type { RegistriesConfig } from './registries.ts';
+
+export class ImagePullError extends Error {
+  readonly reason: 'ErrImagePull' | 'ErrImageNeverPull' | 'InvalidImageName';
+  constructor(reason: ImagePullError['reason'], message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** Normalizes an image reference the way containerd does: docker.io/library/x:latest. */
+export function normalizeImage(ref: string): string {
+  let name = ref;
+  let suffix = '';
+  const at = name.indexOf('@');
+  if (at >= 0) { suffix = name.slice(at); name = name.slice(0, at); }
+  const lastColon = name.lastIndexOf(':');
+  if (lastColon > name.lastIndexOf('/')) { suffix = name.slice(lastColon) + suffix; name = name.slice(0, lastColon); }
+  else if (!suffix) suffix = ':latest';
+  const first = name.split('/')[0]!;
+  const hasHost = name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (!hasHost) name = `docker.io/${name.includes('/') ? name : `library/${name}`}`;
+  return name + suffix;
+}
+
+export const registryHost = (ref: string): string => normalizeImage(ref).split('/')[0]!;
+
+export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
+  const n = normalizeImage(image);
+  return n.endsWith(':latest') && !n.includes('@') ? 'Always' : 'IfNotPresent';
+}
+
+/** Credentials for image from pull secrets (first match) or registries.yaml configs. */
+export function authFor(image: string, secrets: KubeObject[], registries?: RegistriesConfig): AuthConfig | undefined {
+  const host = registryHost(image);
+  const hosts = host === 'docker.io' ? ['docker.io', 'index.docker.io', 'registry-1.docker.io', 'https://index.docker.io/v1/'] : [host];
+  for (const s of secrets) {
+    let auths: Record<string, { auth?: string; username?: string; password?: string }> | undefined;
+    try {
+      if (s.type === 'kubernetes.io/dockerconfigjson' && s.data?.['.dockerconfigjson']) auths = JSON.parse(Buffer.from(s.data['.dockerconfigjson'], 'base64').toString()).auths;
+      else if (s.type === 'kubernetes.io/dockercfg' && s.data?.['.dockercfg']) auths = JSON.parse(Buffer.from(s.data['.dockercfg'], 'base64').toString());
+    } catch { continue; }
+    for (const [k, v] of Object.entries(auths ?? {})) {
+      const kh = k.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+      if (!hosts.includes(kh) && !hosts.includes(k)) continue;
+      let { username, password } = v;
+      if (v.auth && !username) [username, password] = Buffer.from(v.auth, 'base64').toString().split(/:(.*)/s) as [string, string];
+      return { username, password, server_address: kh };
+    }
+  }
+  const rc = registries?.configs?.[host]?.auth;
+  if (rc) return { username: rc.username, password: rc.password, auth: rc.auth, identity_token: rc.identity_token };
+  return undefined;
+}
+
+export interface EnsureImageOptions {
+  cri: Pick<CriRuntime, 'imageStatus' | 'pullImage'>;
+  image: string;
+  policy?: 'Always' | 'IfNotPresent' | 'Never';
+  secrets: KubeObject[];
+  registries?: RegistriesConfig;
+}
+
+/** Returns the image reference to run; throws ImagePullError. */
+export async function ensureImage(o: EnsureImageOptions): Promise<string> {
+  if (!o.image) throw new ImagePullError('InvalidImageName', 'image is empty');
+  const policy = o.policy ?? defaultPullPolicy(o.image);
+  const present = await o.cri.imageStatus(o.image);
+  if (present && policy !== 'Always') return o.image;
+  if (policy === 'Never') {
+    if (present) return o.image;
+    throw new ImagePullError('ErrImageNeverPull', `Container image "${o.image}" is not present with pull policy of Never`);
+  }
+  try {
+    await o.cri.pullImage(o.image, authFor(o.image, o.secrets, o.registries));
+    return o.image;
+  } catch (e) {
+    // Always with the image present locally and the registry unreachable: run what we have (air-gapped nodes).
+    if (present) return o.image;
+    throw new ImagePullError('ErrImagePull', `failed to pull image "${o.image}": ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

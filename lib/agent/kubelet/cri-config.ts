@@ -1,0 +1,121 @@
+// CRI sandbox and container configs from a pod spec (pure).
+import { join } from 'node:path';
+import type { ContainerConfig, DNSConfig, LinuxContainerResources, LinuxContainerSecurityContext, Mount, PodSandboxConfig, PortMapping, Protocol } from '../cri/types.ts';
+import { expand } from './env.ts';
+import { A_GRACE, A_HASH, A_KIND, L_CONTAINER_NAME, L_MANAGED, L_POD_NAME, L_POD_NAMESPACE, L_POD_UID, containerHash, type ContainerKind } from './labels.ts';
+import type { ContainerSpec, Pod } from './pod-types.ts';
+import { quantity } from './quantity.ts';
+
+export interface DnsSettings { clusterDns: string[]; clusterDomain: string; hostResolv?: DNSConfig }
+
+/** The pod's resolv.conf per dnsPolicy (ClusterFirst, ClusterFirstWithHostNet, Default, None) and dnsConfig. */
+export function podDnsConfig(pod: Pod, s: DnsSettings): DNSConfig | undefined {
+  const policy = pod.spec.dnsPolicy ?? 'ClusterFirst';
+  const ns = pod.metadata.namespace ?? 'default';
+  let cfg: DNSConfig | undefined;
+  const cluster = policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && !pod.spec.hostNetwork);
+  if (policy === 'None') cfg = { servers: [], searches: [], options: [] };
+  else if (cluster && s.clusterDns.length) cfg = { servers: [...s.clusterDns], searches: [`${ns}.svc.${s.clusterDomain}`, `svc.${s.clusterDomain}`, s.clusterDomain, ...(s.hostResolv?.searches ?? [])], options: ['ndots:5'] };
+  else cfg = s.hostResolv;
+  const extra = pod.spec.dnsConfig;
+  if (!extra) return cfg;
+  const out: DNSConfig = { servers: [...(cfg?.servers ?? [])], searches: [...(cfg?.searches ?? [])], options: [...(cfg?.options ?? [])] };
+  for (const n of extra.nameservers ?? []) if (!out.servers!.includes(n)) out.servers!.push(n);
+  for (const n of extra.searches ?? []) if (!out.searches!.includes(n)) out.searches!.push(n);
+  for (const o of extra.options ?? []) {
+    out.options = out.options!.filter((x) => x.split(':')[0] !== o.name);
+    out.options.push(o.value !== undefined ? `${o.name}:${o.value}` : o.name);
+  }
+  return out;
+}
+
+export function podLogDir(logsRoot: string, pod: Pod): string {
+  return join(logsRoot, `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`);
+}
+
+export interface SandboxOptions { logsRoot: string; dns: DnsSettings; attempt: number; cgroupParent?: string }
+
+export function sandboxConfig(pod: Pod, o: SandboxOptions): PodSandboxConfig {
+  const ports: PortMapping[] = [];
+  for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+    for (const p of c.ports ?? []) {
+      if (!p.hostPort) continue;
+      ports.push({ protocol: (p.protocol ?? 'TCP') as Protocol, container_port: p.containerPort, host_port: p.hostPort, host_ip: p.hostIP ?? '' });
+    }
+  }
+  const hostname = pod.spec.hostNetwork ? undefined : (pod.spec.hostname ?? pod.metadata.name!).slice(0, 63);
+  const sc = pod.spec.securityContext;
+  const sysctls: Record<string, string> = {};
+  for (const s of sc?.sysctls ?? []) sysctls[s.name] = s.value;
+  return {
+    metadata: { name: pod.metadata.name!, uid: pod.metadata.uid!, namespace: pod.metadata.namespace ?? 'default', attempt: o.attempt },
+    hostname,
+    log_directory: podLogDir(o.logsRoot, pod),
+    dns_config: podDnsConfig(pod, o.dns),
+    port_mappings: ports,
+    labels: { ...(pod.metadata.labels ?? {}), [L_POD_NAME]: pod.metadata.name!, [L_POD_NAMESPACE]: pod.metadata.namespace ?? 'default', [L_POD_UID]: pod.metadata.uid!, [L_MANAGED]: 'true' },
+    annotations: { ...(pod.metadata.annotations ?? {}) },
+    linux: {
+      cgroup_parent: o.cgroupParent ?? '',
+      security_context: {
+        namespace_options: { network: pod.spec.hostNetwork ? 'NODE' : 'POD', pid: pod.spec.hostPID ? 'NODE' : 'CONTAINER', ipc: pod.spec.hostIPC ? 'NODE' : 'POD' },
+        ...(sc?.runAsUser !== undefined ? { run_as_user: { value: sc.runAsUser } } : {}),
+        ...(sc?.runAsGroup !== undefined ? { run_as_group: { value: sc.runAsGroup } } : {}),
+        supplemental_groups: [...(sc?.fsGroup !== undefined ? [sc.fsGroup] : []), ...(sc?.supplementalGroups ?? [])],
+        privileged: [...(pod.spec.initContainers ?? []), ...pod.spec.containers].some((c) => c.securityContext?.privileged),
+      },
+      sysctls,
+    },
+  };
+}
+
+/** cpu shares/quota/period and memory limit, as the kubelet computes them for cgroup v1. */
+export function linuxResources(c: ContainerSpec): LinuxContainerResources {
+  const req = c.resources?.requests ?? {};
+  const lim = c.resources?.limits ?? {};
+  const cpuReq = req.cpu ?? lim.cpu;
+  const r: LinuxContainerResources = { cpu_shares: cpuReq ? Math.max(2, Math.floor(quantity(cpuReq) * 1024)) : 2, cpu_period: 100_000 };
+  if (lim.cpu) r.cpu_quota = Math.max(1000, Math.floor(quantity(lim.cpu) * 100_000));
+  if (lim.memory) r.memory_limit_in_bytes = Math.floor(quantity(lim.memory));
+  r.oom_score_adj = 0;
+  return r;
+}
+
+export function securityContext(pod: Pod, c: ContainerSpec): LinuxContainerSecurityContext {
+  const psc = pod.spec.securityContext ?? {};
+  const sc = c.securityContext ?? {};
+  const runAsUser = sc.runAsUser ?? psc.runAsUser;
+  const runAsGroup = sc.runAsGroup ?? psc.runAsGroup;
+  return {
+    privileged: !!sc.privileged,
+    capabilities: { add_capabilities: sc.capabilities?.add ?? [], drop_capabilities: sc.capabilities?.drop ?? [] },
+    ...(runAsUser !== undefined ? { run_as_user: { value: runAsUser } } : {}),
+    ...(runAsGroup !== undefined ? { run_as_group: { value: runAsGroup } } : {}),
+    readonly_rootfs: !!sc.readOnlyRootFilesystem,
+    no_new_privs: sc.allowPrivilegeEscalation === false,
+    supplemental_groups: [...(psc.fsGroup !== undefined ? [psc.fsGroup] : []), ...(psc.supplementalGroups ?? [])],
+    namespace_options: { network: pod.spec.hostNetwork ? 'NODE' : 'POD', pid: pod.spec.hostPID ? 'NODE' : 'CONTAINER', ipc: pod.spec.hostIPC ? 'NODE' : 'POD' },
+  };
+}
+
+export interface ContainerOptions { kind: ContainerKind; attempt: number; env: { key: string; value: string }[]; mounts: Mount[]; image: string }
+
+export function containerConfig(pod: Pod, c: ContainerSpec, o: ContainerOptions): ContainerConfig {
+  const vars = new Map(o.env.map((e) => [e.key, e.value]));
+  return {
+    metadata: { name: c.name, attempt: o.attempt },
+    image: { image: o.image },
+    command: (c.command ?? []).map((s) => expand(s, vars)),
+    args: (c.args ?? []).map((s) => expand(s, vars)),
+    working_dir: c.workingDir ?? '',
+    envs: o.env,
+    mounts: o.mounts,
+    labels: { [L_POD_NAME]: pod.metadata.name!, [L_POD_NAMESPACE]: pod.metadata.namespace ?? 'default', [L_POD_UID]: pod.metadata.uid!, [L_CONTAINER_NAME]: c.name, [L_MANAGED]: 'true' },
+    annotations: { [A_HASH]: containerHash(c), [A_KIND]: o.kind, [A_GRACE]: String(pod.spec.terminationGracePeriodSeconds ?? 30), 'io.kubernetes.container.restartCount': String(o.attempt) },
+    log_path: `${c.name}/${o.attempt}.log`,
+    stdin: !!c.stdin,
+    stdin_once: !!c.stdinOnce,
+    tty: !!c.tty,
+    linux: { resources: linuxResources(c), security_context: securityContext(pod, c) },
+  };
+}

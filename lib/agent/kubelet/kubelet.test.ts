@@ -1,0 +1,260 @@
+import t from 'tap';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { core } from '../../client/types.ts';
+import { FakeClient } from '../../client/fake.ts';
+import { FakeClock } from '../../clock.ts';
+import { FakeCri } from '../cri/fake.ts';
+import { RecordingRunner } from '../exec/runner.ts';
+import { Kubelet } from './kubelet.ts';
+import type { Pod } from './pod-types.ts';
+import type { ProbeResult } from './probes.ts';
+
+const pods = core('pods');
+
+function setup(t: { teardown(fn: () => void): void }, extra: Partial<ConstructorParameters<typeof Kubelet>[0]> = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-kubelet-'));
+  const ac = new AbortController();
+  t.teardown(() => { ac.abort(); rmSync(dataDir, { recursive: true, force: true }); });
+  const client = new FakeClient();
+  const cri = new FakeCri(['docker.io/library/busybox:1.36']);
+  const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
+  cri.now = () => clock.now();
+  const probeResults = new Map<string, ProbeResult>();
+  const kubelet = new Kubelet({
+    client, cri, nodeName: 'n1', dataDir, signal: ac.signal, clock, nodeIP: '192.168.1.10', relistMs: 0, runner: new RecordingRunner(),
+    clusterDns: ['10.43.0.10'], probeRunner: async (_p, target) => ({ result: probeResults.get(target.container.name) ?? 'success' }), ...extra,
+  });
+  const get = async (name: string) => client.get<Pod>(pods, name, 'default');
+  const sync = async (name: string) => { const p = await get(name); await kubelet.idle(); kubelet.schedule(p.metadata.uid!); await kubelet.idle(); return get(name); };
+  return { client, cri, clock, kubelet, get, sync, probeResults, dataDir };
+}
+
+const basePod = (name: string, spec: Partial<Pod['spec']> = {}): Pod => ({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
+  spec: { nodeName: 'n1', containers: [{ name: 'main', image: 'docker.io/library/busybox:1.36', command: ['sleep', '3600'] }], ...spec },
+});
+
+t.test('init container, then the main container; status follows', async (t) => {
+  const { client, cri, kubelet, sync } = setup(t);
+  client.seed(pods, basePod('p1', { initContainers: [{ name: 'init', image: 'docker.io/library/busybox:1.36', command: ['true'] }] }));
+  await kubelet.start();
+  let p = await sync('p1');
+  t.equal(cri.sandboxes.size, 1, 'sandbox created');
+  const sb = [...cri.sandboxes.values()][0]!;
+  t.equal(sb.config.hostname, 'p1');
+  t.same(sb.config.dns_config?.servers, ['10.43.0.10']);
+  t.match(sb.config.log_directory!, /pod-logs\/default_p1_uid-\d+$/);
+  t.same(cri.byName('init').length, 1, 'init started');
+  t.same(cri.byName('main').length, 0, 'main waits');
+  t.equal(p.status?.phase, 'Pending');
+  t.equal(p.status?.initContainerStatuses?.[0]?.state.running !== undefined, true);
+  t.equal(p.status?.containerStatuses?.[0]?.state.waiting?.reason, 'PodInitializing');
+
+  cri.exitContainer(cri.byName('init')[0]!.status.id, 0);
+  p = await sync('p1');
+  t.equal(cri.byName('main').length, 1, 'main started after init');
+  t.equal(cri.byName('main')[0]!.status.state, 'CONTAINER_RUNNING');
+  t.equal(p.status?.phase, 'Running');
+  t.equal(p.status?.podIP, sb.status.network!.ip);
+  t.equal(p.status?.hostIP, '192.168.1.10');
+  t.equal(p.status?.initContainerStatuses?.[0]?.state.terminated?.reason, 'Completed');
+  const cond = Object.fromEntries(p.status!.conditions!.map((c) => [c.type, c.status]));
+  t.same(cond, { PodReadyToStartContainers: 'True', Initialized: 'True', Ready: 'True', ContainersReady: 'True', PodScheduled: 'True' });
+
+  const writes = client.actions.filter((a) => a.subresource === 'status').length;
+  await sync('p1');
+  t.equal(client.actions.filter((a) => a.subresource === 'status').length, writes, 'no write when nothing changed');
+});
+
+t.test('restarts with backoff shown as CrashLoopBackOff', async (t) => {
+  const { client, cri, clock, kubelet, sync } = setup(t);
+  client.seed(pods, basePod('p2'));
+  await kubelet.start();
+  await sync('p2');
+  cri.exitContainer(cri.byName('main')[0]!.status.id, 1);
+  clock.advance(1000);
+  let p = await sync('p2');
+  t.equal(cri.byName('main').length, 2, 'first restart is immediate');
+  t.equal(p.status?.containerStatuses?.[0]?.restartCount, 1);
+  t.equal(p.status?.containerStatuses?.[0]?.lastState.terminated?.exitCode, 1);
+
+  cri.exitContainer(cri.byName('main').find((c) => c.status.state === 'CONTAINER_RUNNING')!.status.id, 2);
+  clock.advance(1000);
+  p = await sync('p2');
+  t.equal(cri.byName('main').length, 2, 'no restart inside the backoff');
+  t.equal(p.status?.containerStatuses?.[0]?.state.waiting?.reason, 'CrashLoopBackOff');
+  t.equal(p.status?.containerStatuses?.[0]?.lastState.terminated?.exitCode, 2);
+  t.equal(p.status?.phase, 'Running');
+  t.equal(p.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
+
+  clock.advance(10_000);
+  p = await sync('p2');
+  t.equal(cri.byName('main').filter((c) => c.status.state === 'CONTAINER_RUNNING').length, 1, 'restarted after 10 s');
+  t.equal(p.status?.containerStatuses?.[0]?.restartCount, 2);
+  t.ok(p.status?.containerStatuses?.[0]?.state.running);
+});
+
+t.test('restartPolicy Never: exit 0 → Succeeded, sandbox stopped; exit 1 → Failed', async (t) => {
+  const { client, cri, kubelet, sync } = setup(t);
+  client.seed(pods, basePod('ok', { restartPolicy: 'Never' }), basePod('bad', { restartPolicy: 'OnFailure' }));
+  await kubelet.start();
+  await sync('ok');
+  await sync('bad');
+  const okC = cri.containers.get([...cri.containers.values()].find((c) => c.config.labels?.['io.kubernetes.pod.name'] === 'ok')!.status.id)!;
+  cri.exitContainer(okC.status.id, 0);
+  let p = await sync('ok');
+  t.equal(p.status?.phase, 'Succeeded');
+  t.equal(p.status?.containerStatuses?.[0]?.state.terminated?.reason, 'Completed');
+  t.equal(cri.sandboxes.get(okC.sandboxId)?.status.state, 'SANDBOX_NOTREADY');
+  p = await sync('ok');
+  t.equal(p.status?.phase, 'Succeeded', 'stays terminal');
+  t.equal(cri.byName('main').filter((c) => c.sandboxId === okC.sandboxId).length, 1, 'not restarted');
+
+  const badC = [...cri.containers.values()].find((c) => c.config.labels?.['io.kubernetes.pod.name'] === 'bad')!;
+  cri.exitContainer(badC.status.id, 3);
+  p = await sync('bad');
+  t.equal(p.status?.containerStatuses?.[0]?.restartCount, 1, 'OnFailure restarts a failure');
+});
+
+t.test('env: value, fieldRef, configMapKeyRef, secretKeyRef, envFrom, $(VAR) expansion; missing configmap', async (t) => {
+  const { client, cri, kubelet, sync } = setup(t);
+  client.seed(core('configmaps'), { metadata: { name: 'cm', namespace: 'default' }, data: { color: 'blue', A: '1' } });
+  client.seed(core('secrets'), { metadata: { name: 'sec', namespace: 'default' }, data: { pw: Buffer.from('hunter2').toString('base64') } });
+  client.seed(pods, basePod('env', {
+    containers: [{
+      name: 'main', image: 'docker.io/library/busybox:1.36', command: ['echo', '$(GREETING)'], args: ['$(MISSING)', '$$(ESC)'],
+      envFrom: [{ configMapRef: { name: 'cm' }, prefix: 'CM_' }],
+      env: [
+        { name: 'NAME', value: 'world' },
+        { name: 'GREETING', value: 'hello $(NAME)' },
+        { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+        { name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+        { name: 'COLOR', valueFrom: { configMapKeyRef: { name: 'cm', key: 'color' } } },
+        { name: 'PW', valueFrom: { secretKeyRef: { name: 'sec', key: 'pw' } } },
+        { name: 'MEM', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
+      ],
+      resources: { limits: { memory: '64Mi', cpu: '500m' } },
+    }],
+  }), basePod('noconf', { containers: [{ name: 'main', image: 'docker.io/library/busybox:1.36', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'nope', key: 'k' } } }] }] }));
+  await kubelet.start();
+  await sync('env');
+  const c = cri.byName('main')[0]!.config;
+  const env = Object.fromEntries(c.envs!.map((e) => [e.key, e.value]));
+  t.match(env, { CM_color: 'blue', CM_A: '1', NAME: 'world', GREETING: 'hello world', POD: 'env', NODE: 'n1', COLOR: 'blue', PW: 'hunter2', MEM: '64' });
+  t.match(env.IP, /^10\.42\.0\.\d+$/);
+  t.same(c.command, ['echo', 'hello world']);
+  t.same(c.args, ['$(MISSING)', '$(ESC)']);
+  t.equal(c.linux?.resources?.memory_limit_in_bytes, 64 * 1024 * 1024);
+  t.equal(c.linux?.resources?.cpu_quota, 50_000);
+  t.equal(c.log_path, 'main/0.log');
+
+  const p = await sync('noconf');
+  t.equal(p.status?.containerStatuses?.[0]?.state.waiting?.reason, 'CreateContainerConfigError');
+  t.equal(p.status?.phase, 'Pending');
+});
+
+t.test('images: Never → ErrImageNeverPull; failed pull → ErrImagePull then ImagePullBackOff', async (t) => {
+  const { client, cri, clock, kubelet, sync } = setup(t);
+  client.seed(pods,
+    basePod('never', { containers: [{ name: 'main', image: 'example.com/app:1', imagePullPolicy: 'Never' }] }),
+    basePod('pull', { containers: [{ name: 'main', image: 'example.com/app:2' }] }),
+    basePod('ok', { containers: [{ name: 'main', image: 'example.com/app:3' }] }));
+  cri.pullable.add('example.com/app:3');
+  await kubelet.start();
+  let p = await sync('never');
+  t.equal(p.status?.containerStatuses?.[0]?.state.waiting?.reason, 'ErrImageNeverPull');
+  p = await sync('pull');
+  t.match(p.status?.containerStatuses?.[0]?.state.waiting?.reason, /^(ErrImagePull|ImagePullBackOff)$/);
+  t.match(p.status?.containerStatuses?.[0]?.state.waiting?.message, /failed to pull image|Back-off pulling/);
+  clock.advance(1000);
+  p = await sync('pull');
+  t.equal(p.status?.containerStatuses?.[0]?.state.waiting?.reason, 'ImagePullBackOff');
+  t.equal(cri.calls.filter((c) => c.method === 'pullImage' && c.args[0] === 'example.com/app:2').length, 1, 'one pull inside the backoff');
+  cri.pullable.add('example.com/app:2');
+  clock.advance(10_000);
+  p = await sync('pull');
+  t.ok(p.status?.containerStatuses?.[0]?.state.running, 'pulled after the backoff');
+  p = await sync('ok');
+  t.ok(p.status?.containerStatuses?.[0]?.state.running);
+  t.ok(cri.calls.some((c) => c.method === 'pullImage' && c.args[0] === 'example.com/app:3'));
+});
+
+t.test('readiness and liveness probes', async (t) => {
+  const { client, cri, clock, kubelet, sync, probeResults } = setup(t);
+  client.seed(pods, basePod('probed', {
+    containers: [{
+      name: 'main', image: 'docker.io/library/busybox:1.36',
+      readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 },
+      livenessProbe: { exec: { command: ['true'] }, periodSeconds: 1, failureThreshold: 2 },
+    }],
+  }));
+  await kubelet.start();
+  probeResults.set('main', 'failure');
+  let p = await sync('probed');
+  t.equal(p.status?.containerStatuses?.[0]?.ready, false, 'not ready before the first probe');
+  probeResults.set('main', 'success');
+  clock.advance(10);
+  await new Promise((r) => setImmediate(r));
+  p = await sync('probed');
+  t.equal(p.status?.containerStatuses?.[0]?.ready, true);
+  t.equal(p.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+
+  probeResults.set('main', 'failure');
+  for (let i = 0; i < 3; i++) { clock.advance(1000); await new Promise((r) => setImmediate(r)); }
+  p = await sync('probed');
+  t.ok(cri.calls.some((c) => c.method === 'stopContainer'), 'liveness failure kills the container');
+  t.equal(cri.byName('main').length, 2, 'and it is restarted');
+  t.equal(p.status?.containerStatuses?.[0]?.restartCount, 1);
+});
+
+t.test('graceful deletion: preStop, stop, remove, then delete the pod object', async (t) => {
+  const { client, cri, kubelet, sync, get, dataDir } = setup(t);
+  client.seed(core('configmaps'), { metadata: { name: 'cfg', namespace: 'default' }, data: { 'app.conf': 'x=1' } });
+  client.seed(pods, basePod('del', {
+    terminationGracePeriodSeconds: 5,
+    volumes: [{ name: 'cfg', configMap: { name: 'cfg' } }, { name: 'scratch', emptyDir: {} }],
+    containers: [{
+      name: 'main', image: 'docker.io/library/busybox:1.36', lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo bye'] } } },
+      volumeMounts: [{ name: 'cfg', mountPath: '/etc/app' }, { name: 'scratch', mountPath: '/scratch' }],
+    }],
+  }));
+  await kubelet.start();
+  let p = await sync('del');
+  const c = cri.byName('main')[0]!;
+  const cfgMount = c.config.mounts!.find((m) => m.container_path === '/etc/app')!;
+  t.equal(cfgMount.readonly, true);
+  t.equal(readFileSync(join(cfgMount.host_path, 'app.conf'), 'utf8'), 'x=1');
+  t.ok(cfgMount.host_path.startsWith(join(dataDir, 'agent', 'pods', p.metadata.uid!)));
+
+  p.metadata.deletionTimestamp = new Date().toISOString();
+  p.metadata.deletionGracePeriodSeconds = 5;
+  await client.update(pods, p);
+  await kubelet.idle();
+  kubelet.schedule(p.metadata.uid!);
+  await kubelet.idle();
+  t.ok(cri.calls.some((x) => x.method === 'execSync' && (x.args[1] as string[]).includes('echo bye')), 'preStop ran');
+  const stop = cri.calls.find((x) => x.method === 'stopContainer')!;
+  t.ok((stop.args[1] as number) <= 5 && (stop.args[1] as number) >= 2, 'stop within the grace period');
+  t.equal(cri.containers.size, 0, 'containers removed');
+  t.equal(cri.sandboxes.size, 0, 'sandbox removed');
+  await t.rejects(get('del'), { code: 404 });
+  const del = client.actions.find((a) => a.verb === 'delete')!;
+  t.equal(del.name, 'del');
+});
+
+t.test('orphaned sandboxes of pods gone from the API are removed', async (t) => {
+  const { client, cri, kubelet, sync } = setup(t);
+  client.seed(pods, basePod('gone'));
+  await kubelet.start();
+  const p = await sync('gone');
+  t.equal(cri.sandboxes.size, 1);
+  await client.delete(pods, 'gone', 'default');
+  await kubelet.idle();
+  kubelet.schedule(p.metadata.uid!);
+  await kubelet.idle();
+  t.equal(cri.sandboxes.size, 0);
+  t.equal(cri.containers.size, 0);
+});

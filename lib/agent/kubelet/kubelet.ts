@@ -1,0 +1,476 @@
+// The kubelet: pods bound to this node (informer with a spec.nodeName field selector) are synced by one worker per
+// pod: relist the runtime (CRI polling, 1 s; containerd 1.6 has no event stream), compute the plan
+// (actions.ts), apply it, then write the pod status only when it changed.
+import { mkdirSync, rmSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { core, isConflict, isNotFound, type Client, type KubeObject } from '../../client/types.ts';
+import { realClock, type Clock } from '../../clock.ts';
+import { Informer } from '../../controller/informer.ts';
+import { logger } from '../../log/logger.ts';
+import { execRunner, type CommandRunner } from '../exec/runner.ts';
+import type { CriRuntime, DNSConfig, PodSandboxConfig } from '../cri/types.ts';
+import { ensureImage, ImagePullError } from '../images/pull.ts';
+import type { RegistriesConfig } from '../images/registries.ts';
+import { computePodActions, latestIn, type PodActions } from './actions.ts';
+import { Backoff } from './backoff.ts';
+import { containerConfig, podLogDir, sandboxConfig } from './cri-config.ts';
+import { ConfigError, containerEnv, type ObjectSource } from './env.ts';
+import { killPod, runHook, stopContainerGracefully } from './lifecycle.ts';
+import { isSidecar, podKey, type ContainerSpec, type Pod, type PodStatus } from './pod-types.ts';
+import { defaultProbeRunner, ProbeManager, type ProbeRunner } from './probes.ts';
+import { emptyState, RuntimeCache, type PodRuntimeState } from './runtime-state.ts';
+import { computePodStatus, sameStatus } from './status.ts';
+import { containerMounts, setUpVolumes, tearDownPodDir } from './volumes.ts';
+
+const log = logger('agent/kubelet');
+
+export interface KubeletOptions {
+  client: Client;
+  cri: CriRuntime;
+  nodeName: string;
+  dataDir: string;
+  signal: AbortSignal;
+  clock?: Clock;
+  nodeIP?: string;
+  clusterDns?: string[];
+  clusterDomain?: string;
+  /** DNS for pods from the networking package; default: ClusterFirst logic in cri-config.ts. */
+  podDnsConfig?: (pod: Pod) => DNSConfig | undefined;
+  runner?: CommandRunner;
+  /** CRI polling period (default 1000 ms); 0 disables the loop (unit tests call syncPod). */
+  relistMs?: number;
+  registries?: RegistriesConfig;
+  probeRunner?: ProbeRunner;
+  nodeAllocatable?: Record<string, string>;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** Volumes of running pods are refreshed (ConfigMap/Secret/token changes) this often (default 60 s). */
+  volumeRefreshMs?: number;
+}
+
+export function defaultNodeIP(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+type Waiting = Map<string, { reason: string; message?: string }>;
+
+export class Kubelet {
+  readonly informer: Informer<Pod>;
+  readonly probes: ProbeManager;
+  #o: KubeletOptions;
+  #clock: Clock;
+  #runtime: RuntimeCache;
+  #backoff: Backoff;
+  #pullBackoff: Backoff;
+  #waiting = new Map<string, Waiting>();
+  #working = new Map<string, Promise<void>>();
+  #dirty = new Set<string>();
+  #volumes = new Map<string, { at: number; paths: Map<string, string> }>();
+  #tokens = new Map<string, { token: string; refreshAt: number }>();
+  #lastState = new Map<string, PodRuntimeState>();
+  #inflight?: Promise<Map<string, PodRuntimeState>>;
+  #queued?: Promise<Map<string, PodRuntimeState>>;
+  readonly podsDir: string;
+  readonly logsDir: string;
+  readonly nodeIP: string;
+
+  constructor(o: KubeletOptions) {
+    this.#o = o;
+    this.#clock = o.clock ?? realClock;
+    this.#runtime = new RuntimeCache(o.cri);
+    this.#backoff = new Backoff(o.backoffInitialMs, o.backoffMaxMs);
+    this.#pullBackoff = new Backoff(o.backoffInitialMs, o.backoffMaxMs);
+    this.podsDir = join(o.dataDir, 'agent', 'pods');
+    this.logsDir = join(o.dataDir, 'agent', 'pod-logs');
+    this.nodeIP = o.nodeIP ?? defaultNodeIP();
+    this.informer = new Informer<Pod>({ client: o.client, ref: core('pods'), fieldSelector: `spec.nodeName=${o.nodeName}`, clock: this.#clock });
+    this.informer.addHandler({
+      add: (p) => this.schedule(p.metadata.uid!),
+      update: (_o, p) => this.schedule(p.metadata.uid!),
+      delete: (p) => this.schedule(p.metadata.uid!),
+    });
+    this.probes = new ProbeManager({ clock: this.#clock, runner: o.probeRunner ?? defaultProbeRunner(o.cri), onChange: (uid) => this.schedule(uid) });
+  }
+
+  /** Starts the informer and the relist loop; resolves once pods are listed. */
+  async start(): Promise<void> {
+    mkdirSync(this.podsDir, { recursive: true });
+    mkdirSync(this.logsDir, { recursive: true });
+    void this.informer.run(this.#o.signal);
+    await this.informer.waitForSync(this.#o.signal);
+    if (this.#o.relistMs !== 0) void this.#relistLoop();
+  }
+
+  #pods(): Map<string, Pod> {
+    const m = new Map<string, Pod>();
+    for (const p of this.informer.cache.all()) m.set(p.metadata.uid!, p);
+    return m;
+  }
+
+  async #relistLoop(): Promise<void> {
+    while (!this.#o.signal.aborted) {
+      try {
+        const states = await this.relist();
+        const pods = this.#pods();
+        for (const uid of new Set([...pods.keys(), ...states.keys()])) this.schedule(uid);
+      } catch (e) {
+        log.warn('relist failed', { err: String(e) });
+      }
+      await this.#clock.sleep(this.#o.relistMs ?? 1000, this.#o.signal);
+    }
+    this.probes.stopAll();
+  }
+
+  /** A relist that starts after this call (coalesced with other callers). */
+  relist(): Promise<Map<string, PodRuntimeState>> {
+    if (this.#queued) return this.#queued;
+    const run = () => this.#runtime.relist().then((m) => { this.#lastState = m; return m; });
+    if (!this.#inflight) {
+      const p = run().finally(() => { if (this.#inflight === p) this.#inflight = undefined; });
+      this.#inflight = p;
+      return p;
+    }
+    const q: Promise<Map<string, PodRuntimeState>> = this.#inflight.catch(() => undefined).then(() => {
+      this.#queued = undefined;
+      const p = run().finally(() => { if (this.#inflight === p) this.#inflight = undefined; });
+      this.#inflight = p;
+      return p;
+    });
+    this.#queued = q;
+    return q;
+  }
+
+  /** Syncs the pod soon; never runs two syncs of one pod at once. */
+  schedule(uid: string): void {
+    if (this.#o.signal.aborted) return;
+    if (this.#working.has(uid)) { this.#dirty.add(uid); return; }
+    const p = (async () => {
+      do {
+        this.#dirty.delete(uid);
+        try {
+          await this.syncPod(uid);
+        } catch (e) {
+          log.warn('pod sync failed', { uid, err: e instanceof Error ? e.message : String(e) });
+        }
+      } while (this.#dirty.has(uid) && !this.#o.signal.aborted);
+    })().finally(() => this.#working.delete(uid));
+    this.#working.set(uid, p);
+  }
+
+  /** Waits for every pod worker to go idle (tests). */
+  async idle(): Promise<void> {
+    while (this.#working.size) await Promise.all([...this.#working.values()]);
+  }
+
+  #grace(pod: Pod): number {
+    return pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+  }
+
+  async syncPod(uid: string): Promise<void> {
+    const frozen = this.#pods().get(uid);
+    const states = await this.relist();
+    const state = states.get(uid) ?? emptyState();
+    if (!frozen) return this.#cleanupOrphan(uid, state);
+    const pod = structuredClone(frozen) as Pod;
+    const actions = computePodActions(pod, state, this.#actionContext(uid, pod));
+
+    if (pod.metadata.deletionTimestamp) return this.#finishDeletion(pod, state, actions);
+    if (actions.killPod) await killPod({ cri: this.#o.cri, clock: this.#clock, pod, graceSeconds: this.#grace(pod), podIP: state.sandboxes[0]?.ip }, state);
+    if (!actions.terminal) await this.#apply(pod, state, actions);
+    else this.probes.stopPod(uid);
+
+    const fresh = actions.killPod || actions.createSandbox || actions.startInit || actions.startContainers.length || actions.killContainers.length
+      ? (await this.relist()).get(uid) ?? emptyState() : state;
+    this.#ensureProbes(pod, fresh);
+    await this.#writeStatus(pod, fresh);
+  }
+
+  #actionContext(uid: string, pod: Pod) {
+    const now = this.#clock.now();
+    return {
+      inBackoff: (name: string, last: { finishedAt: number }) => this.#backoff.inBackoffSince(`${uid}/${name}`, last.finishedAt || now, now),
+      probeKill: (_name: string, id: string) => this.probes.result(uid, id, 'liveness') === 'failure' || this.probes.result(uid, id, 'startup') === 'failure',
+      started: (name: string, id: string) => this.#started(pod, uid, name, id),
+    };
+  }
+
+  #started(pod: Pod, uid: string, name: string, id: string): boolean {
+    const spec = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
+    return !spec?.startupProbe || this.probes.result(uid, id, 'startup') === 'success';
+  }
+
+  async #apply(pod: Pod, state: PodRuntimeState, a: PodActions): Promise<void> {
+    const uid = pod.metadata.uid!;
+    const waiting = this.#waitingOf(uid);
+    const specs = new Map([...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((s) => [s.name, s]));
+    for (const k of a.killContainers) {
+      const c = state.containers.find((x) => x.id === k.id)!;
+      const spec = specs.get(k.name);
+      const probeGrace = spec?.livenessProbe?.terminationGracePeriodSeconds;
+      log.info('killing container', { pod: podKey(pod), container: k.name, reason: k.reason });
+      await stopContainerGracefully({ cri: this.#o.cri, clock: this.#clock, pod, graceSeconds: probeGrace ?? pod.spec.terminationGracePeriodSeconds ?? 30, podIP: state.sandboxes[0]?.ip }, c, spec);
+      this.#runtime.invalidate(k.id);
+      const dead = { ...c, state: 'CONTAINER_EXITED' as const, finishedAt: this.#clock.now() };
+      state.containers = state.containers.map((x) => (x.id === c.id ? dead : x));
+    }
+    for (const id of a.removeContainers) await this.#o.cri.removeContainer(id).catch((e) => log.debug('remove container', { id, err: String(e) }));
+    for (const name of a.backoff) {
+      const d = this.#backoff.delay(`${uid}/${name}`) ?? 10_000;
+      waiting.set(name, { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(d / 1000)}s restarting failed container=${name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${uid})` });
+    }
+
+    let sandboxId = state.sandboxes[0]?.id;
+    let podIP = state.sandboxes[0]?.ip;
+    const sbConfig = sandboxConfig(pod, { logsRoot: this.logsDir, attempt: a.createSandbox ? a.sandboxAttempt : (state.sandboxes[0]?.attempt ?? 0), dns: this.#dns(pod) });
+    if (this.#o.podDnsConfig) sbConfig.dns_config = this.#o.podDnsConfig(pod);
+    if (a.createSandbox) {
+      mkdirSync(sbConfig.log_directory!, { recursive: true });
+      await this.#volumesFor(pod, podIP, true);
+      log.info('creating sandbox', { pod: podKey(pod), attempt: a.sandboxAttempt });
+      sandboxId = await this.#o.cri.runPodSandbox(sbConfig);
+      podIP = (await this.#o.cri.podSandboxStatus(sandboxId))?.network?.ip || undefined;
+    }
+    if (!sandboxId) return;
+    const toStart = [...(a.startInit ? [a.startInit] : []), ...a.startContainers];
+    if (!toStart.length) { await this.#volumesFor(pod, podIP, false); return; }
+    const volumes = await this.#volumesFor(pod, podIP, false);
+    for (const name of toStart) {
+      const spec = specs.get(name)!;
+      const kind = pod.spec.initContainers?.some((c) => c.name === name) ? (isSidecar(spec) ? 'sidecar' : 'init') : 'regular';
+      await this.#startContainer({ pod, spec, kind, sandboxId, sbConfig, podIP, volumes, state, waiting });
+    }
+  }
+
+  #waitingOf(uid: string): Waiting {
+    let w = this.#waiting.get(uid);
+    if (!w) this.#waiting.set(uid, (w = new Map()));
+    return w;
+  }
+
+  #dns(pod: Pod) {
+    return { clusterDns: this.#o.clusterDns ?? [], clusterDomain: this.#o.clusterDomain ?? 'cluster.local' };
+  }
+
+  #objectSource(ns: string): ObjectSource {
+    const get = async (resource: string, name: string): Promise<KubeObject | undefined> => {
+      try {
+        return await this.#o.client.get(core(resource), name, ns);
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }
+    };
+    return { configMap: (n) => get('configmaps', n), secret: (n) => get('secrets', n) };
+  }
+
+  async #volumesFor(pod: Pod, podIP: string | undefined, force: boolean): Promise<Map<string, string>> {
+    const uid = pod.metadata.uid!;
+    const now = this.#clock.now();
+    const hit = this.#volumes.get(uid);
+    if (hit && !force && now - hit.at < (this.#o.volumeRefreshMs ?? 60_000)) return hit.paths;
+    const paths = await setUpVolumes(pod, {
+      podsDir: this.podsDir, src: this.#objectSource(pod.metadata.namespace ?? 'default'), client: this.#o.client, runner: this.#o.runner ?? execRunner,
+      field: { podIP, hostIP: this.nodeIP, nodeName: this.#o.nodeName }, nodeAllocatable: this.#o.nodeAllocatable, now, tokens: this.#tokens,
+    });
+    this.#volumes.set(uid, { at: now, paths });
+    return paths;
+  }
+
+  async #startContainer(o: {
+    pod: Pod; spec: ContainerSpec; kind: 'init' | 'sidecar' | 'regular'; sandboxId: string; sbConfig: PodSandboxConfig; podIP?: string;
+    volumes: Map<string, string>; state: PodRuntimeState; waiting: Waiting;
+  }): Promise<void> {
+    const { pod, spec, waiting } = o;
+    const uid = pod.metadata.uid!;
+    const now = this.#clock.now();
+    const pullKey = `${uid}/${spec.name}/${spec.image}`;
+    const lastFailure = this.#lastPullFailure.get(pullKey);
+    if (lastFailure !== undefined && this.#pullBackoff.inBackoffSince(pullKey, lastFailure, now)) {
+      waiting.set(spec.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${spec.image}"` });
+      return;
+    }
+    let image: string;
+    try {
+      const secrets: KubeObject[] = [];
+      for (const s of pod.spec.imagePullSecrets ?? []) {
+        const obj = await this.#objectSource(pod.metadata.namespace ?? 'default').secret(s.name);
+        if (obj) secrets.push(obj);
+      }
+      image = await ensureImage({ cri: this.#o.cri, image: spec.image, policy: spec.imagePullPolicy, secrets, registries: this.#o.registries });
+      this.#pullBackoff.reset(pullKey);
+      this.#lastPullFailure.delete(pullKey);
+    } catch (e) {
+      if (!(e instanceof ImagePullError)) throw e;
+      if (e.reason === 'ErrImagePull') {
+        this.#pullBackoff.next(pullKey, now);
+        this.#lastPullFailure.set(pullKey, now);
+      }
+      waiting.set(spec.name, { reason: e.reason, message: e.message });
+      log.info('image not available', { pod: podKey(pod), container: spec.name, reason: e.reason, err: e.message });
+      return;
+    }
+    const previous = latestIn(o.state, undefined, spec.name);
+    const prevStatus = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])].find((s) => s.name === spec.name);
+    const attempt = previous ? previous.attempt + 1 : prevStatus && (prevStatus.state.terminated || prevStatus.lastState.terminated || prevStatus.state.running) ? prevStatus.restartCount + 1 : 0;
+    let config;
+    try {
+      const env = await containerEnv(pod, spec, this.#objectSource(pod.metadata.namespace ?? 'default'), { podIP: o.podIP, hostIP: this.nodeIP, nodeName: this.#o.nodeName }, this.#o.nodeAllocatable);
+      config = containerConfig(pod, spec, { kind: o.kind, attempt, env, mounts: containerMounts(spec, o.volumes, pod), image });
+      await this.#checkNonRoot(pod, spec, image);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      waiting.set(spec.name, { reason: 'CreateContainerConfigError', message: e.message });
+      return;
+    }
+    if (previous && previous.state === 'CONTAINER_EXITED') this.#backoff.next(`${uid}/${spec.name}`, now);
+    mkdirSync(join(o.sbConfig.log_directory!, spec.name), { recursive: true });
+    log.info('starting container', { pod: podKey(pod), container: spec.name, attempt });
+    const id = await this.#o.cri.createContainer(o.sandboxId, config, o.sbConfig);
+    try {
+      await this.#o.cri.startContainer(id);
+    } catch (e) {
+      waiting.set(spec.name, { reason: 'RunContainerError', message: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    waiting.delete(spec.name);
+    if (spec.lifecycle?.postStart) {
+      try {
+        await runHook(this.#o.cri, this.#clock, spec.lifecycle.postStart, id, o.podIP, pod.spec.terminationGracePeriodSeconds ?? 30);
+      } catch (e) {
+        log.info('postStart hook failed; killing container', { pod: podKey(pod), container: spec.name, err: String(e) });
+        await this.#o.cri.stopContainer(id, 2);
+      }
+    }
+  }
+
+  #lastPullFailure = new Map<string, number>();
+
+  async #checkNonRoot(pod: Pod, spec: ContainerSpec, image: string): Promise<void> {
+    const nonRoot = spec.securityContext?.runAsNonRoot ?? pod.spec.securityContext?.runAsNonRoot;
+    if (!nonRoot) return;
+    const uidSet = spec.securityContext?.runAsUser ?? pod.spec.securityContext?.runAsUser;
+    if (uidSet === 0) throw new ConfigError('container\'s runAsUser breaks non-root policy');
+    if (uidSet !== undefined) return;
+    const img = await this.#o.cri.imageStatus(image);
+    const u = img?.uid?.value;
+    if ((u === undefined || Number(u) === 0) && !(img?.username && img.username !== 'root' && img.username !== '0')) {
+      throw new ConfigError('container has runAsNonRoot and image will run as root');
+    }
+  }
+
+  #ensureProbes(pod: Pod, state: PodRuntimeState): void {
+    const uid = pod.metadata.uid!;
+    const sb = state.sandboxes[0];
+    const keep = new Set<string>();
+    if (sb && sb.state === 'SANDBOX_READY') {
+      for (const spec of [...(pod.spec.initContainers ?? []).filter(isSidecar), ...pod.spec.containers]) {
+        const c = latestIn(state, sb.id, spec.name);
+        if (!c || c.state !== 'CONTAINER_RUNNING') continue;
+        keep.add(c.id);
+        this.probes.ensure(uid, c.id, spec, () => (pod.spec.hostNetwork ? this.nodeIP : sb.ip));
+      }
+    }
+    this.probes.retain(uid, keep);
+  }
+
+  async #writeStatus(pod: Pod, state: PodRuntimeState): Promise<void> {
+    const uid = pod.metadata.uid!;
+    const status = computePodStatus(pod, state, {
+      now: this.#clock.now(), hostIP: this.nodeIP, waiting: this.#waitingOf(uid),
+      ready: (name, id) => {
+        const spec = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
+        return !spec?.readinessProbe || this.probes.result(uid, id, 'readiness') === 'success';
+      },
+      started: (name, id) => this.#started(pod, uid, name, id),
+    });
+    if (sameStatus(stripUndefined(status), stripUndefined(pod.status ?? {}))) return;
+    let cur: Pod = pod;
+    for (let i = 0; i < 3; i++) {
+      try {
+        await this.#o.client.update(core('pods'), { ...cur, status }, 'status');
+        log.debug('pod status written', () => ({ pod: podKey(pod), phase: status.phase }));
+        return;
+      } catch (e) {
+        if (isNotFound(e)) return;
+        if (!isConflict(e)) throw e;
+        cur = await this.#o.client.get<Pod>(core('pods'), pod.metadata.name!, pod.metadata.namespace);
+        if (cur.metadata.uid !== uid) return;
+      }
+    }
+  }
+
+  async #finishDeletion(pod: Pod, state: PodRuntimeState, a: PodActions): Promise<void> {
+    const uid = pod.metadata.uid!;
+    if (a.killPod) {
+      log.info('terminating pod', { pod: podKey(pod), grace: this.#grace(pod) });
+      await killPod({ cri: this.#o.cri, clock: this.#clock, pod, graceSeconds: this.#grace(pod), podIP: state.sandboxes[0]?.ip }, state);
+    }
+    await this.#removeRuntime(uid, state);
+    rmSync(podLogDir(this.logsDir, pod), { recursive: true, force: true });
+    try {
+      await this.#o.client.delete(core('pods'), pod.metadata.name!, pod.metadata.namespace, { gracePeriodSeconds: 0, preconditions: { uid } });
+      log.info('pod deleted', { pod: podKey(pod) });
+    } catch (e) {
+      if (!isNotFound(e) && !isConflict(e)) throw e;
+    }
+  }
+
+  async #removeRuntime(uid: string, state: PodRuntimeState): Promise<void> {
+    this.probes.stopPod(uid);
+    for (const c of state.containers) await this.#o.cri.removeContainer(c.id).catch((e) => log.debug('remove container', { err: String(e) }));
+    for (const s of state.sandboxes) {
+      await this.#o.cri.stopPodSandbox(s.id).catch(() => {});
+      await this.#o.cri.removePodSandbox(s.id);
+    }
+    await tearDownPodDir(this.podsDir, uid, this.#o.runner ?? execRunner);
+    this.#volumes.delete(uid);
+    this.#waiting.delete(uid);
+    this.#backoff.resetPrefix(`${uid}/`);
+    this.#pullBackoff.resetPrefix(`${uid}/`);
+    for (const k of this.#tokens.keys()) if (k.startsWith(`${uid}/`)) this.#tokens.delete(k);
+  }
+
+  /** Runtime objects of a pod that no longer exists in the API: stop and remove them. */
+  async #cleanupOrphan(uid: string, state: PodRuntimeState): Promise<void> {
+    if (!state.sandboxes.length && !state.containers.length) {
+      this.probes.stopPod(uid);
+      return;
+    }
+    log.info('removing containers of a pod that is gone', { uid });
+    for (const c of state.containers) if (c.state === 'CONTAINER_RUNNING') await this.#o.cri.stopContainer(c.id, 2).catch(() => {});
+    await this.#removeRuntime(uid, state);
+  }
+
+  /** Latest relist result for a pod (tests, stats). */
+  runtimeState(uid: string): PodRuntimeState | undefined { return this.#lastState.get(uid); }
+}
+
+function stripUndefined<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+export interface StartKubeletOptions extends KubeletOptions {}
+
+/** Starts the kubelet; `ready` resolves once the pods bound to this node are listed and syncing. */
+export function startKubelet(o: StartKubeletOptions): { ready: Promise<void>; stop(): Promise<void>; kubelet: Kubelet } {
+  const ac = new AbortController();
+  const signal = AbortSignal.any([o.signal, ac.signal]);
+  const kubelet = new Kubelet({ ...o, signal });
+  const ready = kubelet.start();
+  ready.catch(() => {});
+  return {
+    ready,
+    kubelet,
+    async stop() {
+      ac.abort();
+      kubelet.probes.stopAll();
+      await kubelet.idle();
+    },
+  };
+}
+
+export type { PodStatus };
