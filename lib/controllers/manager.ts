@@ -12,6 +12,7 @@ import { replicaSetController, replicationControllerController } from './replica
 import { initJobController } from './job.ts';
 import { initCronJobController } from './cronjob.ts';
 import { initDaemonSetController } from './daemonset.ts';
+import { initStatefulSetController } from './statefulset.ts';
 
 const log = logger('controllers/manager');
 
@@ -20,6 +21,7 @@ export const controllers: Record<string, ControllerInit> = {
   job: initJobController,
   cronjob: initCronJobController,
   daemonset: initDaemonSetController,
+  statefulset: initStatefulSetController,
   replicaset: (ctx) => replicaSetController(ctx),
   replicationcontroller: (ctx) => replicationControllerController(ctx),
   scheduler: (ctx) => new Scheduler({ client: ctx.client, factory: ctx.factory, clock: ctx.clock, recorder: ctx.recorder('default-scheduler') }),

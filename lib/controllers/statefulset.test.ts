@@ -1,0 +1,132 @@
+import t from 'tap';
+import { apps, core, type KubeObject } from '../client/types.ts';
+import { FakeClock } from '../clock.ts';
+import { hashOf, revisionData } from './controller-revision.ts';
+import { readyCondition, seeded, verbs } from './controller-revision-fixtures.ts';
+import { reconcileStatefulSet, type StatefulSetDeps } from './statefulset.ts';
+
+const NOW = Date.parse('2026-01-01T00:00:00Z');
+const template = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:2' }] } };
+const oldTemplate = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:1' }] } };
+const NEW = `web-${hashOf(revisionData(template))}`;
+const OLD = 'web-old';
+const owner = [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: 'sts-uid', controller: true }];
+
+function sts(spec: Record<string, unknown> = {}, status?: Record<string, unknown>): KubeObject {
+  return {
+    apiVersion: 'apps/v1', kind: 'StatefulSet',
+    metadata: { name: 'web', namespace: 'default', uid: 'sts-uid', generation: 1 },
+    spec: {
+      replicas: 3, serviceName: 'web', selector: { matchLabels: { app: 'web' } }, template,
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+      ...spec,
+    },
+    ...(status ? { status } : {}),
+  };
+}
+const rev = (name: string, tmpl: unknown, n: number): KubeObject => ({
+  metadata: { name, namespace: 'default', labels: { app: 'web', 'controller-revision-hash': name.slice(4) }, ownerReferences: owner },
+  data: revisionData(tmpl), revision: n,
+});
+function pod(ord: number, revision: string, ready = true, extra: Partial<KubeObject['metadata']> = {}, phase = 'Running'): KubeObject {
+  return {
+    metadata: { name: `web-${ord}`, namespace: 'default', uid: `uid-${ord}`, labels: { app: 'web', 'controller-revision-hash': revision }, ownerReferences: owner, ...extra },
+    spec: {}, status: { phase, conditions: ready ? [readyCondition()] : [] },
+  };
+}
+const claim = (ord: number): KubeObject => ({ metadata: { name: `data-web-${ord}`, namespace: 'default' }, spec: {} });
+
+function setup(s: KubeObject, pods: KubeObject[] = [], revisions: KubeObject[] = [rev(NEW, template, 2)], claims: KubeObject[] = pods.map((p) => claim(Number(p.metadata.name!.slice(4))))) {
+  const { client, listers } = seeded([[apps('statefulsets'), [s]], [core('pods'), pods], [core('persistentvolumeclaims'), claims], [apps('controllerrevisions'), revisions]]);
+  const deps: StatefulSetDeps = { client, clock: new FakeClock(NOW), statefulSets: listers[0]!, pods: listers[1]!, claims: listers[2]!, revisions: listers[3]! };
+  return { client, deps };
+}
+const writes = (c: ReturnType<typeof setup>['client']) => verbs(c).filter((v) => !v.includes('/status') && !v.includes('controllerrevisions'));
+const statusOf = (c: ReturnType<typeof setup>['client']) => c.actions.find((a) => a.subresource === 'status')?.object?.status;
+
+t.test('OrderedReady creates web-0 with its claim and identity, then waits', async (t) => {
+  const { client, deps } = setup(sts(), [], []);
+  await reconcileStatefulSet(deps, 'default/web');
+  t.same(verbs(client), [`create controllerrevisions ${NEW}`, 'create persistentvolumeclaims data-web-0', 'create pods web-0', 'update statefulsets/status web']);
+  const p = client.actions[2]!.object!;
+  t.equal(p.spec.hostname, 'web-0');
+  t.equal(p.spec.subdomain, 'web');
+  t.same(p.spec.volumes, [{ name: 'data', persistentVolumeClaim: { claimName: 'data-web-0' } }]);
+  t.equal(p.metadata.labels!['controller-revision-hash'], NEW);
+  t.equal(p.metadata.labels!['statefulset.kubernetes.io/pod-name'], 'web-0');
+  t.equal(p.metadata.labels!['apps.kubernetes.io/pod-index'], '0');
+  t.match(statusOf(client), { replicas: 1, readyReplicas: 0, updateRevision: NEW, currentRevision: NEW, observedGeneration: 1 });
+});
+
+t.test('the next ordinal starts only when the previous one is ready', async (t) => {
+  const ready = setup(sts(), [pod(0, NEW)]);
+  await reconcileStatefulSet(ready.deps, 'default/web');
+  t.same(writes(ready.client), ['create persistentvolumeclaims data-web-1', 'create pods web-1']);
+  const notReady = setup(sts(), [pod(0, NEW, false)]);
+  await reconcileStatefulSet(notReady.deps, 'default/web');
+  t.same(writes(notReady.client), []);
+});
+
+t.test('Parallel creates every pod at once', async (t) => {
+  const { client, deps } = setup(sts({ podManagementPolicy: 'Parallel' }));
+  await reconcileStatefulSet(deps, 'default/web');
+  t.same(writes(client), [0, 1, 2].flatMap((i) => [`create persistentvolumeclaims data-web-${i}`, `create pods web-${i}`]));
+});
+
+t.test('scale down removes the highest ordinal first and keeps its claim', async (t) => {
+  const { client, deps } = setup(sts({ replicas: 1 }), [pod(0, NEW), pod(1, NEW), pod(2, NEW)]);
+  await reconcileStatefulSet(deps, 'default/web');
+  t.same(writes(client), ['delete pods web-2']);
+  const parallel = setup(sts({ replicas: 1, podManagementPolicy: 'Parallel' }), [pod(0, NEW), pod(1, NEW), pod(2, NEW)]);
+  await reconcileStatefulSet(parallel.deps, 'default/web');
+  t.same(writes(parallel.client), ['delete pods web-2', 'delete pods web-1']);
+});
+
+t.test('rolling update replaces the highest ordinal first, one at a time, respecting the partition', async (t) => {
+  const revs = [rev(OLD, oldTemplate, 1), rev(NEW, template, 2)];
+  const status = { currentRevision: OLD, updateRevision: NEW };
+  const s1 = setup(sts({}, status), [pod(0, OLD), pod(1, OLD), pod(2, OLD)], revs);
+  await reconcileStatefulSet(s1.deps, 'default/web');
+  t.same(writes(s1.client), ['delete pods web-2']);
+  const s2 = setup(sts({}, status), [pod(0, OLD), pod(1, OLD), pod(2, NEW)], revs);
+  await reconcileStatefulSet(s2.deps, 'default/web');
+  t.same(writes(s2.client), ['delete pods web-1']);
+  t.match(statusOf(s2.client), { currentRevision: OLD, updateRevision: NEW, currentReplicas: 1, updatedReplicas: 1 }, 'web-1 is gone now');
+  const s3 = setup(sts({}, status), [pod(0, OLD), pod(1, OLD), pod(2, NEW, false)], revs);
+  await reconcileStatefulSet(s3.deps, 'default/web');
+  t.same(writes(s3.client), [], 'waits for the updated pod to become ready');
+  const part = { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } } };
+  const s4 = setup(sts(part, status), [pod(0, OLD), pod(1, OLD), pod(2, NEW)], revs);
+  await reconcileStatefulSet(s4.deps, 'default/web');
+  t.same(writes(s4.client), [], 'ordinals below the partition stay');
+  const s5 = setup(sts(part, status), [pod(0, OLD), pod(2, NEW)], revs, [claim(0), claim(1), claim(2)]);
+  await reconcileStatefulSet(s5.deps, 'default/web');
+  t.same(writes(s5.client), ['create pods web-1']);
+  t.equal(s5.client.actions.find((a) => a.name === 'web-1')!.object!.spec.containers[0].image, 'nginx:1', 'recreated at the current revision');
+});
+
+t.test('a finished rollout makes the update revision current', async (t) => {
+  const revs = [rev(OLD, oldTemplate, 1), rev(NEW, template, 2)];
+  const { client, deps } = setup(sts({}, { currentRevision: OLD }), [pod(0, NEW), pod(1, NEW), pod(2, NEW)], revs);
+  await reconcileStatefulSet(deps, 'default/web');
+  t.match(statusOf(client), { replicas: 3, readyReplicas: 3, updatedReplicas: 3, currentReplicas: 3, currentRevision: NEW, updateRevision: NEW, availableReplicas: 3 });
+});
+
+t.test('OnDelete does not replace old pods; failed pods are recreated', async (t) => {
+  const revs = [rev(OLD, oldTemplate, 1), rev(NEW, template, 2)];
+  const od = setup(sts({ updateStrategy: { type: 'OnDelete' } }, { currentRevision: OLD }), [pod(0, OLD), pod(1, OLD), pod(2, OLD)], revs);
+  await reconcileStatefulSet(od.deps, 'default/web');
+  t.same(writes(od.client), []);
+  const failed = setup(sts(), [pod(0, NEW), pod(1, NEW, false, {}, 'Failed'), pod(2, NEW)]);
+  await reconcileStatefulSet(failed.deps, 'default/web');
+  t.same(writes(failed.client), ['delete pods web-1']);
+});
+
+t.test('a rollback re-numbers the equal old revision instead of creating one', async (t) => {
+  const revs = [rev(`web-${hashOf(revisionData(template))}`, template, 1), rev('web-mid', oldTemplate, 2)];
+  const { client, deps } = setup(sts({}, { currentRevision: 'web-mid' }), [pod(0, 'web-mid'), pod(1, 'web-mid'), pod(2, 'web-mid')], revs);
+  await reconcileStatefulSet(deps, 'default/web');
+  const u = client.actions.find((a) => a.resource === 'controllerrevisions')!;
+  t.equal(u.verb, 'update');
+  t.equal(u.object!.revision, 3);
+});
