@@ -109,16 +109,19 @@ export class Registry {
     await this.#admit({ operation: 'CREATE', ...this.#attrs(s, namespace, m.name, subresource), object: obj, user: w.user, dryRun: !!w.dryRun });
     const causes = s.validate ? s.validate(obj, undefined, ctx) : dns1123Subdomain('metadata.name', m.name);
     if (causes.length) throw invalid(s, m.name, causes);
+    const key = objectKey(s, namespace, m.name);
+    if ((await this.store.get(key)).kv) throw alreadyExists(s, m.name);
     await s.prepareForCreate?.(obj, ctx);
     if (w.dryRun) return obj;
     const ttl = s.ttlSeconds?.(obj);
-    const key = objectKey(s, namespace, m.name);
     try {
       const lease = ttl ? await this.#leases.lease(ttl) : undefined;
       const kv = await this.store.create(key, encodeObject(obj), { lease });
       obj.metadata.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (e) {
+      // release what prepareForCreate allocated (ClusterIPs, NodePorts): afterDelete frees what obj holds
+      await this.#afterDelete(s, obj);
       if (e instanceof AlreadyExistsError) throw alreadyExists(s, m.name);
       throw e;
     }
