@@ -8,6 +8,7 @@ import { LeaderElector } from '../controller/leader-election.ts';
 import { logger } from '../log/logger.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import type { ControllerContext, ControllerInit } from './context.ts';
+import { deploymentController } from './deployment.ts';
 import { replicaSetController, replicationControllerController } from './replicaset.ts';
 import { initJobController } from './job.ts';
 import { initCronJobController } from './cronjob.ts';
@@ -22,6 +23,7 @@ export const controllers: Record<string, ControllerInit> = {
   cronjob: initCronJobController,
   daemonset: initDaemonSetController,
   statefulset: initStatefulSetController,
+  deployment: (ctx) => deploymentController(ctx),
   replicaset: (ctx) => replicaSetController(ctx),
   replicationcontroller: (ctx) => replicationControllerController(ctx),
   scheduler: (ctx) => new Scheduler({ client: ctx.client, factory: ctx.factory, clock: ctx.clock, recorder: ctx.recorder('default-scheduler') }),
