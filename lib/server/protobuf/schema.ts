@@ -150,10 +150,70 @@ message HorizontalPodAutoscaler { optional ObjectMeta metadata = 1; optional Hor
 message HorizontalPodAutoscalerSpec { optional CrossVersionObjectReference scaleTargetRef = 1; optional int32 minReplicas = 2; optional int32 maxReplicas = 3; optional int32 targetCPUUtilizationPercentage = 4; }
 message CrossVersionObjectReference { optional string kind = 1; optional string name = 2; optional string apiVersion = 3; }
 message HorizontalPodAutoscalerStatus { optional int64 observedGeneration = 1; optional Time lastScaleTime = 2; optional int32 currentReplicas = 3; optional int32 desiredReplicas = 4; optional int32 currentCPUUtilizationPercentage = 5; }
+message Job { optional ObjectMeta metadata = 1; optional JobSpec spec = 2; }
+message JobSpec {
+  optional int32 parallelism = 1; optional int32 completions = 2; optional int64 activeDeadlineSeconds = 3; optional LabelSelector selector = 4;
+  optional bool manualSelector = 5; optional PodTemplateSpec template = 6; optional int32 backoffLimit = 7; optional int32 ttlSecondsAfterFinished = 8;
+  optional string completionMode = 9; optional bool suspend = 10; optional int32 backoffLimitPerIndex = 12; optional int32 maxFailedIndexes = 13;
+  optional string podReplacementPolicy = 14; optional string managedBy = 15;
+}
+message CronJob { optional ObjectMeta metadata = 1; optional CronJobSpec spec = 2; }
+message CronJobSpec { optional string schedule = 1; optional int64 startingDeadlineSeconds = 2; optional string concurrencyPolicy = 3; optional bool suspend = 4; optional JobTemplateSpec jobTemplate = 5; optional int32 successfulJobsHistoryLimit = 6; optional int32 failedJobsHistoryLimit = 7; optional string timeZone = 8; }
+message JobTemplateSpec { optional ObjectMeta metadata = 1; optional JobSpec spec = 2; }
+
+message Role { optional ObjectMeta metadata = 1; repeated PolicyRule rules = 2; }
+message ClusterRole { optional ObjectMeta metadata = 1; repeated PolicyRule rules = 2; optional AggregationRule aggregationRule = 3; }
+message RoleBinding { optional ObjectMeta metadata = 1; repeated Subject subjects = 2; optional RoleRef roleRef = 3; }
+message ClusterRoleBinding { optional ObjectMeta metadata = 1; repeated Subject subjects = 2; optional RoleRef roleRef = 3; }
+message PolicyRule { repeated string verbs = 1; repeated string apiGroups = 2; repeated string resources = 3; repeated string resourceNames = 4; repeated string nonResourceURLs = 5; }
+message Subject { optional string kind = 1; optional string apiGroup = 2; optional string name = 3; optional string namespace = 4; }
+message RoleRef { optional string apiGroup = 1; optional string kind = 2; optional string name = 3; }
+message AggregationRule { repeated LabelSelector clusterRoleSelectors = 1; }
+
+message PodDisruptionBudget { optional ObjectMeta metadata = 1; optional PodDisruptionBudgetSpec spec = 2; }
+message PodDisruptionBudgetSpec { optional IntOrString minAvailable = 1; optional LabelSelector selector = 2; optional IntOrString maxUnavailable = 3; optional string unhealthyPodEvictionPolicy = 4; }
+message Eviction { optional ObjectMeta metadata = 1; optional DeleteOptions deleteOptions = 2; }
+
+message Ingress { optional ObjectMeta metadata = 1; optional IngressSpec spec = 2; }
+message IngressSpec { optional IngressBackend defaultBackend = 1; repeated IngressTLS tls = 2; repeated IngressRule rules = 3; optional string ingressClassName = 4; }
+message IngressTLS { repeated string hosts = 1; optional string secretName = 2; }
+message IngressRule { optional string host = 1; optional IngressRuleValue ingressRuleValue = 2; }
+message IngressRuleValue { optional HTTPIngressRuleValue http = 1; }
+message HTTPIngressRuleValue { repeated HTTPIngressPath paths = 1; }
+message HTTPIngressPath { optional string path = 1; optional IngressBackend backend = 2; optional string pathType = 3; }
+message IngressBackend { optional TypedLocalObjectReference resource = 3; optional IngressServiceBackend service = 4; }
+message IngressServiceBackend { optional string name = 1; optional ServiceBackendPort port = 2; }
+message ServiceBackendPort { optional string name = 1; optional int32 number = 2; }
+message TypedLocalObjectReference { optional string apiGroup = 1; optional string kind = 2; optional string name = 3; }
+
+message Service { optional ObjectMeta metadata = 1; optional ServiceSpec spec = 2; }
+message ServiceSpec {
+  repeated ServicePort ports = 1; map<string, string> selector = 2; optional string clusterIP = 3; optional string type = 4; repeated string externalIPs = 5;
+  optional string sessionAffinity = 7; optional string loadBalancerIP = 8; repeated string loadBalancerSourceRanges = 9; optional string externalName = 10;
+  optional string externalTrafficPolicy = 11; optional int32 healthCheckNodePort = 12; optional bool publishNotReadyAddresses = 13;
+  optional SessionAffinityConfig sessionAffinityConfig = 14; optional string ipFamilyPolicy = 17; repeated string clusterIPs = 18; repeated string ipFamilies = 19;
+  optional bool allocateLoadBalancerNodePorts = 20; optional string loadBalancerClass = 21; optional string internalTrafficPolicy = 22; optional string trafficDistribution = 23;
+}
+message ServicePort { optional string name = 1; optional string protocol = 2; optional int32 port = 3; optional IntOrString targetPort = 4; optional int32 nodePort = 5; optional string appProtocol = 6; }
+message SessionAffinityConfig { optional ClientIPConfig clientIP = 1; }
+message ClientIPConfig { optional int32 timeoutSeconds = 1; }
+message ServiceAccount { optional ObjectMeta metadata = 1; repeated ObjectReference secrets = 2; repeated LocalObjectReference imagePullSecrets = 3; optional bool automountServiceAccountToken = 4; }
+message ObjectReference { optional string kind = 1; optional string namespace = 2; optional string name = 3; optional string uid = 4; optional string apiVersion = 5; optional string resourceVersion = 6; optional string fieldPath = 7; }
+message ResourceQuota { optional ObjectMeta metadata = 1; optional ResourceQuotaSpec spec = 2; }
+message ResourceQuotaSpec { map<string, Quantity> hard = 1; repeated string scopes = 2; optional ScopeSelector scopeSelector = 3; }
+message ScopeSelector { repeated ScopedResourceSelectorRequirement matchExpressions = 1; }
+message ScopedResourceSelectorRequirement { optional string scopeName = 1; optional string operator = 2; repeated string values = 3; }
+message PriorityClass { optional ObjectMeta metadata = 1; optional int32 value = 2; optional bool globalDefault = 3; optional string description = 4; optional string preemptionPolicy = 5; }
+message TokenRequest { optional ObjectMeta metadata = 1; optional TokenRequestSpec spec = 2; }
+message TokenRequestSpec { repeated string audiences = 1; optional BoundObjectReference boundObjectRef = 3; optional int64 expirationSeconds = 4; }
+message BoundObjectReference { optional string kind = 1; optional string apiVersion = 2; optional string name = 3; optional string uid = 4; }
+message Binding { optional ObjectMeta metadata = 1; optional ObjectReference target = 2; }
+message Scale { optional ObjectMeta metadata = 1; optional ScaleSpec spec = 2; }
+message ScaleSpec { optional int32 replicas = 1; }
 `;
 
 /** Embedded Go structs: their fields appear directly in the parent's JSON. */
-export const INLINE_FIELDS = new Set(['localObjectReference', 'handler', 'volumeSource']);
+export const INLINE_FIELDS = new Set(['localObjectReference', 'handler', 'volumeSource', 'ingressRuleValue']);
 
 /**
  * Go pointer fields (Message.field): kept in JSON even when zero (replicas: 0, optional: false). Every other scalar
@@ -177,8 +237,20 @@ export const POINTER_FIELDS = new Set([
   'HorizontalPodAutoscalerStatus.currentCPUUtilizationPercentage', 'Preconditions.uid', 'Preconditions.resourceVersion',
   'Container.restartPolicy', 'HostPathVolumeSource.type', 'DownwardAPIVolumeSource.defaultMode', 'DownwardAPIVolumeFile.mode',
   'ProjectedVolumeSource.defaultMode', 'ServiceAccountTokenProjection.expirationSeconds', 'TopologySpreadConstraint.minDomains',
+  'JobSpec.parallelism', 'JobSpec.completions', 'JobSpec.activeDeadlineSeconds', 'JobSpec.backoffLimit', 'JobSpec.manualSelector',
+  'JobSpec.ttlSecondsAfterFinished', 'JobSpec.suspend', 'JobSpec.completionMode', 'JobSpec.backoffLimitPerIndex', 'JobSpec.maxFailedIndexes',
+  'JobSpec.podReplacementPolicy', 'JobSpec.managedBy', 'CronJobSpec.startingDeadlineSeconds', 'CronJobSpec.suspend', 'CronJobSpec.timeZone',
+  'CronJobSpec.successfulJobsHistoryLimit', 'CronJobSpec.failedJobsHistoryLimit', 'HTTPIngressPath.pathType', 'IngressSpec.ingressClassName',
+  'PodDisruptionBudgetSpec.unhealthyPodEvictionPolicy', 'ServiceSpec.allocateLoadBalancerNodePorts', 'ServiceSpec.ipFamilyPolicy',
+  'ServiceSpec.loadBalancerClass', 'ServiceSpec.internalTrafficPolicy', 'ServiceSpec.trafficDistribution', 'ServicePort.appProtocol',
+  'ServiceAccount.automountServiceAccountToken', 'ClientIPConfig.timeoutSeconds', 'PriorityClass.preemptionPolicy',
+  'TokenRequestSpec.expirationSeconds', 'Subject.namespace', 'PriorityClass.value',
   'PodSpec.os', 'VolumeMount.mountPropagation', 'VolumeMount.recursiveReadOnly', 'EmptyDirVolumeSource.sizeLimit',
 ]);
 
 /** Top-level kinds we decode, by kind name. */
-export const KINDS = ['Namespace', 'ConfigMap', 'Secret', 'Pod', 'Deployment', 'HorizontalPodAutoscaler', 'DeleteOptions'];
+export const KINDS = [
+  'Namespace', 'ConfigMap', 'Secret', 'Pod', 'Deployment', 'HorizontalPodAutoscaler', 'DeleteOptions', 'Job', 'CronJob', 'Role', 'ClusterRole',
+  'RoleBinding', 'ClusterRoleBinding', 'PodDisruptionBudget', 'Eviction', 'Ingress', 'Service', 'ServiceAccount', 'ResourceQuota', 'PriorityClass',
+  'TokenRequest', 'Binding', 'Scale',
+];
