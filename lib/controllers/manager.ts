@@ -14,6 +14,7 @@ import { initJobController } from './job.ts';
 import { initCronJobController } from './cronjob.ts';
 import { initDaemonSetController } from './daemonset.ts';
 import { initStatefulSetController } from './statefulset.ts';
+import { initDisruptionController } from './disruption.ts';
 
 const log = logger('controllers/manager');
 
@@ -23,6 +24,7 @@ export const controllers: Record<string, ControllerInit> = {
   cronjob: initCronJobController,
   daemonset: initDaemonSetController,
   statefulset: initStatefulSetController,
+  disruption: initDisruptionController,
   deployment: (ctx) => deploymentController(ctx),
   replicaset: (ctx) => replicaSetController(ctx),
   replicationcontroller: (ctx) => replicationControllerController(ctx),
