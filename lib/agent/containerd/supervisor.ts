@@ -17,7 +17,7 @@ export interface ContainerdOptions extends Omit<ContainerdConfigOptions, 'paths'
   clock?: Clock;
   /** How long ready waits for the socket (default 60 s). */
   readyTimeoutMs?: number;
-  /** Run containerd inside this network namespace (`ip netns exec`, which execs: the PID stays containerd's). Tests. */
+  /** Run containerd inside this named network namespace (nsenter execs: the PID stays containerd's). Tests. */
   netns?: string;
 }
 
@@ -48,7 +48,8 @@ export function startContainerd(o: ContainerdOptions): SupervisedContainerd {
     if (stopping || o.signal.aborted) return;
     const fd = openSync(paths.log, 'a');
     const cmd = [o.binary ?? 'containerd', '--config', paths.config];
-    if (o.netns) cmd.unshift('ip', 'netns', 'exec', o.netns);
+    // nsenter enters only the network namespace (`ip netns exec` would also remount /sys and hide the cgroup mounts).
+    if (o.netns) cmd.unshift('nsenter', `--net=/run/netns/${o.netns}`, '--');
     const c = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', fd, fd], detached: false });
     closeSync(fd);
     child = c;

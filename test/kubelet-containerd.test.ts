@@ -1,0 +1,131 @@
+// End to end: the kubelet on a real containerd (supervised by tsk, inside a network namespace this test creates),
+// with tsk's own pause image and a busybox image built from /bin/busybox. Needs root, containerd, runc, CNI plugins.
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { core } from '../lib/client/types.ts';
+import { FakeClient } from '../lib/client/fake.ts';
+import { startContainerd } from '../lib/agent/containerd/supervisor.ts';
+import { writeBridgeConflist } from '../lib/agent/containerd/cni.ts';
+import { GrpcCri } from '../lib/agent/cri/grpc.ts';
+import { ImageImporter } from '../lib/agent/images/import.ts';
+import { busyboxImageArchive, PAUSE_IMAGE, pauseImageArchive } from '../lib/agent/images/builtin.ts';
+import { startKubelet } from '../lib/agent/kubelet/kubelet.ts';
+import type { Pod } from '../lib/agent/kubelet/pod-types.ts';
+
+const has = (cmd: string) => { try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; } };
+const skip = process.getuid?.() !== 0 ? 'needs root'
+  : !has('containerd') || !has('runc') || !has('ctr') || !existsSync('/usr/lib/cni/bridge') || !existsSync('/bin/busybox') ? 'needs containerd, runc, CNI plugins and busybox-static'
+    : false;
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (let i = 0; i < 10_000; i++) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) { last = e; }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t) => {
+  const id = randomBytes(3).toString('hex');
+  const netns = `tsk-kt-${id}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-kubelet-e2e-'));
+  const netName = `tsk-kt-${id}`;
+  const ac = new AbortController();
+  execFileSync('ip', ['netns', 'add', netns]);
+  execFileSync('ip', ['netns', 'exec', netns, 'ip', 'link', 'set', 'lo', 'up']);
+  const cniConfDir = join(dataDir, 'agent', 'etc', 'cni');
+  writeBridgeConflist(cniConfDir, { podCidr: '10.199.0.0/24', name: netName, bridge: `tskkt${id}`, ipamDataDir: join(dataDir, 'agent', 'cni-ipam') });
+
+  const cd = startContainerd({ dataDir, signal: ac.signal, sandboxImage: PAUSE_IMAGE, cniConfDir, netns });
+  let cri: GrpcCri | undefined;
+  let stopKubelet: (() => Promise<void>) | undefined;
+  t.teardown(async () => {
+    await stopKubelet?.().catch(() => {});
+    if (cri) {
+      // Remove whatever the test left (the pod normally is gone already).
+      for (const s of await cri.listPodSandbox().catch(() => [])) {
+        await cri.stopPodSandbox(s.id).catch(() => {});
+        await cri.removePodSandbox(s.id).catch(() => {});
+      }
+      cri.close();
+    }
+    await cd.stop(10_000);
+    ac.abort();
+    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(dataDir));
+    for (const m of mounts.reverse()) { try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* already gone */ } }
+    try { execFileSync('ip', ['netns', 'delete', netns], { stdio: 'ignore' }); } catch { /* gone */ }
+    for (const d of ['/var/lib/cni/results', '/var/lib/cni/cache/results']) {
+      try { for (const f of readdirSync(d)) if (f.startsWith(`${netName}-`)) rmSync(join(d, f), { force: true }); } catch { /* none */ }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  await cd.ready;
+  t.ok(cd.pid(), 'containerd runs');
+  const importer = new ImageImporter({ address: cd.paths.address, tmpDir: dataDir });
+  await importer.importBuffer('pause', pauseImageArchive());
+  await importer.importBuffer('busybox', busyboxImageArchive('docker.io/library/busybox:tsk-test'));
+  cri = new GrpcCri({ endpoint: cd.endpoint });
+  t.ok(await cri.imageStatus(PAUSE_IMAGE), 'pause image imported');
+
+  const client = new FakeClient();
+  client.seed(core('configmaps'), { metadata: { name: 'app', namespace: 'default' }, data: { greeting: 'hello-from-configmap' } });
+  client.seed(core('pods'), {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' },
+    spec: {
+      nodeName: 'node-e2e', terminationGracePeriodSeconds: 3,
+      volumes: [{ name: 'cfg', configMap: { name: 'app' } }, { name: 'work', emptyDir: {} }],
+      initContainers: [{ name: 'prep', image: 'docker.io/library/busybox:tsk-test', imagePullPolicy: 'Never', command: ['sh', '-c', 'echo prepared > /work/init.txt'], volumeMounts: [{ name: 'work', mountPath: '/work' }] }],
+      containers: [{
+        name: 'main', image: 'docker.io/library/busybox:tsk-test', imagePullPolicy: 'Never',
+        command: ['sh', '-c', 'echo "start $GREETING $(cat /work/init.txt)"; while [ ! -f /tmp/stop ]; do sleep 0.2; done; exit 3'],
+        env: [{ name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'app', key: 'greeting' } } }],
+        volumeMounts: [{ name: 'cfg', mountPath: '/etc/app' }, { name: 'work', mountPath: '/work' }],
+        readinessProbe: { exec: { command: ['cat', '/etc/app/greeting'] }, periodSeconds: 1 },
+      }],
+    },
+  });
+  const k = startKubelet({ client, cri, nodeName: 'node-e2e', dataDir, signal: ac.signal, relistMs: 500, nodeIP: '127.0.0.1', backoffInitialMs: 1000 });
+  stopKubelet = k.stop;
+  await k.ready;
+  const get = () => client.get<Pod>(core('pods'), 'web', 'default');
+
+  const running = await until('pod Running and Ready', async () => {
+    const p = await get();
+    return p.status?.phase === 'Running' && p.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && p;
+  });
+  t.match(running.status?.podIP, /^10\.199\.0\.\d+$/, 'pod IP from the bridge network');
+  t.equal(running.status?.initContainerStatuses?.[0]?.state.terminated?.exitCode, 0, 'init container completed');
+  const logFile = join(dataDir, 'agent', 'pod-logs', `default_web_${running.metadata.uid}`, 'main', '0.log');
+  const log = await until('container log', async () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('start') && readFileSync(logFile, 'utf8'));
+  t.match(log, /Z stdout F start hello-from-configmap prepared/, 'CRI log line with env and init output');
+
+  const cid = running.status!.containerStatuses![0]!.containerID!.replace('containerd://', '');
+  await cri.execSync(cid, ['touch', '/tmp/stop'], 10);
+  const restarted = await until('container restarted', async () => {
+    const p = await get();
+    const s = p.status?.containerStatuses?.[0];
+    return s && s.restartCount >= 1 && s.state.running && p;
+  });
+  t.equal(restarted.status!.containerStatuses![0]!.lastState.terminated?.exitCode, 3, 'last exit code reported');
+
+  const p = await get();
+  p.metadata.deletionTimestamp = new Date().toISOString();
+  p.metadata.deletionGracePeriodSeconds = 2;
+  await client.update(core('pods'), p);
+  await until('pod object deleted', async () => { try { await get(); return false; } catch (e) { return (e as { code?: number }).code === 404; } });
+  const left = await cri.listContainers();
+  t.equal(left.length, 0, 'containers removed');
+  t.equal((await cri.listPodSandbox()).length, 0, 'sandbox removed');
+  t.notOk(existsSync(join(dataDir, 'agent', 'pods', running.metadata.uid!)), 'pod dir removed');
+});
