@@ -9,6 +9,7 @@ import { logger } from '../log/logger.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import type { ControllerContext, ControllerInit } from './context.ts';
 import { deploymentController } from './deployment.ts';
+import { garbageCollectorController } from './garbage-collector.ts';
 import { replicaSetController, replicationControllerController } from './replicaset.ts';
 import { initJobController } from './job.ts';
 import { initCronJobController } from './cronjob.ts';
@@ -26,6 +27,7 @@ export const controllers: Record<string, ControllerInit> = {
   statefulset: initStatefulSetController,
   disruption: initDisruptionController,
   deployment: (ctx) => deploymentController(ctx),
+  garbagecollector: (ctx) => garbageCollectorController(ctx),
   replicaset: (ctx) => replicaSetController(ctx),
   replicationcontroller: (ctx) => replicationControllerController(ctx),
   scheduler: (ctx) => new Scheduler({ client: ctx.client, factory: ctx.factory, clock: ctx.clock, recorder: ctx.recorder('default-scheduler') }),
