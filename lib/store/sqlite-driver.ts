@@ -2,6 +2,14 @@
 import Database from 'better-sqlite3';
 import { loadEmbeddedAddon } from '../native.ts';
 
+let embedded: { addon: object | undefined } | undefined;
+
+/** Inside the single executable: the addon shipped as an asset (loaded once); otherwise undefined. */
+function embeddedAddon(): object | undefined {
+  embedded ??= { addon: loadEmbeddedAddon('better_sqlite3.node') };
+  return embedded.addon;
+}
+
 export interface SqlStatement<R = Record<string, unknown>> {
   run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
   get(...params: unknown[]): R | undefined;
@@ -23,7 +31,7 @@ export interface OpenSqliteOptions {
   readonly?: boolean;
   /** Milliseconds to wait on a locked database before failing with SQLITE_BUSY. */
   busyTimeoutMs?: number;
-  /** A loaded better-sqlite3 addon (single-binary build) or a path to one. */
+  /** A loaded better-sqlite3 addon or a path to one (default: the one embedded in the single executable, if any). */
   nativeBinding?: unknown;
   /** Fail when the file does not exist instead of creating it. */
   fileMustExist?: boolean;
