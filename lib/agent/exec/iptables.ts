@@ -101,3 +101,13 @@ export async function removeChains(runner: CommandRunner, ipt: Iptables, tables:
     await restore(runner, ipt, lines.join('\n'));
   }
 }
+
+/** Makes the rule the first of its chain (deleting copies elsewhere in the chain), so nothing before it can ACCEPT. */
+export async function ensureFirstRule(runner: CommandRunner, ipt: Iptables, j: JumpRule): Promise<void> {
+  const r = await runner.run(ipt.iptables, ['-w', '5', '-t', j.table, '-S', j.chain], { allowFail: true });
+  const first = r.stdout.split('\n').find((l) => l.startsWith('-A '));
+  const target = j.rule[j.rule.indexOf('-j') + 1];
+  if (first && target && new RegExp(`-j ${target}(\\s|$)`).test(first)) return;
+  await deleteRule(runner, ipt, j);
+  await runner.run(ipt.iptables, ['-w', '5', '-t', j.table, '-I', j.chain, '1', ...j.rule]);
+}
