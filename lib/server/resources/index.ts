@@ -1,4 +1,5 @@
 // Built-in resources served by the API server. Add a strategy file and one line here to serve a new resource.
+import { apiextensionsStrategies } from './apiextensions.ts';
 import { appsStrategies } from './apps.ts';
 import { autoscalingStrategies } from './autoscaling.ts';
 import { batchStrategies } from './batch.ts';
@@ -36,6 +37,7 @@ export const builtinStrategies: ResourceStrategy[] = [
   ...policyStrategies, // poddisruptionbudgets
   ...networkingStrategies, // ingresses, ingressclasses, networkpolicies
   ...storageStrategies, // storageclasses
+  ...apiextensionsStrategies, // customresourcedefinitions (custom resources: lib/server/crd/controller.ts)
 ];
 
 export function builtinCatalog(): ResourceCatalog {
