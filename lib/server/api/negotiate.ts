@@ -37,7 +37,7 @@ export function negotiate(c: Context, allowTable = true): Shape {
       continue;
     }
     if (as) continue;
-    if (['application/json', '*/*', 'application/*', 'application/yaml', 'application/vnd.kubernetes.protobuf'].includes(m.type)) return 'object';
+    if (['application/json', '*/*', 'application/*', 'application/yaml'].includes(m.type)) return 'object';
   }
   throw notAcceptable(`only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf, ${TABLE_CONTENT_TYPE}`);
 }
