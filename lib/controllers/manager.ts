@@ -10,6 +10,9 @@ import { Scheduler } from '../scheduler/scheduler.ts';
 import type { ControllerContext, ControllerInit } from './context.ts';
 import { deploymentController } from './deployment.ts';
 import { garbageCollectorController } from './garbage-collector.ts';
+import { namespaceController } from './namespace.ts';
+import { rootCAController } from './root-ca.ts';
+import { serviceAccountController } from './serviceaccount.ts';
 import { replicaSetController, replicationControllerController } from './replicaset.ts';
 import { initJobController } from './job.ts';
 import { initCronJobController } from './cronjob.ts';
@@ -28,8 +31,11 @@ export const controllers: Record<string, ControllerInit> = {
   disruption: initDisruptionController,
   deployment: (ctx) => deploymentController(ctx),
   garbagecollector: (ctx) => garbageCollectorController(ctx),
+  namespace: (ctx) => namespaceController(ctx),
   replicaset: (ctx) => replicaSetController(ctx),
   replicationcontroller: (ctx) => replicationControllerController(ctx),
+  'root-ca-cert-publisher': (ctx) => rootCAController(ctx),
+  serviceaccount: (ctx) => serviceAccountController(ctx),
   scheduler: (ctx) => new Scheduler({ client: ctx.client, factory: ctx.factory, clock: ctx.clock, recorder: ctx.recorder('default-scheduler') }),
 };
 

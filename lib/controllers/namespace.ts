@@ -1,0 +1,84 @@
+// Namespace controller: a namespace being deleted (deletionTimestamp set) is emptied of every object of every
+// namespaced resource, then its `kubernetes` finalizer is removed through namespaces/finalize so the API server
+// can delete it. Content still terminating (graceful pods) is waited for with a bounded backoff.
+import { core, isNotFound, type Client, type KubeObject, type ResourceRef } from '../client/types.ts';
+import type { Clock } from '../clock.ts';
+import { type Lister } from '../controller/cache.ts';
+import { Controller } from '../controller/controller.ts';
+import { logger } from '../log/logger.ts';
+import type { ControllerContext, Runnable } from './context.ts';
+import { defaultGCResources } from './garbage-collector.ts';
+
+const log = logger('controller/namespace');
+const nsRef = core('namespaces');
+export const NAMESPACE_FINALIZER = 'kubernetes';
+
+/** Namespaced resources emptied by default when none are given (pods first so their owners do not recreate them last). */
+export const defaultNamespacedResources: ResourceRef[] = [
+  ...defaultGCResources.filter((r) => r.namespaced).map((r) => r.ref),
+  core('events'), core('podtemplates'), core('resourcequotas'), core('limitranges'),
+  { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
+  { group: 'networking.k8s.io', version: 'v1', resource: 'networkpolicies' },
+  { group: 'networking.k8s.io', version: 'v1', resource: 'ingresses' },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles' },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings' },
+  { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers' },
+  { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' },
+];
+
+export interface NamespaceDeps {
+  client: Pick<Client, 'list' | 'delete' | 'update'>;
+  namespaces: Lister;
+  resources: ResourceRef[];
+  /** Content remaining: ask for another pass after ms. */
+  requeueAfter?(key: string, ms: number): void;
+  attempts?: Map<string, number>;
+}
+
+/** Returns the number of objects still present (0 once finalized). */
+export async function reconcileNamespace(d: NamespaceDeps, key: string): Promise<number> {
+  const ns = d.namespaces.get(key);
+  if (!ns || !ns.metadata.deletionTimestamp) { d.attempts?.delete(key); return 0; }
+  if (!(ns.spec?.finalizers ?? []).includes(NAMESPACE_FINALIZER)) return 0;
+  let remaining = 0;
+  for (const ref of d.resources) {
+    let items: KubeObject[];
+    try {
+      items = (await d.client.list(ref, { namespace: key })).items;
+    } catch (e) {
+      if (isNotFound(e)) continue; // not served here
+      throw e;
+    }
+    for (const o of items) {
+      remaining++;
+      if (o.metadata.deletionTimestamp) continue;
+      await d.client.delete(ref, o.metadata.name!, key, { propagationPolicy: 'Background', preconditions: { uid: o.metadata.uid } }).catch((e) => { if (!isNotFound(e)) throw e; });
+    }
+  }
+  if (remaining > 0) {
+    const n = (d.attempts?.get(key) ?? 0) + 1;
+    d.attempts?.set(key, n);
+    d.requeueAfter?.(key, Math.min(16_000, 250 * 2 ** Math.min(n, 6)));
+    log.debug('namespace content remaining', { namespace: key, remaining });
+    return remaining;
+  }
+  d.attempts?.delete(key);
+  const upd = structuredClone(ns) as KubeObject;
+  upd.spec = { ...upd.spec, finalizers: (ns.spec?.finalizers ?? []).filter((f: string) => f !== NAMESPACE_FINALIZER) };
+  await d.client.update(nsRef, upd, 'finalize').catch((e) => { if (!isNotFound(e)) throw e; });
+  return 0;
+}
+
+export function namespaceController(ctx: ControllerContext): Runnable & { controller: Controller; deps: NamespaceDeps } {
+  const namespaces = ctx.factory.informer(nsRef);
+  const deps: NamespaceDeps = { client: ctx.client, namespaces: namespaces.lister, resources: ctx.namespacedResources ?? defaultNamespacedResources, attempts: new Map() };
+  const controller = new Controller({ name: 'namespace', clock: ctx.clock, workers: 2, reconcile: async (k) => { await reconcileNamespace(deps, k); } });
+  deps.requeueAfter = (k, ms) => controller.enqueueAfter(k, ms);
+  namespaces.addHandler({
+    add: (n) => { if (n.metadata.deletionTimestamp) controller.enqueue(n); },
+    update: (_o, n) => { if (n.metadata.deletionTimestamp) controller.enqueue(n); },
+  });
+  return { controller, deps, run: (signal) => controller.run(signal) };
+}
+
+export type { Clock };
