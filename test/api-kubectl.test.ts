@@ -3,7 +3,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startApiServer } from '../lib/server/api/server.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
@@ -26,12 +26,11 @@ function kubectl(...args: string[]): Promise<Run> {
     });
   });
 }
-async function ok(t: Tap, ...args: string[]): Promise<string> {
+async function ok(t: Test, ...args: string[]): Promise<string> {
   const r = await kubectl(...args);
   t.equal(r.code, 0, `kubectl ${args.join(' ')} ${r.stderr}`);
   return r.stdout;
 }
-type Tap = { equal(a: unknown, b: unknown, m?: string): void };
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);
