@@ -19,6 +19,7 @@ import { initCronJobController } from './cronjob.ts';
 import { initDaemonSetController } from './daemonset.ts';
 import { initStatefulSetController } from './statefulset.ts';
 import { initDisruptionController } from './disruption.ts';
+import { initHpaController } from './hpa.ts';
 
 const log = logger('controllers/manager');
 
@@ -29,6 +30,7 @@ export const controllers: Record<string, ControllerInit> = {
   daemonset: initDaemonSetController,
   statefulset: initStatefulSetController,
   disruption: initDisruptionController,
+  horizontalpodautoscaling: (ctx) => initHpaController(ctx),
   deployment: (ctx) => deploymentController(ctx),
   garbagecollector: (ctx) => garbageCollectorController(ctx),
   namespace: (ctx) => namespaceController(ctx),
