@@ -191,3 +191,22 @@ t.test('services allocate ClusterIPs and NodePorts; scale', async (t) => {
   t.equal((await client.get(core('replicationcontrollers'), 'rc', 's')).spec.replicas, 3);
   await t.rejects(client.get(apps('nothing'), 'x'), { code: 404 });
 });
+
+t.test('events live on a shared lease; field selectors on involvedObject', async (t) => {
+  const { client, store } = setup(t);
+  await client.create<KubeObject>(core('namespaces'), ns('ev'));
+  const ev = (name: string, pod: string) => ({ metadata: { name }, involvedObject: { kind: 'Pod', name: pod, namespace: 'ev', uid: 'u-' + pod }, reason: 'Started', message: 'm', type: 'Normal' });
+  await client.create<KubeObject>(core('events'), ev('e1', 'a'), 'ev');
+  await client.create<KubeObject>(core('events'), ev('e2', 'b'), 'ev');
+  const k1 = (await store.get('/registry/events/ev/e1')).kv!;
+  const k2 = (await store.get('/registry/events/ev/e2')).kv!;
+  t.ok(k1.lease > 0, 'event has a lease');
+  t.equal(k1.lease, k2.lease, 'events share one lease');
+  const e1 = await client.get<KubeObject>(core('events'), 'e1', 'ev');
+  await client.update<KubeObject>(core('events'), { ...e1, count: 2 });
+  t.equal((await store.get('/registry/events/ev/e1')).kv!.lease, k1.lease, 'update keeps the lease');
+  const sel = await client.list(core('events'), { namespace: 'ev', fieldSelector: 'involvedObject.name=b,involvedObject.namespace=ev,involvedObject.uid=u-b' });
+  t.same(sel.items.map((e) => e.metadata.name), ['e2']);
+  await store.revokeLease(k1.lease);
+  t.equal((await client.list(core('events'), { namespace: 'ev' })).items.length, 0, 'expired with the lease');
+});

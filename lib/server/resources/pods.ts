@@ -199,6 +199,9 @@ export const pods: ResourceStrategy = {
     return out;
   },
   prepareForCreate(obj) {
+    // what the ServiceAccount and DefaultTolerationSeconds admission plugins add to every pod
+    obj.spec.serviceAccountName ??= obj.spec.serviceAccount ?? 'default';
+    obj.spec.serviceAccount = obj.spec.serviceAccountName;
     defaultTolerations(obj.spec);
     obj.status = { phase: 'Pending', qosClass: qosClass(obj.spec) };
   },
