@@ -95,9 +95,11 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
       }],
     },
   });
-  const k = startKubelet({ client, cri, nodeName: 'node-e2e', dataDir, signal: ac.signal, relistMs: 500, nodeIP: '127.0.0.1', backoffInitialMs: 1000 });
+  const k = startKubelet({ client, cri, nodeName: 'node-e2e', registerNode: true, dataDir, signal: ac.signal, relistMs: 500, nodeIP: '127.0.0.1', backoffInitialMs: 1000 });
   stopKubelet = k.stop;
   await k.ready;
+  const node = await client.get(core('nodes'), 'node-e2e');
+  t.match(node.status?.nodeInfo?.containerRuntimeVersion, /^containerd:\/\/1\./, 'node registered with the runtime version');
   const get = () => client.get<Pod>(core('pods'), 'web', 'default');
 
   const running = await until('pod Running and Ready', async () => {

@@ -12,6 +12,7 @@ import { execRunner, type CommandRunner } from '../exec/runner.ts';
 import type { CriRuntime, DNSConfig, PodSandboxConfig } from '../cri/types.ts';
 import { ensureImage, ImagePullError } from '../images/pull.ts';
 import type { RegistriesConfig } from '../images/registries.ts';
+import { startNode } from '../node/node.ts';
 import { computePodActions, latestIn, type PodActions } from './actions.ts';
 import { Backoff } from './backoff.ts';
 import { containerConfig, podLogDir, sandboxConfig } from './cri-config.ts';
@@ -453,14 +454,29 @@ function stripUndefined<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
-export interface StartKubeletOptions extends KubeletOptions {}
+export interface StartKubeletOptions extends KubeletOptions {
+  /** Register the Node and keep its lease and status fresh (default true). */
+  registerNode?: boolean;
+  /** Servers: label node-role.kubernetes.io/control-plane=true. */
+  controlPlane?: boolean;
+  /** Extra node labels, key=value. */
+  nodeLabels?: string[];
+}
 
-/** Starts the kubelet; `ready` resolves once the pods bound to this node are listed and syncing. */
+/** Starts the kubelet; `ready` resolves once the node is registered and the pods bound to it are listed and syncing. */
 export function startKubelet(o: StartKubeletOptions): { ready: Promise<void>; stop(): Promise<void>; kubelet: Kubelet } {
   const ac = new AbortController();
   const signal = AbortSignal.any([o.signal, ac.signal]);
   const kubelet = new Kubelet({ ...o, signal });
-  const ready = kubelet.start();
+  const ready = (async () => {
+    if (o.registerNode !== false) {
+      await startNode({
+        client: o.client, cri: o.cri, nodeName: o.nodeName, nodeIP: kubelet.nodeIP, controlPlane: o.controlPlane, labels: o.nodeLabels,
+        dataDir: o.dataDir, signal, clock: o.clock,
+      }).ready;
+    }
+    await kubelet.start();
+  })();
   ready.catch(() => {});
   return {
     ready,

@@ -1,0 +1,64 @@
+import t from 'tap';
+import { coordination, core } from '../../client/types.ts';
+import { FakeClient } from '../../client/fake.ts';
+import { FakeClock } from '../../clock.ts';
+import { FakeCri } from '../cri/fake.ts';
+import type { MachineFacts } from './facts.ts';
+import { startNode } from './node.ts';
+
+const facts = (over: Partial<MachineFacts> = {}): MachineFacts => ({
+  cpus: 4, memoryBytes: 8 * 1024 ** 3, memoryAvailableBytes: 4 * 1024 ** 3, diskBytes: 100e9, diskFreeBytes: 50e9, arch: 'arm64',
+  kernelVersion: '6.1.0', osImage: 'Debian GNU/Linux 12 (bookworm)', machineID: 'm1', bootID: 'b1', systemUUID: 'u1', ...over,
+});
+
+const flush = async () => { for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r)); };
+
+t.test('registers the node, renews the lease, writes status only on change or every 5 minutes', async (t) => {
+  const client = new FakeClient();
+  const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
+  const ac = new AbortController();
+  t.teardown(() => ac.abort());
+  let f = facts();
+  const node = startNode({ client, cri: new FakeCri(), nodeName: 'pi-1', nodeIP: '192.168.1.20', controlPlane: true, labels: ['zone=attic'], dataDir: '/nonexistent', signal: ac.signal, clock, facts: () => f });
+  const n = await node.ready;
+  t.match(n.metadata.labels, { 'kubernetes.io/arch': 'arm64', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': 'pi-1', 'node-role.kubernetes.io/control-plane': 'true', zone: 'attic' });
+  t.match(n.status.capacity, { cpu: '4', memory: `${8 * 1024 * 1024}Ki`, pods: '110' });
+  t.same(n.status.addresses, [{ type: 'InternalIP', address: '192.168.1.20' }, { type: 'Hostname', address: 'pi-1' }]);
+  t.match(n.status.nodeInfo, { kubeletVersion: 'v1.32.4+tsk1', containerRuntimeVersion: 'fake://1.0.0', architecture: 'arm64', machineID: 'm1', bootID: 'b1' });
+  t.same(n.status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`), ['MemoryPressure=False', 'DiskPressure=False', 'PIDPressure=False', 'Ready=True']);
+
+  await flush();
+  const lease = await client.get(coordination('leases'), 'pi-1', 'kube-node-lease');
+  t.equal(lease.spec.holderIdentity, 'pi-1');
+  t.equal(lease.spec.renewTime, '2026-01-01T00:00:00.000000Z');
+  t.equal(lease.metadata.ownerReferences?.[0]?.uid, n.metadata.uid);
+
+  const statusWrites = () => client.actions.filter((a) => a.resource === 'nodes' && a.subresource === 'status').length;
+  const before = statusWrites();
+  clock.advance(10_000);
+  await flush();
+  t.equal((await client.get(coordination('leases'), 'pi-1', 'kube-node-lease')).spec.renewTime, '2026-01-01T00:00:10.000000Z', 'lease renewed');
+  t.equal(statusWrites(), before, 'unchanged status is not written');
+
+  f = facts({ diskFreeBytes: 1e9 });
+  clock.advance(10_000);
+  await flush();
+  t.equal(statusWrites(), before + 1, 'changed condition written');
+  const n2 = await client.get(core('nodes'), 'pi-1');
+  t.equal(n2.status.conditions.find((c: { type: string }) => c.type === 'DiskPressure').status, 'True');
+
+  for (let i = 0; i < 31; i++) { clock.advance(10_000); await flush(); }
+  t.equal(statusWrites(), before + 2, 'forced write after 5 minutes');
+});
+
+t.test('an existing node keeps its fields; our labels are merged', async (t) => {
+  const client = new FakeClient();
+  client.seed(core('nodes'), { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n', labels: { custom: 'x' } }, spec: { podCIDR: '10.42.3.0/24' } });
+  const ac = new AbortController();
+  t.teardown(() => ac.abort());
+  const n = await startNode({ client, cri: new FakeCri(), nodeName: 'n', nodeIP: '10.0.0.1', dataDir: '/nonexistent', signal: ac.signal, clock: new FakeClock(), facts: () => facts() }).ready;
+  t.equal(n.spec.podCIDR, '10.42.3.0/24');
+  t.equal(n.metadata.labels?.custom, 'x');
+  t.equal(n.metadata.labels?.['kubernetes.io/hostname'], 'n');
+  t.notOk(n.metadata.labels?.['node-role.kubernetes.io/control-plane']);
+});
