@@ -9,6 +9,8 @@ import { logger } from '../log/logger.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import type { ControllerContext, ControllerInit } from './context.ts';
 import { deploymentController } from './deployment.ts';
+import { endpointsController } from './endpoints.ts';
+import { endpointSliceController } from './endpointslice.ts';
 import { garbageCollectorController } from './garbage-collector.ts';
 import { namespaceController } from './namespace.ts';
 import { rootCAController } from './root-ca.ts';
@@ -32,6 +34,8 @@ export const controllers: Record<string, ControllerInit> = {
   disruption: initDisruptionController,
   horizontalpodautoscaling: (ctx) => initHpaController(ctx),
   deployment: (ctx) => deploymentController(ctx),
+  endpoints: (ctx) => endpointsController(ctx),
+  endpointslice: (ctx) => endpointSliceController(ctx),
   garbagecollector: (ctx) => garbageCollectorController(ctx),
   namespace: (ctx) => namespaceController(ctx),
   replicaset: (ctx) => replicaSetController(ctx),
