@@ -1,13 +1,34 @@
 import t from 'tap';
 import { ApiError, apps, core, type KubeObject } from '../../client/types.ts';
 import { FakeClock } from '../../clock.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemoryStore } from '../../store/memory.ts';
+import { SqliteStore } from '../../store/sqlite.ts';
+import type { Store } from '../../store/types.ts';
 import { createRegistry } from './index.ts';
 import { list } from './list.ts';
 import { watch } from './watch.ts';
 
+// Every case runs against the memory store and the SQLite store (TSK_REGISTRY_STORE=memory|sqlite picks one).
+const which = process.env.TSK_REGISTRY_STORE;
+const kinds = which ? [which] : ['memory', 'sqlite'];
+let current = 'memory';
+const baseTest = t.test.bind(t);
+(t as unknown as { test: unknown }).test = (name: string, fn: (t: never) => Promise<void>) => {
+  for (const k of kinds) void baseTest(`${name} [${k}]`, async (tt) => { current = k; await fn(tt as never); });
+};
+
+function newStore(t: { teardown(fn: () => unknown): void }): Store {
+  if (current === 'memory') return new MemoryStore();
+  const dir = mkdtempSync(join(tmpdir(), 'tsk-registry-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return new SqliteStore({ path: join(dir, 'state.db') });
+}
+
 function setup(t: { teardown(fn: () => unknown): void }) {
-  const store = new MemoryStore();
+  const store = newStore(t) as MemoryStore;
   const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
   const { registry, client } = createRegistry({ store, clock, bookmarkIntervalMs: 50 });
   t.teardown(() => store.close());
