@@ -99,7 +99,8 @@ function operations(s: ResourceStrategy, version: string, schema: string): Recor
     operationId: `${verb}${s.kind}`, 'x-kubernetes-action': action, 'x-kubernetes-group-version-kind': gvk, responses: ok, ...extra,
   });
   const patchBody = {
-    content: Object.fromEntries(['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'].map((ct) => [ct, { schema: { type: 'object' } }])),
+    // kubectl builds a strategic merge patch only when this lists its content type: never for custom resources.
+    content: Object.fromEntries(['application/json-patch+json', 'application/merge-patch+json', ...(s.custom ? [] : ['application/strategic-merge-patch+json']), 'application/apply-patch+yaml'].map((ct) => [ct, { schema: { type: 'object' } }])),
     required: true,
   };
   const nsParam = s.namespaced ? [{ name: 'namespace', in: 'path', required: true, schema: { type: 'string', uniqueItems: true } }] : [];

@@ -63,3 +63,26 @@ t.test('kubectl explain against the routes', async (t) => {
   t.match(d.stdout, /rollingUpdate\s+<RollingUpdateDeployment>/);
   t.ok(seen.length > 0);
 });
+
+t.test('index ETag changes when the catalog changes; If-None-Match gives 304', async (t) => {
+  const strategies = [...builtinStrategies];
+  let notify = () => {};
+  const app = openApiRoutes({ all: () => strategies, onChange: (fn) => { notify = fn; return () => {}; } });
+  const r1 = await app.request('/openapi/v3');
+  const etag = r1.headers.get('etag')!;
+  t.equal((await app.request('/openapi/v3', { headers: { 'If-None-Match': etag } })).status, 304);
+  strategies.push({ group: 'example.com', versions: ['v1'], kind: 'Widget', plural: 'widgets', singular: 'widget', namespaced: true });
+  notify();
+  const r2 = await app.request('/openapi/v3', { headers: { 'If-None-Match': etag } });
+  t.equal(r2.status, 200);
+  const idx = await r2.json() as { paths: Record<string, { serverRelativeURL: string }> };
+  const url = idx.paths['apis/example.com/v1']!.serverRelativeURL;
+  const doc = await app.request(url);
+  t.equal(doc.status, 200);
+  t.match(doc.headers.get('cache-control'), /immutable/);
+  t.equal((await app.request('/openapi/v3/apis/nope/v1')).status, 404);
+  t.equal((await app.request('/openapi/v2', { headers: { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' } })).status, 406);
+  const v2 = await app.request('/openapi/v2', { headers: { Accept: 'application/json' } });
+  t.equal(v2.status, 200);
+  t.ok((await v2.json() as { definitions: Record<string, unknown> }).definitions['com.example.v1.Widget']);
+});

@@ -1,6 +1,7 @@
 // HTTP routes for /openapi/v3 (index and per group-version documents, with ETag/If-None-Match) and /openapi/v2
 // (JSON only: kubectl asks for protobuf there and takes a 406, falling back to v3). Documents are rebuilt lazily
 // after the catalog changes (CRDs).
+import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import type { ResourceStrategy } from '../resources/types.ts';
 import { buildDocuments, indexDocument, swaggerV2, type GroupVersionDoc } from './documents.ts';
@@ -33,7 +34,7 @@ export class OpenApiCache {
     if (this.#built) return this.#built;
     const docs = buildDocuments(this.#source.all());
     const body = indexDocument(docs);
-    const hash = docs.map((d) => d.hash.slice(0, 8)).join('').slice(0, 64) || 'empty';
+    const hash = createHash('sha256').update(body).digest('hex').toUpperCase();
     this.#built = { docs: new Map(docs.map((d) => [d.path, d])), index: { body, etag: etagOf(hash) } };
     return this.#built;
   }

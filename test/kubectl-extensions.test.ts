@@ -1,0 +1,111 @@
+// The real kubectl against the in-process API server: client-side apply (OpenAPI v3 + strategic merge patch),
+// explain, protobuf creates, autoscale, and a CRD with custom resources and printer columns.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { startApiServer } from '../lib/server/api/server.ts';
+import { startCrdController } from '../lib/server/crd/index.ts';
+
+const run = promisify(execFile);
+const KUBECTL = '/usr/bin/kubectl';
+
+t.test('kubectl apply, explain, protobuf creates, CRDs', { skip: !fs.existsSync(KUBECTL) && 'no kubectl' }, async (t) => {
+  const server = await startApiServer({});
+  const ac = new AbortController();
+  const crds = startCrdController({ client: server.client, catalog: server.registry.catalog, signal: ac.signal });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-kubectl-ext-'));
+  t.teardown(async () => {
+    ac.abort();
+    await crds.done;
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  await crds.ready;
+  const kubectl = async (...args: string[]) => {
+    try {
+      return (await run(KUBECTL, ['--server', server.url, '--cache-dir', path.join(dir, 'cache'), ...args], { timeout: 60_000 })).stdout;
+    } catch (e) {
+      const x = e as { stderr?: string; stdout?: string };
+      throw new Error(`kubectl ${args.join(' ')} failed: ${x.stderr ?? ''}${x.stdout ?? ''}`);
+    }
+  };
+  const file = (name: string, text: string) => { const p = path.join(dir, name); fs.writeFileSync(p, text); return p; };
+
+  // Client-side apply: create, then a strategic merge patch with $setElementOrder and the last-applied annotation.
+  const dep = (image: string) => file('dep.yaml', `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: nginx, image: "${image}", ports: [{containerPort: 80}]}
+      - {name: side, image: busybox}
+`);
+  t.match(await kubectl('apply', '-f', dep('nginx:1.26')), /deployment.apps\/web created/);
+  t.match(await kubectl('apply', '-f', dep('nginx:1.27')), /deployment.apps\/web configured/);
+  const applied = JSON.parse(await kubectl('get', 'deployment', 'web', '-o', 'json'));
+  t.same(applied.spec.template.spec.containers.map((c: { image: string }) => c.image), ['nginx:1.27', 'busybox']);
+  t.match(applied.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'], /nginx:1.27/);
+  t.equal(applied.spec.strategy.rollingUpdate.maxSurge, '25%');
+  t.match(await kubectl('get', 'deployments', '-o', 'wide'), /web\s+0\/2\s+0\s+0\s+\S+\s+nginx,side\s+nginx:1.27,busybox\s+app=web/);
+
+  t.match(await kubectl('explain', 'pod.spec.containers'), /image\s+<string>/);
+  t.match(await kubectl('explain', 'deployment.spec.strategy'), /rollingUpdate\s+<RollingUpdateDeployment>/);
+
+  // Protobuf bodies.
+  await kubectl('create', 'namespace', 'team');
+  await kubectl('create', 'configmap', 'cfg', '-n', 'team', '--from-literal=a=1');
+  await kubectl('create', 'secret', 'generic', 'sec', '-n', 'team', '--from-literal=p=s3cret');
+  await kubectl('create', 'deployment', 'api', '-n', 'team', '--image=nginx:1.27', '--port=8080', '--replicas=3');
+  await kubectl('autoscale', 'deployment', 'api', '-n', 'team', '--max=5', '--cpu-percent=70');
+  t.equal(JSON.parse(await kubectl('get', 'cm', 'cfg', '-n', 'team', '-o', 'json')).data.a, '1');
+  t.equal(Buffer.from(JSON.parse(await kubectl('get', 'secret', 'sec', '-n', 'team', '-o', 'json')).data.p, 'base64').toString(), 's3cret');
+  const api = JSON.parse(await kubectl('get', 'deploy', 'api', '-n', 'team', '-o', 'json'));
+  t.equal(api.spec.replicas, 3);
+  t.same(api.spec.template.spec.containers[0].ports, [{ containerPort: 8080, protocol: 'TCP' }]);
+  t.match(await kubectl('get', 'hpa', '-n', 'team'), /api\s+Deployment\/api\s+cpu: <unknown>\/70%\s+1\s+5\s+0/);
+  await kubectl('create', 'job', 'once', '-n', 'team', '--image=busybox', '--', 'true');
+  t.match(await kubectl('get', 'jobs', '-n', 'team'), /once\s+Running\s+0\/1/);
+
+  // CRD, custom resources, printer columns, merge-patch apply.
+  const crd = file('crd.yaml', `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+              color: {type: string, default: red}
+    additionalPrinterColumns:
+    - {name: Size, type: integer, jsonPath: .spec.size}
+    - {name: Color, type: string, jsonPath: .spec.color}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
+`);
+  await kubectl('apply', '-f', crd);
+  await kubectl('wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=60s');
+  const w = (size: number) => file('w.yaml', `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: ${size}}\n`);
+  t.match(await kubectl('apply', '-f', w(3)), /widget.example.com\/w1 created/);
+  t.match(await kubectl('apply', '-f', w(4)), /widget.example.com\/w1 configured/);
+  t.match(await kubectl('get', 'wd'), /NAME\s+SIZE\s+COLOR\s+AGE\s*\nw1\s+4\s+red\s+\S+/);
+  t.match(await kubectl('explain', 'widget.spec'), /size\s+<integer>/);
+  await kubectl('delete', 'crd', 'widgets.example.com', '--timeout=60s');
+});
