@@ -23,6 +23,28 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
+/** Runs the CLI in this process, capturing what it writes to stdout. */
+async function cliInProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import('../../cmd/cli.ts');
+  // TSK_* variables are flags to the CLI (yargs .env('TSK')); keep the test runner's own (TSK_TEST) out.
+  const saved = Object.entries(process.env).filter(([k]) => k.startsWith('TSK_'));
+  for (const [k] of saved) delete process.env[k];
+  let stdout = '';
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return { code: await main(args), stdout, stderr: '' };
+  } catch (err) {
+    return { code: 1, stdout, stderr: (err as Error).message };
+  } finally {
+    process.stdout.write = write;
+    for (const [k, v] of saved) process.env[k] = v;
+  }
+}
+
 t.test('snapshot save while the server runs, restore once it stopped', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tsk-snapshot-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -42,13 +64,13 @@ t.test('snapshot save while the server runs, restore once it stopped', async (t)
   const snap = join(snapshotDir(dataDir), files[0]!);
 
   await store.create('/b', enc('after the snapshot'));
-  const refused = await cli('snapshot', 'restore', snap, '--data-dir', dataDir);
+  const refused = await cliInProcess('snapshot', 'restore', snap, '--data-dir', dataDir);
   t.not(refused.code, 0, 'restore refuses while the store is open');
   t.match(refused.stderr, /stop tsk server/);
   t.throws(() => restore(snap, storePath(dataDir)), { name: 'StoreInUseError' });
 
   await store.close();
-  const restored = await cli('snapshot', 'restore', files[0]!, '--data-dir', dataDir);
+  const restored = await cliInProcess('snapshot', 'restore', files[0]!, '--data-dir', dataDir);
   t.equal(restored.code, 0, restored.stderr);
   t.match(restored.stdout, /previous database was kept/);
   store = await openStore({ dataDir, compactIntervalMs: 0 });
@@ -57,7 +79,7 @@ t.test('snapshot save while the server runs, restore once it stopped', async (t)
   t.equal((await store.get('/b')).kv, undefined, 'writes after the snapshot are gone');
   t.equal((await store.create('/c', enc('1'))).modRevision, rev + 1);
 
-  const ls = await cli('snapshot', 'ls', '--data-dir', dataDir);
+  const ls = await cliInProcess('snapshot', 'ls', '--data-dir', dataDir);
   t.match(ls.stdout, files[0]!);
 });
 
