@@ -1,0 +1,112 @@
+// The secure API server in one call: certificates, join token, Secrets encryption at rest, the registry with the
+// security hooks, bootstrap RBAC policy, the HTTPS listener and the admin kubeconfig. run.ts calls this.
+import type { Client } from '../../client/types.ts';
+import type { Clock } from '../../clock.ts';
+import { logger } from '../../log/logger.ts';
+import type { Store } from '../../store/types.ts';
+import { createApiApp, type ApiAppOptions } from '../api/app.ts';
+import { encryptingStore, reencrypt } from '../encryption/encrypting-store.ts';
+import { readEncryptionConfig } from '../encryption/config.ts';
+import { transformerFor } from '../encryption/transformer.ts';
+import { ensureServerToken, readServerSecret } from '../join/token.ts';
+import { ensureCertificates, type ServerCertificates } from '../pki/certificates.ts';
+import { writeKubeconfig } from '../pki/kubeconfig.ts';
+import { serveTls } from '../pki/serve-tls.ts';
+import { bootstrapObjects } from '../registry/bootstrap.ts';
+import { createRegistry, type Registry } from '../registry/index.ts';
+import type { ClusterSettings } from '../resources/types.ts';
+import { ensureBootstrapPolicy } from './aggregation.ts';
+import { Security } from './security.ts';
+
+const log = logger('server/secure');
+
+export interface SecureServerOptions {
+  dataDir: string;
+  nodeName: string;
+  nodeIps?: string[];
+  tlsSans?: string[];
+  /** --token: the join secret (bare or K10 form). */
+  token?: string;
+  store: Store;
+  host?: string;
+  /** 0 for any free port (tests). */
+  port: number;
+  config?: Partial<ClusterSettings>;
+  clock?: Clock;
+  /** Where to write the admin kubeconfig (skip when undefined). */
+  writeKubeconfig?: string;
+  writeKubeconfigMode?: string;
+  /** Extra routes and subresource handlers from other subsystems (logs, exec...). */
+  app?: Pick<ApiAppOptions, 'routes' | 'subresourceHandlers' | 'health'>;
+  bookmarkIntervalMs?: number;
+}
+
+export interface SecureServer {
+  url: string;
+  port: number;
+  certs: ServerCertificates;
+  /** The full K10 join token (also in <data-dir>/server/token). */
+  token: string;
+  security: Security;
+  registry: Registry;
+  /** In-process client (no HTTP, no authorization): for controllers. */
+  client: Client;
+  close(): Promise<void>;
+}
+
+function firstIp(cidr: string): string {
+  const [base] = cidr.split('/');
+  const o = base!.split('.').map(Number);
+  o[3] = (o[3] ?? 0) + 1;
+  return o.join('.');
+}
+
+export async function startSecureServer(o: SecureServerOptions): Promise<SecureServer> {
+  const serviceCidr = o.config?.serviceCidr ?? '10.43.0.0/16';
+  const certs = await ensureCertificates({ dataDir: o.dataDir, nodeName: o.nodeName, nodeIps: o.nodeIps, tlsSans: o.tlsSans, serviceIp: firstIp(serviceCidr) });
+  const { token, secret } = ensureServerToken({ dataDir: o.dataDir, caPem: certs.serverCaPem, token: o.token });
+  const fixedSecret = o.token ? secret : undefined;
+
+  const transformer = transformerFor(readEncryptionConfig(o.dataDir));
+  await reencrypt(o.store, transformer);
+  const store = encryptingStore(o.store, transformer);
+
+  const ac = new AbortController();
+  let security: Security | undefined;
+  const { registry, client } = createRegistry({ store, config: o.config, clock: o.clock, admit: (a) => security!.admit(a), bookmarkIntervalMs: o.bookmarkIntervalMs });
+  security = new Security({ certs, client, joinSecret: () => fixedSecret ?? readServerSecret(o.dataDir) });
+  await bootstrapObjects(client, { serviceCidr });
+  await ensureBootstrapPolicy(client);
+  await security.start(ac.signal);
+
+  const sec = security;
+  const app = createApiApp({
+    registry,
+    hooks: sec.hooks(),
+    health: o.app?.health,
+    routes: (a) => {
+      sec.routes(a);
+      o.app?.routes?.(a);
+    },
+    subresourceHandlers: { ...sec.subresourceHandlers(), ...(o.app?.subresourceHandlers ?? {}) },
+  });
+  const listener = await serveTls({ fetch: app.fetch, certs, host: o.host ?? '0.0.0.0', port: o.port });
+  const localUrl = `https://127.0.0.1:${listener.port}`;
+  if (o.writeKubeconfig) {
+    writeKubeconfig({ path: o.writeKubeconfig, mode: o.writeKubeconfigMode, server: localUrl, caPem: certs.serverCaPem, certPem: certs.adminCertPem, keyPem: certs.adminKeyPem });
+  }
+  log.info('secure API server listening', { url: listener.url });
+  return {
+    url: localUrl,
+    port: listener.port,
+    certs,
+    token,
+    security: sec,
+    registry,
+    client,
+    async close() {
+      ac.abort();
+      await listener.close();
+    },
+  };
+}

@@ -1,0 +1,171 @@
+// Wires the security layer into the API app: the ApiHooks (authenticate, authorize, admit), the routes it owns
+// (/cacerts, /v1-tsk/join, access reviews) and the serviceaccounts/token handler. run.ts creates one per server.
+import type { Context, Hono } from 'hono';
+import { ApiError, isNotFound, type Client, type KubeObject } from '../../client/types.ts';
+import { logger } from '../../log/logger.ts';
+import type { Env, SubresourceHandler } from '../api/app.ts';
+import type { ApiHooks, AdmissionAttributes } from '../api/hooks.ts';
+import { readBody, readObject } from '../api/request.ts';
+import { decodeReview } from './review-protobuf.ts';
+import { JoinService } from '../join/join-service.ts';
+import type { ServerCertificates } from '../pki/certificates.ts';
+import { verifiedClientCert } from '../pki/serve-tls.ts';
+import { forbidden } from '../registry/errors.ts';
+import { reconcileAggregation } from './aggregation.ts';
+import { authenticateRequest, bootstrapTokenAuthenticator, isPublicPath, x509Authenticator } from './authenticate.ts';
+import { NodeAuthorizer, nodeRestriction } from './node-authorizer.ts';
+import { RbacCache } from './rbac-cache.ts';
+import { privilegedGroupAuthorizer, RbacAuthorizer, unionAuthorizer } from './rbac.ts';
+import { localSubjectAccessReview, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from './reviews.ts';
+import { ServiceAccountTokens, type ObjectLookup } from './service-account-token.ts';
+import { createTokenRequest } from './token-request.ts';
+import { ANONYMOUS, type Authenticator, type Authorizer, type UserInfo } from './types.ts';
+
+const log = logger('server/auth');
+
+export interface SecurityOptions {
+  certs: Pick<ServerCertificates, 'serverCaPem' | 'serverCaKey' | 'clientCaPem' | 'clientCaKey' | 'serviceAccountKey'>;
+  /** In-process client over the registry (lookups, RBAC cache, bootstrap policy). */
+  client: Client;
+  /** The node join secret; a function is asked per join so `tsk token rotate` applies at once. */
+  joinSecret: string | (() => string | undefined);
+  now?: () => number;
+}
+
+const coreRef = (resource: string) => ({ group: '', version: 'v1', resource });
+
+async function getOrUndefined(client: Client, resource: string, namespace: string, name: string): Promise<KubeObject | undefined> {
+  try {
+    return await client.get(coreRef(resource), name, namespace || undefined);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+const JOIN_PREFIX = '/v1-tsk/';
+
+export class Security {
+  readonly rbac: RbacCache;
+  readonly tokens: ServiceAccountTokens;
+  readonly authenticators: Authenticator[];
+  readonly authorizer: Authorizer;
+  readonly join: JoinService;
+  readonly #client: Client;
+  readonly #lookup: ObjectLookup;
+
+  constructor(o: SecurityOptions) {
+    this.#client = o.client;
+    this.#lookup = { get: (r, ns, n) => getOrUndefined(o.client, r, ns, n) };
+    this.tokens = new ServiceAccountTokens({ keys: o.certs.serviceAccountKey, now: o.now }, this.#lookup);
+    this.authenticators = [
+      x509Authenticator,
+      this.tokens,
+      bootstrapTokenAuthenticator({ getSecret: (ns, n) => getOrUndefined(o.client, 'secrets', ns, n) }, { pathPrefixes: [JOIN_PREFIX], now: o.now }),
+    ];
+    this.rbac = new RbacCache(o.client);
+    const nodes = new NodeAuthorizer({
+      podsOnNode: async (node) => (await o.client.list(coreRef('pods'), { fieldSelector: `spec.nodeName=${node}` })).items,
+    });
+    this.authorizer = unionAuthorizer([privilegedGroupAuthorizer, nodes, new RbacAuthorizer(this.rbac)]);
+    this.join = new JoinService({ certs: o.certs, secret: o.joinSecret, client: o.client, now: o.now });
+  }
+
+  /** Starts the RBAC cache and the ClusterRole aggregation that follows it. Bootstrap policy is run.ts's call. */
+  start(signal: AbortSignal): Promise<void> {
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    this.rbac.onChange((kind) => {
+      if (kind !== 'clusterroles' || pending || signal.aborted) return;
+      pending = setTimeout(() => {
+        pending = undefined;
+        reconcileAggregation(this.#client).catch((err) => log.warn('aggregating ClusterRoles failed', { err: String(err) }));
+      }, 100);
+    });
+    signal.addEventListener('abort', () => pending && clearTimeout(pending), { once: true });
+    this.rbac.start(signal);
+    return this.rbac.ready;
+  }
+
+  /** The hooks for createApiApp / startApiServer. */
+  hooks(): ApiHooks {
+    return {
+      authenticate: async (req: Request, c: Context) => {
+        const path = new URL(req.url).pathname;
+        const r = await authenticateRequest(this.authenticators, {
+          path,
+          header: (n) => req.headers.get(n) ?? undefined,
+          clientCert: verifiedClientCert(c.env),
+        });
+        if ('error' in r) {
+          if (JoinService.handles(path)) return { user: ANONYMOUS }; // the join service checks its own credentials
+          log.debug('authentication failed', { path, reason: r.error });
+          return r;
+        }
+        return { user: r.user };
+      },
+      authorize: async (a) => {
+        const path = a.path ?? '';
+        if (JoinService.handles(path)) return { decision: 'allow' };
+        if (a.user.username === ANONYMOUS.username && isPublicPath(path)) return { decision: 'allow' };
+        return this.authorizer.authorize(a);
+      },
+      admit: (a) => this.admit(a),
+    };
+  }
+
+  async admit(a: AdmissionAttributes): Promise<void> {
+    if (!a.user) return;
+    const verb = a.operation === 'CREATE' ? 'create' : a.operation === 'DELETE' ? 'delete' : a.operation === 'UPDATE' ? 'update' : 'connect';
+    const why = nodeRestriction(
+      { user: a.user, verb, resourceRequest: true, apiGroup: a.group, apiVersion: a.version, resource: a.resource, subresource: a.subresource, namespace: a.namespace, name: a.name },
+      a.object,
+      a.oldObject,
+    );
+    if (!why) return;
+    const qualified = a.group ? `${a.resource}.${a.group}` : a.resource;
+    const name = a.name ?? a.object?.metadata.name;
+    throw forbidden(name ? `${qualified} ${JSON.stringify(name)} is forbidden: ${why}` : `${qualified} is forbidden: ${why}`);
+  }
+
+  /** Routes to mount before the resource routes (ApiAppOptions.routes). */
+  routes(app: Hono<Env>): void {
+    const join = (c: Context<Env>) => this.join.handle(c.req.raw);
+    app.get('/cacerts', join);
+    app.all('/v1-tsk/*', join);
+    const user = (c: Context<Env>): UserInfo => c.get('user');
+    // Reviews arrive as protobuf from kubectl; decode those here, JSON and YAML through the API's reader.
+    const readReview = async (c: Context<Env>): Promise<KubeObject> => {
+      if (!(c.req.header('content-type') ?? '').startsWith('application/vnd.kubernetes.protobuf')) return readObject(c);
+      try {
+        return decodeReview(await readBody(c));
+      } catch (err) {
+        throw new ApiError({ status: 'Failure', code: 400, reason: 'BadRequest', message: `invalid protobuf body: ${(err as Error).message}` });
+      }
+    };
+    const created = (body: KubeObject) => Response.json(body, { status: 201 });
+    const A = '/apis/authorization.k8s.io/v1';
+    app.post(`${A}/selfsubjectaccessreviews`, async (c) => created(await selfSubjectAccessReview(user(c), await readReview(c), this.authorizer)));
+    app.post(`${A}/selfsubjectrulesreviews`, async (c) => created(selfSubjectRulesReview(user(c), await readReview(c), this.rbac)));
+    app.post(`${A}/subjectaccessreviews`, async (c) => created(await subjectAccessReview(await readReview(c), this.authorizer)));
+    app.post(`${A}/namespaces/:ns/localsubjectaccessreviews`, async (c) => {
+      const body = await readReview(c);
+      const ns = c.req.param('ns');
+      if (body.spec?.resourceAttributes?.namespace !== ns) throw new ApiError({ status: 'Failure', code: 400, reason: 'BadRequest', message: `spec.resourceAttributes.namespace must match namespace: ${ns}` });
+      return created(await localSubjectAccessReview(body, this.authorizer));
+    });
+    app.post('/apis/authentication.k8s.io/v1/selfsubjectreviews', async (c) => created(selfSubjectReview(user(c))));
+    app.post('/apis/authentication.k8s.io/v1/tokenreviews', async (c) => created(await tokenReview(await readReview(c), this.authenticators)));
+  }
+
+  /** Handlers for ApiAppOptions.subresourceHandlers. */
+  subresourceHandlers(): Record<string, SubresourceHandler> {
+    return {
+      'serviceaccounts/token': async (c, r) => {
+        if (c.req.method !== 'POST') throw new ApiError({ status: 'Failure', code: 405, reason: 'MethodNotAllowed', message: 'the server does not allow this method on the requested resource (serviceaccounts/token)' });
+        const body = await readObject(c);
+        const out = await createTokenRequest({ tokens: this.tokens, lookup: this.#lookup, namespace: r.namespace ?? 'default', name: r.name ?? '', body });
+        return Response.json(out, { status: 201 });
+      },
+    };
+  }
+}

@@ -1,0 +1,143 @@
+// The real kubectl over HTTPS with full TLS verification against the in-process secure API server.
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { core } from '../lib/client/types.ts';
+import { MemoryStore } from '../lib/store/memory.ts';
+import { startSecureServer } from '../lib/server/auth/secure-server.ts';
+import { httpsRequest } from '../lib/server/pki/https-request.ts';
+import { writeKubeconfig } from '../lib/server/pki/kubeconfig.ts';
+import { generateKeyPair, privateKeyToPem, signLeaf } from '../lib/server/pki/x509.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsk-sec-e2e-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const store = new MemoryStore();
+const kubeconfig = join(dir, 'admin.yaml');
+const srv = await startSecureServer({ dataDir: join(dir, 'data'), nodeName: 'srv', store, host: '127.0.0.1', port: 0, writeKubeconfig: kubeconfig });
+t.teardown(async () => {
+  await srv.close();
+  await store.close();
+});
+
+function kubectl(cfg: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile('kubectl', ['--kubeconfig', cfg, '--cache-dir', join(dir, 'cache'), ...args], { timeout: 60_000 }, (e, out, err) => {
+      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out: String(out), err: String(err) });
+    });
+  });
+}
+
+async function userKubeconfig(name: string, cn: string, o: string[] = []): Promise<string> {
+  const keys = await generateKeyPair();
+  const now = Date.now();
+  const cert = await signLeaf({ subject: { cn, o }, publicKey: keys.publicKey, caCertPem: srv.certs.clientCaPem, caKey: srv.certs.clientCaKey.privateKey, usage: 'client', notBefore: new Date(now - 60_000), notAfter: new Date(now + 3_600_000) });
+  const path = join(dir, `${name}.yaml`);
+  writeKubeconfig({ path, server: srv.url, caPem: srv.certs.serverCaPem, certPem: cert, keyPem: await privateKeyToPem(keys.privateKey) });
+  return path;
+}
+
+function tokenKubeconfig(name: string, token: string): string {
+  const path = join(dir, `${name}.yaml`);
+  const b64 = Buffer.from(srv.certs.serverCaPem).toString('base64');
+  writeFileSync(path, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
+    clusters: [{ name: 'c', cluster: { server: srv.url, 'certificate-authority-data': b64 } }],
+    users: [{ name: 'u', user: { token } }],
+    contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+  }), { mode: 0o600 });
+  return path;
+}
+
+function manifest(name: string, obj: object): string {
+  const p = join(dir, `${name}.json`);
+  writeFileSync(p, JSON.stringify(obj));
+  return p;
+}
+
+async function eventually(what: string, fn: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+t.test('anonymous requests', async (t) => {
+  const anon = await httpsRequest({ url: `${srv.url}/api/v1/namespaces/default/pods`, ca: srv.certs.serverCaPem });
+  t.equal(anon.status, 401);
+  t.match(anon.json(), { kind: 'Status', reason: 'Unauthorized', code: 401 });
+  for (const p of ['/version', '/healthz', '/cacerts', '/readyz']) t.equal((await httpsRequest({ url: `${srv.url}${p}`, ca: srv.certs.serverCaPem })).status, 200, p);
+  t.equal((await httpsRequest({ url: `${srv.url}/cacerts`, ca: srv.certs.serverCaPem })).text(), srv.certs.serverCaPem);
+  const bad = await httpsRequest({ url: `${srv.url}/api`, ca: srv.certs.serverCaPem, headers: { authorization: 'Bearer nonsense' } });
+  t.equal(bad.status, 401);
+});
+
+t.test('admin kubeconfig with full TLS verification', async (t) => {
+  const r = await kubectl(kubeconfig, 'get', 'namespaces', '-o', 'name');
+  t.equal(r.code, 0, r.err);
+  t.match(r.out, /namespace\/kube-system/);
+  const who = await kubectl(kubeconfig, 'auth', 'whoami', '-o', 'json');
+  t.match(JSON.parse(who.out || '{}'), { status: { userInfo: { username: 'system:admin', groups: ['system:masters', 'system:authenticated'] } } });
+  t.equal((await kubectl(kubeconfig, 'auth', 'can-i', 'delete', 'nodes')).out.trim(), 'yes');
+});
+
+t.test('a user without bindings is forbidden, then RBAC grants', async (t) => {
+  const jane = await userKubeconfig('jane', 'jane', ['devs']);
+  const denied = await kubectl(jane, 'get', 'pods', '-n', 'default');
+  t.not(denied.code, 0);
+  t.match(denied.err, 'Error from server (Forbidden): pods is forbidden: User "jane" cannot list resource "pods" in API group "" in the namespace "default"');
+  const no = await kubectl(jane, 'auth', 'can-i', 'list', 'pods', '-n', 'default');
+  t.equal(no.out.trim(), 'no');
+  const rb = manifest('rb-jane', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'devs-view', namespace: 'default' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'devs' }] });
+  const created = await kubectl(kubeconfig, 'create', '--validate=false', '-f', rb);
+  t.equal(created.code, 0, created.err);
+  await eventually('jane can list pods', async () => (await kubectl(jane, 'auth', 'can-i', 'list', 'pods', '-n', 'default')).out.trim() === 'yes');
+  t.equal((await kubectl(jane, 'get', 'pods', '-n', 'default')).code, 0);
+  t.equal((await kubectl(jane, 'auth', 'can-i', 'create', 'pods', '-n', 'default')).out.trim(), 'no');
+  t.equal((await kubectl(jane, 'auth', 'can-i', 'list', 'pods', '-n', 'kube-system')).out.trim(), 'no');
+  const list = await kubectl(jane, 'auth', 'can-i', '--list', '-n', 'default');
+  t.match(list.out, /pods\/log/);
+  const secretsDenied = await kubectl(jane, 'get', 'secret', 'x', '-n', 'default');
+  t.match(secretsDenied.err, 'secrets "x" is forbidden: User "jane" cannot get resource "secrets" in API group "" in the namespace "default"');
+});
+
+t.test('ServiceAccount token from kubectl create token', async (t) => {
+  const sa = manifest('sa', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot', namespace: 'default' } });
+  t.equal((await kubectl(kubeconfig, 'create', '--validate=false', '-f', sa)).code, 0);
+  const tok = await kubectl(kubeconfig, 'create', 'token', 'robot', '-n', 'default', '--duration', '20m');
+  t.equal(tok.code, 0, tok.err);
+  const robot = tokenKubeconfig('robot', tok.out.trim());
+  const denied = await kubectl(robot, 'get', 'configmaps', '-n', 'default');
+  t.match(denied.err, 'configmaps is forbidden: User "system:serviceaccount:default:robot" cannot list resource "configmaps" in API group "" in the namespace "default"');
+  const rb = manifest('rb-robot', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'robot-edit', namespace: 'default' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' }, subjects: [{ kind: 'ServiceAccount', name: 'robot', namespace: 'default' }] });
+  t.equal((await kubectl(kubeconfig, 'create', '--validate=false', '-f', rb)).code, 0);
+  await eventually('robot can list configmaps', async () => (await kubectl(robot, 'get', 'configmaps', '-n', 'default')).code === 0);
+  t.equal((await kubectl(robot, 'auth', 'can-i', 'create', 'deployments.apps', '-n', 'default')).out.trim(), 'yes');
+  t.equal((await kubectl(kubeconfig, 'delete', 'serviceaccount', 'robot', '-n', 'default')).code, 0);
+  const gone = await kubectl(robot, 'get', 'configmaps', '-n', 'default');
+  t.match(gone.err, /Unauthorized/, 'token of a deleted ServiceAccount is refused');
+});
+
+t.test('node authorizer limits a kubelet', async (t) => {
+  const c = srv.client;
+  for (const n of ['n1', 'n2']) await c.create(core('nodes'), { apiVersion: 'v1', kind: 'Node', metadata: { name: n } });
+  for (const s of ['mine', 'theirs']) await c.create(core('secrets'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: s, namespace: 'default' }, data: { k: 'dg==' } }, 'default');
+  await c.create(core('pods'), {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1', namespace: 'default' },
+    spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 's', secret: { secretName: 'mine' } }] },
+  }, 'default');
+  const n1 = await userKubeconfig('n1', 'system:node:n1', ['system:nodes']);
+  t.equal((await kubectl(n1, 'get', 'secret', 'mine', '-n', 'default')).code, 0);
+  const other = await kubectl(n1, 'get', 'secret', 'theirs', '-n', 'default');
+  t.match(other.err, `secrets "theirs" is forbidden: User "system:node:n1" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'n1' and this object`);
+  t.equal((await kubectl(n1, 'get', 'nodes')).code, 0);
+  t.equal((await kubectl(n1, 'get', 'pods', '-A')).code, 0);
+  t.equal((await kubectl(n1, 'label', 'node', 'n1', 'a=b')).code, 0, 'own node');
+  const foreign = await kubectl(n1, 'label', 'node', 'n2', 'a=b');
+  t.match(foreign.err, 'node "n1" is not allowed to modify node "n2"');
+  const ns = await kubectl(n1, 'delete', 'namespace', 'default');
+  t.match(ns.err, /Forbidden/);
+});
