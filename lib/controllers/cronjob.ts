@@ -5,6 +5,7 @@ import { batch, isAlreadyExists, isNotFound, type Client, type KubeObject } from
 import type { Clock } from '../clock.ts';
 import { splitKey, type Lister } from '../controller/cache.ts';
 import { Controller } from '../controller/controller.ts';
+import type { EventRecorder } from '../controller/events.ts';
 import type { ControllerContext, Runnable } from './context.ts';
 import { logger } from '../log/logger.ts';
 import { isOwnedBy, ownerKey, ownerRefFor, stableStringify } from './controller-revision.ts';
@@ -21,6 +22,7 @@ export interface CronJobDeps {
   clock: Clock;
   cronJobs: Lister;
   jobs: Lister;
+  recorder?: EventRecorder;
   requeueAfter?(key: string, ms: number): void;
 }
 
@@ -78,14 +80,17 @@ export async function reconcileCronJob(deps: CronJobDeps, key: string): Promise<
       await deps.client.update(cronJobsRef, { ...structuredClone(cj), status } as KubeObject, 'status');
     }
   }
-  if (!cj.metadata.deletionTimestamp) await cleanupHistory(deps.client, cj, jobs);
+  if (!cj.metadata.deletionTimestamp) await cleanupHistory(deps, cj, jobs);
 }
 
 function syncActive(deps: CronJobDeps, cj: KubeObject, jobs: KubeObject[], status: Record<string, any>): void {
   let active = [...((status.active ?? []) as { uid?: string; name: string }[])];
   for (const j of jobs) {
     if (!isJobFinished(j)) continue;
-    active = active.filter((a) => a.uid !== j.metadata.uid);
+    if (active.some((a) => a.uid === j.metadata.uid)) {
+      active = active.filter((a) => a.uid !== j.metadata.uid);
+      deps.recorder?.event(cj, 'Normal', 'SawCompletedJob', `Saw completed job: ${j.metadata.name}, condition: ${hasCondition(j, 'Complete') ? 'Complete' : 'Failed'}`);
+    }
     if (hasCondition(j, 'Complete') && j.status?.completionTime) {
       const t = Date.parse(j.status.completionTime);
       if (!status.lastSuccessfulTime || t > Date.parse(status.lastSuccessfulTime)) status.lastSuccessfulTime = j.status.completionTime;
@@ -98,13 +103,16 @@ function syncActive(deps: CronJobDeps, cj: KubeObject, jobs: KubeObject[], statu
 
 async function schedule(deps: CronJobDeps, key: string, cj: KubeObject, jobs: KubeObject[], status: Record<string, any>, now: number): Promise<void> {
   const tz: string | undefined = cj.spec?.timeZone ?? undefined;
-  if (tz && !isValidTimeZone(tz)) { log.warn('invalid time zone', { cronjob: key, timeZone: tz }); return; }
+  if (tz && !isValidTimeZone(tz)) {
+    deps.recorder?.event(cj, 'Warning', 'UnknownTimeZone', `invalid timeZone: "${tz}"`);
+    return;
+  }
   if (cj.spec?.suspend) return;
   let sched: CronSchedule;
   try {
     sched = parseSchedule(cj.spec?.schedule ?? '');
   } catch (e) {
-    log.warn('unparseable schedule', { cronjob: key, schedule: cj.spec?.schedule, err: (e as Error).message });
+    deps.recorder?.event(cj, 'Warning', 'UnparseableSchedule', `unparseable schedule: "${cj.spec?.schedule}" : ${(e as Error).message}`);
     return;
   }
   const requeueNext = () => {
@@ -112,11 +120,11 @@ async function schedule(deps: CronJobDeps, key: string, cj: KubeObject, jobs: Ku
     if (next !== undefined) deps.requeueAfter?.(key, next - now + 100);
   };
   const { scheduled, missed } = mostRecentScheduleTime({ ...cj, status }, now, sched, tz);
-  if (missed > 100) log.warn('too many missed start times; set or decrease .spec.startingDeadlineSeconds or check clock skew', { cronjob: key, missed });
+  if (missed > 100) deps.recorder?.event(cj, 'Warning', 'TooManyMissedTimes', 'too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew');
   if (scheduled === undefined) return requeueNext();
   const sds = cj.spec?.startingDeadlineSeconds;
   if (typeof sds === 'number' && scheduled + sds * 1000 < now) {
-    log.info('missed starting window', { cronjob: key, scheduled: iso(scheduled) });
+    deps.recorder?.event(cj, 'Warning', 'MissSchedule', `Missed scheduled time to start a job: ${iso(scheduled)}`);
     return requeueNext();
   }
   const jobName = jobNameFor(cj.metadata.name!, scheduled);
@@ -124,13 +132,14 @@ async function schedule(deps: CronJobDeps, key: string, cj: KubeObject, jobs: Ku
   if (active.some((a) => a.name === jobName) || status.lastScheduleTime === iso(scheduled)) return requeueNext();
   const policy = cj.spec?.concurrencyPolicy ?? 'Allow';
   if (policy === 'Forbid' && active.length) {
-    log.debug('job already active; skipping', { cronjob: key });
+    deps.recorder?.event(cj, 'Normal', 'JobAlreadyActive', 'Not starting job because prior execution is running and concurrency policy is Forbid');
     return requeueNext();
   }
   if (policy === 'Replace') {
     for (const a of active) {
       try {
         await deps.client.delete(jobsRef, a.name, cj.metadata.namespace, { propagationPolicy: 'Background' });
+        deps.recorder?.event(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${a.name}`);
       } catch (e) {
         if (!isNotFound(e)) throw e;
       }
@@ -145,6 +154,8 @@ async function schedule(deps: CronJobDeps, key: string, cj: KubeObject, jobs: Ku
     throw e;
   }
   void jobs;
+  deps.recorder?.event(cj, 'Normal', 'SuccessfulCreate', `Created job ${created.metadata.name}`);
+  log.debug('created job', { cronjob: key, job: created.metadata.name });
   status.active = [...((status.active ?? []) as unknown[]), {
     kind: 'Job', namespace: created.metadata.namespace, name: created.metadata.name, uid: created.metadata.uid,
     apiVersion: 'batch/v1', resourceVersion: created.metadata.resourceVersion,
@@ -167,14 +178,15 @@ export function jobFromTemplate(cj: KubeObject, scheduled: number, tz?: string):
   };
 }
 
-async function cleanupHistory(client: Client, cj: KubeObject, jobs: KubeObject[]): Promise<void> {
+async function cleanupHistory(deps: CronJobDeps, cj: KubeObject, jobs: KubeObject[]): Promise<void> {
   const startOf = (j: KubeObject) => Date.parse(j.status?.startTime ?? j.metadata.creationTimestamp ?? '') || 0;
   const limits: [string, number][] = [['Complete', cj.spec?.successfulJobsHistoryLimit ?? 3], ['Failed', cj.spec?.failedJobsHistoryLimit ?? 1]];
   for (const [cond, limit] of limits) {
     const done = jobs.filter((j) => hasCondition(j, cond) && !j.metadata.deletionTimestamp).sort((a, b) => startOf(a) - startOf(b));
     for (const j of done.slice(0, Math.max(0, done.length - limit))) {
       try {
-        await client.delete(jobsRef, j.metadata.name!, j.metadata.namespace, { propagationPolicy: 'Background' });
+        await deps.client.delete(jobsRef, j.metadata.name!, j.metadata.namespace, { propagationPolicy: 'Background' });
+        deps.recorder?.event(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${j.metadata.name}`);
       } catch (e) {
         if (!isNotFound(e)) throw e;
       }
@@ -186,7 +198,7 @@ async function cleanupHistory(client: Client, cj: KubeObject, jobs: KubeObject[]
 export function initCronJobController(ctx: ControllerContext): Runnable {
   const cronJobs = ctx.factory.informer(cronJobsRef);
   const jobs = ctx.factory.informer(jobsRef);
-  const deps: CronJobDeps = { client: ctx.client, clock: ctx.clock, cronJobs: cronJobs.lister, jobs: jobs.lister };
+  const deps: CronJobDeps = { client: ctx.client, clock: ctx.clock, cronJobs: cronJobs.lister, jobs: jobs.lister, recorder: ctx.recorder('cronjob-controller') };
   const c = new Controller({ name: 'cronjob', clock: ctx.clock, reconcile: (key) => reconcileCronJob(deps, key) });
   deps.requeueAfter = (key, ms) => c.enqueueAfter(key, Math.max(0, ms));
   c.watch(cronJobs);

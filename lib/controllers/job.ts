@@ -6,6 +6,7 @@ import type { Clock } from '../clock.ts';
 import type { Lister } from '../controller/cache.ts';
 import { splitKey } from '../controller/cache.ts';
 import { Controller } from '../controller/controller.ts';
+import type { EventRecorder } from '../controller/events.ts';
 import type { ControllerContext, Runnable } from './context.ts';
 import { logger } from '../log/logger.ts';
 import { isOwnedBy, isPodActive, isPodReady, ownerKey, stableStringify } from './controller-revision.ts';
@@ -27,6 +28,7 @@ export interface JobDeps {
   requeueAfter?(key: string, ms: number): void;
   /** Consecutive failures and the last failure time per job key (pod re-creation backoff). */
   backoff?: Map<string, { failures: number; last: number }>;
+  recorder?: EventRecorder;
 }
 
 const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -65,7 +67,7 @@ async function trackFinishedPods(deps: JobDeps, key: string, job: KubeObject, po
     if (!p.metadata.finalizers?.includes(TRACKING_FINALIZER)) continue;
     const uid = p.metadata.uid!;
     const succeeded = p.status?.phase === 'Succeeded';
-    const failed = !succeeded && isPodFailed(p);
+    const failed = !succeeded && (job.spec?.podReplacementPolicy === 'Failed' ? p.status?.phase === 'Failed' : isPodFailed(p));
     if (!succeeded && !failed) continue;
     release.push(p);
     if (known.has(uid)) continue;
@@ -115,17 +117,25 @@ async function removeFinalizers(client: Client, pods: KubeObject[]): Promise<voi
   }
 }
 
-async function deletePods(client: Client, pods: KubeObject[]): Promise<void> {
+async function deletePods(deps: JobDeps, job: KubeObject, pods: KubeObject[]): Promise<void> {
   for (const p of pods) {
     try {
-      await client.delete(podsRef, p.metadata.name!, p.metadata.namespace);
+      await deps.client.delete(podsRef, p.metadata.name!, p.metadata.namespace);
+      deps.recorder?.event(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
   }
 }
 
-function finish(status: Record<string, any>, type: 'Complete' | 'Failed', reason: string, message: string, now: number): void {
+async function createPod(deps: JobDeps, job: KubeObject, index?: number): Promise<void> {
+  const p = await deps.client.create(podsRef, newJobPod(job, index), job.metadata.namespace);
+  deps.recorder?.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${p.metadata.name}`);
+}
+
+function finish(deps: JobDeps, job: KubeObject, status: Record<string, any>, type: 'Complete' | 'Failed', reason: string, message: string, now: number): void {
+  if (type === 'Complete') deps.recorder?.event(job, 'Normal', 'Completed', 'Job completed');
+  else deps.recorder?.event(job, 'Warning', reason, message);
   const n = iso(now);
   let conds = (status.conditions ?? []) as JobCondition[];
   conds = setCondition(conds, { type: type === 'Complete' ? 'SuccessCriteriaMet' : 'FailureTarget', status: 'True', reason, message }, n);
@@ -144,7 +154,7 @@ async function manage(deps: JobDeps, key: string, job: KubeObject, pods: KubeObj
   status.terminating = pods.filter((p) => p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').length;
 
   if (spec.suspend) {
-    await deletePods(deps.client, active);
+    await deletePods(deps, job, active);
     status.conditions = setCondition(status.conditions ?? [], { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' }, iso(now));
     status.active = 0;
     status.ready = 0;
@@ -163,8 +173,8 @@ async function manage(deps: JobDeps, key: string, job: KubeObject, pods: KubeObj
   if (failed > backoffLimit) failure = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
   else if (deadline !== undefined && now - started >= deadline * 1000) failure = ['DeadlineExceeded', 'Job was active longer than specified deadline'];
   if (failure) {
-    await deletePods(deps.client, active);
-    finish(status, 'Failed', failure[0], failure[1], now);
+    await deletePods(deps, job, active);
+    finish(deps, job, status, 'Failed', failure[0], failure[1], now);
     return;
   }
   if (deadline !== undefined) deps.requeueAfter?.(key, started + deadline * 1000 - now);
@@ -173,8 +183,8 @@ async function manage(deps: JobDeps, key: string, job: KubeObject, pods: KubeObj
   const parallelism: number = spec.parallelism ?? 1;
   const done = completions === undefined ? succeeded > 0 && active.length === 0 : succeeded >= completions;
   if (done) {
-    await deletePods(deps.client, active);
-    finish(status, 'Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', now);
+    await deletePods(deps, job, active);
+    finish(deps, job, status, 'Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', now);
     return;
   }
 
@@ -184,13 +194,13 @@ async function manage(deps: JobDeps, key: string, job: KubeObject, pods: KubeObj
     let want = completions === undefined ? (succeeded > 0 ? active.length : parallelism) : Math.max(0, Math.min(parallelism, completions - succeeded));
     if (active.length > want) {
       const excess = [...active].sort(deletionOrder).slice(0, active.length - want);
-      await deletePods(deps.client, excess);
+      await deletePods(deps, job, excess);
       keep = active.filter((p) => !excess.includes(p));
       want = keep.length;
     }
-    const diff = want - keep.length;
+    const diff = want - keep.length - (spec.podReplacementPolicy === 'Failed' ? status.terminating : 0);
     if (diff > 0 && backoffOk(deps, key, now)) {
-      for (let i = 0; i < diff; i++) await deps.client.create(podsRef, newJobPod(job), job.metadata.namespace);
+      for (let i = 0; i < diff; i++) await createPod(deps, job);
       status.active = keep.length + diff;
       status.ready = keep.filter(isPodReady).length;
       return;
@@ -234,14 +244,14 @@ async function manageIndexed(deps: JobDeps, key: string, job: KubeObject, active
     excess.push(...extra);
     keep = keep.filter((p) => !extra.includes(p));
   }
-  await deletePods(deps.client, excess);
+  await deletePods(deps, job, excess);
   const room = parallelism - keep.length;
   if (room <= 0 || !backoffOk(deps, key, now)) return keep;
   const taken = new Set(keep.map((p) => podIndex(p)!));
   let created = 0;
   for (let i = 0; i < completions && created < room; i++) {
     if (completed.has(i) || taken.has(i)) continue;
-    await deps.client.create(podsRef, newJobPod(job, i), job.metadata.namespace);
+    await createPod(deps, job, i);
     created++;
   }
   return keep.concat(Array.from({ length: created }, () => ({ metadata: {} })));
@@ -266,7 +276,7 @@ async function handleTtl(deps: JobDeps, key: string, job: KubeObject): Promise<v
 export function initJobController(ctx: ControllerContext): Runnable {
   const jobs = ctx.factory.informer(jobsRef);
   const pods = ctx.factory.informer(podsRef);
-  const deps: JobDeps = { client: ctx.client, clock: ctx.clock, jobs: jobs.lister, pods: pods.lister, backoff: new Map() };
+  const deps: JobDeps = { client: ctx.client, clock: ctx.clock, jobs: jobs.lister, pods: pods.lister, backoff: new Map(), recorder: ctx.recorder('job-controller') };
   const c = new Controller({ name: 'job', clock: ctx.clock, workers: 2, reconcile: (key) => reconcileJob(deps, key) });
   deps.requeueAfter = (key, ms) => c.enqueueAfter(key, Math.max(0, ms));
   c.watch(jobs);
