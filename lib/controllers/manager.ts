@@ -12,6 +12,8 @@ import { deploymentController } from './deployment.ts';
 import { endpointsController } from './endpoints.ts';
 import { endpointSliceController } from './endpointslice.ts';
 import { garbageCollectorController } from './garbage-collector.ts';
+import { nodeLifecycleController } from './node-lifecycle.ts';
+import { podGCController } from './pod-gc.ts';
 import { namespaceController } from './namespace.ts';
 import { rootCAController } from './root-ca.ts';
 import { serviceAccountController } from './serviceaccount.ts';
@@ -38,6 +40,8 @@ export const controllers: Record<string, ControllerInit> = {
   endpointslice: (ctx) => endpointSliceController(ctx),
   garbagecollector: (ctx) => garbageCollectorController(ctx),
   namespace: (ctx) => namespaceController(ctx),
+  nodelifecycle: (ctx) => nodeLifecycleController(ctx),
+  podgc: (ctx) => podGCController(ctx),
   replicaset: (ctx) => replicaSetController(ctx),
   replicationcontroller: (ctx) => replicationControllerController(ctx),
   'root-ca-cert-publisher': (ctx) => rootCAController(ctx),
