@@ -116,3 +116,24 @@ t.test('rbac, policy, networking, storage, coordination, discovery', async (t) =
   t.same(cells('endpointslices', slice).slice(0, 4), ['s-1', 'IPv4', '80', '10.42.0.1,10.42.0.2,10.42.0.3 + 1 more...']);
   void ApiError;
 });
+
+t.test('scheduling, node, admissionregistration, storage extras', async (t) => {
+  const client = await setup(t);
+  const pcRef = ref('scheduling.k8s.io', 'v1', 'priorityclasses');
+  const { systemPriorityClasses } = await import('./scheduling.ts');
+  for (const pc of systemPriorityClasses) await client.create(pcRef, pc);
+  await t.rejects(client.create(pcRef, { metadata: { name: 'system-mine' }, value: 5 }), { code: 422 });
+  await t.rejects(client.create(pcRef, { metadata: { name: 'huge' }, value: 2_000_000_000 }), { code: 422 });
+  const pc = await client.create<KubeObject>(pcRef, { metadata: { name: 'high' }, value: 1000 });
+  t.same(cells('priorityclasses', pc), ['high', 1000, false, '65s', 'PreemptLowerPriority']);
+  const rc = await client.create<KubeObject>(ref('node.k8s.io', 'v1', 'runtimeclasses'), { metadata: { name: 'gvisor' }, handler: 'runsc' });
+  t.same(cells('runtimeclasses', rc), ['gvisor', 'runsc', '65s']);
+  const wh = await client.create<KubeObject>(ref('admissionregistration.k8s.io', 'v1', 'validatingwebhookconfigurations'), {
+    metadata: { name: 'v' }, webhooks: [{ name: 'a.example.com', admissionReviewVersions: ['v1'], sideEffects: 'None', clientConfig: { service: { name: 's', namespace: 'default' } } }],
+  });
+  t.equal(wh.webhooks[0].failurePolicy, 'Fail');
+  t.equal(wh.webhooks[0].clientConfig.service.port, 443);
+  await t.rejects(client.create(ref('admissionregistration.k8s.io', 'v1', 'mutatingwebhookconfigurations'), { metadata: { name: 'm' }, webhooks: [{ name: 'x' }] }), { code: 422 });
+  const csi = await client.create<KubeObject>(ref('storage.k8s.io', 'v1', 'csidrivers'), { metadata: { name: 'd' }, spec: {} });
+  t.equal(csi.spec.attachRequired, true);
+});

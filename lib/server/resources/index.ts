@@ -1,4 +1,5 @@
 // Built-in resources served by the API server. Add a strategy file and one line here to serve a new resource.
+import { admissionregistrationStrategies } from './admissionregistration.ts';
 import { apiextensionsStrategies } from './apiextensions.ts';
 import { appsStrategies } from './apps.ts';
 import { autoscalingStrategies } from './autoscaling.ts';
@@ -11,10 +12,12 @@ import { discoveryStrategies } from './discovery.ts';
 import { events } from './events.ts';
 import { namespaces } from './namespaces.ts';
 import { networkingStrategies } from './networking.ts';
+import { nodeStrategies } from './node.ts';
 import { nodes } from './nodes.ts';
 import { pods } from './pods.ts';
 import { policyStrategies } from './policy.ts';
 import { rbacStrategies } from './rbac.ts';
+import { schedulingStrategies } from './scheduling.ts';
 import { services } from './services.ts';
 import { storageStrategies } from './storage.ts';
 import type { ResourceStrategy } from './types.ts';
@@ -36,7 +39,10 @@ export const builtinStrategies: ResourceStrategy[] = [
   ...rbacStrategies, // roles, clusterroles, rolebindings, clusterrolebindings
   ...policyStrategies, // poddisruptionbudgets
   ...networkingStrategies, // ingresses, ingressclasses, networkpolicies
-  ...storageStrategies, // storageclasses
+  ...storageStrategies, // storageclasses, csidrivers, csinodes, volumeattachments
+  ...schedulingStrategies, // priorityclasses (systemPriorityClasses for the bootstrap)
+  ...nodeStrategies, // runtimeclasses
+  ...admissionregistrationStrategies, // validating/mutating webhook configurations (stored, not called)
   ...apiextensionsStrategies, // customresourcedefinitions (custom resources: lib/server/crd/controller.ts)
 ];
 

@@ -32,4 +32,49 @@ export const storageclasses: ResourceStrategy = {
   },
 };
 
-export const storageStrategies: ResourceStrategy[] = [storageclasses];
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export const csidrivers: ResourceStrategy = {
+  group: 'storage.k8s.io', versions: ['v1'], kind: 'CSIDriver', plural: 'csidrivers', singular: 'csidriver', namespaced: false,
+  defaults(o) {
+    const s = (o.spec ??= {});
+    s.attachRequired ??= true;
+    s.podInfoOnMount ??= false;
+    s.storageCapacity ??= false;
+    s.fsGroupPolicy ??= 'ReadWriteOnceWithFSType';
+    s.requiresRepublish ??= false;
+    s.seLinuxMount ??= false;
+    s.volumeLifecycleModes ??= ['Persistent'];
+  },
+  validate(o, old) {
+    const out = validateMeta(o);
+    if (old) out.push(...immutable('spec.attachRequired', o.spec?.attachRequired, old.spec?.attachRequired));
+    return out;
+  },
+  columns: [nameColumn, column('AttachRequired', 'boolean'), column('PodInfoOnMount', 'boolean'), column('StorageCapacity', 'boolean'), column('TokenRequests'),
+    column('RequiresRepublish', 'boolean'), column('Modes'), ageColumn],
+  cells: (o, now) => [o.metadata.name, Boolean(o.spec?.attachRequired), Boolean(o.spec?.podInfoOnMount), Boolean(o.spec?.storageCapacity),
+    (o.spec?.tokenRequests ?? []).map((t: Obj) => t.audience).join(',') || '<unset>', Boolean(o.spec?.requiresRepublish), (o.spec?.volumeLifecycleModes ?? []).join(','), age(o, now)],
+};
+
+export const csinodes: ResourceStrategy = {
+  group: 'storage.k8s.io', versions: ['v1'], kind: 'CSINode', plural: 'csinodes', singular: 'csinode', namespaced: false,
+  columns: [nameColumn, column('Drivers', 'integer'), ageColumn],
+  cells: (o, now) => [o.metadata.name, (o.spec?.drivers ?? []).length, age(o, now)],
+};
+
+export const volumeattachments: ResourceStrategy = {
+  group: 'storage.k8s.io', versions: ['v1'], kind: 'VolumeAttachment', plural: 'volumeattachments', singular: 'volumeattachment', namespaced: false,
+  subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
+  validate(o, old) {
+    const out = validateMeta(o);
+    if (!o.spec?.attacher) out.push(required('spec.attacher'));
+    if (!o.spec?.nodeName) out.push(required('spec.nodeName'));
+    if (old) out.push(...immutable('spec', o.spec, old.spec));
+    return out;
+  },
+  columns: [nameColumn, column('Attacher'), column('PV'), column('Node'), column('Attached', 'boolean'), ageColumn],
+  cells: (o, now) => [o.metadata.name, o.spec?.attacher ?? '', o.spec?.source?.persistentVolumeName ?? '', o.spec?.nodeName ?? '', Boolean(o.status?.attached), age(o, now)],
+};
+
+export const storageStrategies: ResourceStrategy[] = [storageclasses, csidrivers, csinodes, volumeattachments];
