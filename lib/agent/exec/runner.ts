@@ -35,13 +35,15 @@ export class CommandError extends Error {
 export const execRunner: CommandRunner = {
   run(cmd, args, opts = {}) {
     return new Promise((resolve, reject) => {
-      const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 30_000 });
+      const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
       child.stderr.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 65536) stderr += d; });
-      child.on('error', (err) => reject(new Error(`running ${cmd}`, { cause: err })));
+      child.on('error', (err) => { clearTimeout(timer); reject(new Error(`running ${cmd}`, { cause: err })); });
       child.on('close', (code, sig) => {
+        clearTimeout(timer);
         const result = { code: code ?? (sig ? 128 : 1), stdout, stderr };
         if (result.code !== 0 && !opts.allowFail) reject(new CommandError(cmd, args, result));
         else resolve(result);
