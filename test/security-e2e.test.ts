@@ -89,6 +89,10 @@ t.test('a user without bindings is forbidden, then RBAC grants', async (t) => {
   const denied = await kubectl(jane, 'get', 'pods', '-n', 'default');
   t.not(denied.code, 0);
   t.match(denied.err, 'Error from server (Forbidden): pods is forbidden: User "jane" cannot list resource "pods" in API group "" in the namespace "default"');
+  const deploys = await kubectl(jane, 'get', 'deployments', '-n', 'kube-system');
+  t.match(deploys.err, 'deployments.apps is forbidden: User "jane" cannot list resource "deployments" in API group "apps" in the namespace "kube-system"');
+  const nodes = await kubectl(jane, 'get', 'nodes');
+  t.match(nodes.err, 'nodes is forbidden: User "jane" cannot list resource "nodes" in API group "" at the cluster scope');
   const no = await kubectl(jane, 'auth', 'can-i', 'list', 'pods', '-n', 'default');
   t.equal(no.out.trim(), 'no');
   const rb = manifest('rb-jane', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'devs-view', namespace: 'default' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'devs' }] });

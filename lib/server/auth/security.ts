@@ -18,6 +18,7 @@ import { RbacCache } from './rbac-cache.ts';
 import { privilegedGroupAuthorizer, RbacAuthorizer, unionAuthorizer } from './rbac.ts';
 import { localSubjectAccessReview, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from './reviews.ts';
 import { ServiceAccountTokens, type ObjectLookup } from './service-account-token.ts';
+import { forbiddenStatus } from './status.ts';
 import { createTokenRequest } from './token-request.ts';
 import { ANONYMOUS, type Authenticator, type Authorizer, type UserInfo } from './types.ts';
 
@@ -107,7 +108,10 @@ export class Security {
         const path = a.path ?? '';
         if (JoinService.handles(path)) return { decision: 'allow' };
         if (a.user.username === ANONYMOUS.username && isPublicPath(path)) return { decision: 'allow' };
-        return this.authorizer.authorize(a);
+        const d = await this.authorizer.authorize(a);
+        // Refuse here with Kubernetes' exact wording and details (group-qualified resource, subresource in the text).
+        if (d.decision !== 'allow') throw new ApiError(forbiddenStatus(a, d.reason) as never);
+        return d;
       },
       admit: (a) => this.admit(a),
     };

@@ -102,3 +102,19 @@ t.test('agent joins, reuses its certificates, and bad joins are refused', async 
   t.ok(isSignedBy(viaBootstrap.clientCert, certs.clientCaPem));
   writeFileSync(join(agentDir, 'unused'), '');
 });
+
+t.test('the server node gets local kubelet certificates without a network join', async (t) => {
+  const { ensureLocalNodeCertificates } = await import('./local-node.ts');
+  const dataDir = tmp(t);
+  const certs = await ensureCertificates({ dataDir, nodeName: 'srv' });
+  const a = await ensureLocalNodeCertificates({ dataDir, nodeName: 'srv', nodeIps: ['10.0.0.5'], server: 'https://127.0.0.1:6443', certs });
+  t.same(certInfo(a.clientCert).subject, { cn: 'system:node:srv', o: ['system:nodes'] });
+  t.ok(isSignedBy(a.clientCert, certs.clientCaPem));
+  t.ok(isSignedBy(a.servingCert, certs.serverCaPem));
+  t.ok(certInfo(a.servingCert).ips.includes('10.0.0.5'));
+  const b = await ensureLocalNodeCertificates({ dataDir, nodeName: 'srv', nodeIps: ['10.0.0.5'], server: 'https://127.0.0.1:6443', certs });
+  t.equal(b.clientCert, a.clientCert, 'reused');
+  const c = await ensureLocalNodeCertificates({ dataDir, nodeName: 'srv', nodeIps: ['10.0.0.6'], server: 'https://127.0.0.1:6443', certs });
+  t.not(c.servingCert, a.servingCert, 'new IP, new serving certificate');
+  t.equal(c.clientCert, a.clientCert);
+});

@@ -36,6 +36,9 @@ export interface ServerCertificates {
   servingKeyPem: string;
   adminCertPem: string;
   adminKeyPem: string;
+  /** The API server's client certificate towards kubelets (logs, exec, port-forward): CN=system:kube-apiserver, O=system:masters. */
+  apiserverClientCertPem: string;
+  apiserverClientKeyPem: string;
   /** ServiceAccount token signing key pair (ES256). */
   serviceAccountKey: KeyPair;
   serviceAccountPublicPem: string;
@@ -128,6 +131,7 @@ export async function ensureCertificates(o: CertificateOptions): Promise<ServerC
   const force = o.forceRenewLeaves ?? false;
   const serving = await ensureLeaf(dir, { base: 'serving-kube-apiserver', subject: { cn: 'kube-apiserver' }, usage: 'server', ca: serverCa, ...servingNames(o) }, now, force);
   const admin = await ensureLeaf(dir, { base: 'client-admin', subject: { cn: 'system:admin', o: ['system:masters'] }, usage: 'client', ca: clientCa }, now, force);
+  const apiClient = await ensureLeaf(dir, { base: 'client-kube-apiserver', subject: { cn: 'system:kube-apiserver', o: ['system:masters'] }, usage: 'client', ca: clientCa }, now, force);
   const saKeyFile = join(dir, 'service.key');
   let serviceAccountKey: KeyPair;
   if (existsSync(saKeyFile)) serviceAccountKey = await keyPairFromPem(readFileSync(saKeyFile, 'utf8'));
@@ -145,6 +149,8 @@ export async function ensureCertificates(o: CertificateOptions): Promise<ServerC
     servingKeyPem: serving.keyPem,
     adminCertPem: admin.certPem,
     adminKeyPem: admin.keyPem,
+    apiserverClientCertPem: apiClient.certPem,
+    apiserverClientKeyPem: apiClient.keyPem,
     serviceAccountKey,
     serviceAccountPublicPem: await publicKeyToPem(serviceAccountKey.publicKey),
   };
