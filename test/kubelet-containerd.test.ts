@@ -2,14 +2,13 @@
 // with tsk's own pause image and a busybox image built from /bin/busybox. Needs root, containerd, runc, CNI plugins.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { core } from '../lib/client/types.ts';
 import { FakeClient } from '../lib/client/fake.ts';
 import { startContainerd } from '../lib/agent/containerd/supervisor.ts';
-import { writeBridgeConflist } from '../lib/agent/containerd/cni.ts';
 import { GrpcCri } from '../lib/agent/cri/grpc.ts';
 import { ImageImporter } from '../lib/agent/images/import.ts';
 import { busyboxImageArchive, PAUSE_IMAGE, pauseImageArchive } from '../lib/agent/images/builtin.ts';
@@ -44,7 +43,15 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
   execFileSync('ip', ['netns', 'add', netns]);
   execFileSync('ip', ['netns', 'exec', netns, 'ip', 'link', 'set', 'lo', 'up']);
   const cniConfDir = join(dataDir, 'agent', 'etc', 'cni');
-  writeBridgeConflist(cniConfDir, { podCidr: '10.199.0.0/24', name: netName, bridge: `tskkt${id}`, ipamDataDir: join(dataDir, 'agent', 'cni-ipam') });
+  // A test-local bridge network (inside the test's netns): bridge + host-local + portmap.
+  mkdirSync(cniConfDir, { recursive: true });
+  writeFileSync(join(cniConfDir, '10-test.conflist'), JSON.stringify({
+    cniVersion: '1.0.0', name: netName,
+    plugins: [
+      { type: 'bridge', bridge: `tskkt${id}`, isGateway: true, hairpinMode: true, ipam: { type: 'host-local', ranges: [[{ subnet: '10.199.0.0/24' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(dataDir, 'agent', 'cni-ipam') } },
+      { type: 'portmap', capabilities: { portMappings: true } },
+    ],
+  }));
 
   const cd = startContainerd({ dataDir, signal: ac.signal, sandboxImage: PAUSE_IMAGE, cniConfDir, netns });
   let cri: GrpcCri | undefined;

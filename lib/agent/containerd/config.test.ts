@@ -1,6 +1,5 @@
 import t from 'tap';
 import { containerdConfig, containerdPaths } from './config.ts';
-import { bridgeConflist } from './cni.ts';
 
 t.test('containerd config carries the measured settings', async (t) => {
   const paths = containerdPaths('/var/lib/tsk');
@@ -16,8 +15,3 @@ t.test('containerd config carries the measured settings', async (t) => {
   t.match(toml, /\[metrics\]\n {2}address = ""/);
 });
 
-t.test('bridge conflist', async (t) => {
-  const c = bridgeConflist({ podCidr: '10.42.0.0/24', ipamDataDir: '/d' }) as { plugins: { type: string; ipam?: { ranges: unknown } }[] };
-  t.same(c.plugins.map((p) => p.type), ['bridge', 'portmap']);
-  t.same(c.plugins[0]!.ipam!.ranges, [[{ subnet: '10.42.0.0/24' }]]);
-});

@@ -6,34 +6,11 @@ import { A_GRACE, A_HASH, A_KIND, L_CONTAINER_NAME, L_MANAGED, L_POD_NAME, L_POD
 import type { ContainerSpec, Pod } from './pod-types.ts';
 import { quantity } from './quantity.ts';
 
-export interface DnsSettings { clusterDns: string[]; clusterDomain: string; hostResolv?: DNSConfig }
-
-/** The pod's resolv.conf per dnsPolicy (ClusterFirst, ClusterFirstWithHostNet, Default, None) and dnsConfig. */
-export function podDnsConfig(pod: Pod, s: DnsSettings): DNSConfig | undefined {
-  const policy = pod.spec.dnsPolicy ?? 'ClusterFirst';
-  const ns = pod.metadata.namespace ?? 'default';
-  let cfg: DNSConfig | undefined;
-  const cluster = policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && !pod.spec.hostNetwork);
-  if (policy === 'None') cfg = { servers: [], searches: [], options: [] };
-  else if (cluster && s.clusterDns.length) cfg = { servers: [...s.clusterDns], searches: [`${ns}.svc.${s.clusterDomain}`, `svc.${s.clusterDomain}`, s.clusterDomain, ...(s.hostResolv?.searches ?? [])], options: ['ndots:5'] };
-  else cfg = s.hostResolv;
-  const extra = pod.spec.dnsConfig;
-  if (!extra) return cfg;
-  const out: DNSConfig = { servers: [...(cfg?.servers ?? [])], searches: [...(cfg?.searches ?? [])], options: [...(cfg?.options ?? [])] };
-  for (const n of extra.nameservers ?? []) if (!out.servers!.includes(n)) out.servers!.push(n);
-  for (const n of extra.searches ?? []) if (!out.searches!.includes(n)) out.searches!.push(n);
-  for (const o of extra.options ?? []) {
-    out.options = out.options!.filter((x) => x.split(':')[0] !== o.name);
-    out.options.push(o.value !== undefined ? `${o.name}:${o.value}` : o.name);
-  }
-  return out;
-}
-
 export function podLogDir(logsRoot: string, pod: Pod): string {
   return join(logsRoot, `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`);
 }
 
-export interface SandboxOptions { logsRoot: string; dns: DnsSettings; attempt: number; cgroupParent?: string }
+export interface SandboxOptions { logsRoot: string; dns?: DNSConfig; attempt: number; cgroupParent?: string }
 
 export function sandboxConfig(pod: Pod, o: SandboxOptions): PodSandboxConfig {
   const ports: PortMapping[] = [];
@@ -51,7 +28,7 @@ export function sandboxConfig(pod: Pod, o: SandboxOptions): PodSandboxConfig {
     metadata: { name: pod.metadata.name!, uid: pod.metadata.uid!, namespace: pod.metadata.namespace ?? 'default', attempt: o.attempt },
     hostname,
     log_directory: podLogDir(o.logsRoot, pod),
-    dns_config: podDnsConfig(pod, o.dns),
+    dns_config: o.dns,
     port_mappings: ports,
     labels: { ...(pod.metadata.labels ?? {}), [L_POD_NAME]: pod.metadata.name!, [L_POD_NAMESPACE]: pod.metadata.namespace ?? 'default', [L_POD_UID]: pod.metadata.uid!, [L_MANAGED]: 'true' },
     annotations: { ...(pod.metadata.annotations ?? {}) },

@@ -1,7 +1,7 @@
 // The kubelet: pods bound to this node (informer with a spec.nodeName field selector) are synced by one worker per
 // pod: relist the runtime (CRI polling, 1 s; containerd 1.6 has no event stream), compute the plan
 // (actions.ts), apply it, then write the pod status only when it changed.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { core, isConflict, isNotFound, type Client, type KubeObject } from '../../client/types.ts';
@@ -13,6 +13,8 @@ import type { CriRuntime, DNSConfig, PodSandboxConfig } from '../cri/types.ts';
 import { ensureImage, ImagePullError } from '../images/pull.ts';
 import type { RegistriesConfig } from '../images/registries.ts';
 import { startNode } from '../node/node.ts';
+import { podDnsConfig } from '../dns/pod-dns-config.ts';
+import { parseResolvConf, type ResolvConf } from '../dns/resolv-conf.ts';
 import { computePodActions, latestIn, type PodActions } from './actions.ts';
 import { Backoff } from './backoff.ts';
 import { containerConfig, podLogDir, sandboxConfig } from './cri-config.ts';
@@ -36,7 +38,7 @@ export interface KubeletOptions {
   nodeIP?: string;
   clusterDns?: string[];
   clusterDomain?: string;
-  /** DNS for pods from the networking package; default: ClusterFirst logic in cri-config.ts. */
+  /** Overrides the pod resolv.conf (default: lib/agent/dns podDnsConfig with clusterDns and /etc/resolv.conf). */
   podDnsConfig?: (pod: Pod) => DNSConfig | undefined;
   runner?: CommandRunner;
   /** CRI polling period (default 1000 ms); 0 disables the loop (unit tests call syncPod). */
@@ -73,6 +75,8 @@ export class Kubelet {
   #volumes = new Map<string, { at: number; paths: Map<string, string> }>();
   #tokens = new Map<string, { token: string; refreshAt: number }>();
   #lastState = new Map<string, PodRuntimeState>();
+  #syncBackoff = new Backoff(1000, 30_000);
+  #syncFailedAt = new Map<string, number>();
   #inflight?: Promise<Map<string, PodRuntimeState>>;
   #queued?: Promise<Map<string, PodRuntimeState>>;
   readonly podsDir: string;
@@ -117,7 +121,12 @@ export class Kubelet {
       try {
         const states = await this.relist();
         const pods = this.#pods();
-        for (const uid of new Set([...pods.keys(), ...states.keys()])) this.schedule(uid);
+        const now = this.#clock.now();
+        for (const uid of new Set([...pods.keys(), ...states.keys()])) {
+          const failedAt = this.#syncFailedAt.get(uid);
+          if (failedAt !== undefined && this.#syncBackoff.inBackoffSince(uid, failedAt, now)) continue;
+          this.schedule(uid);
+        }
       } catch (e) {
         log.warn('relist failed', { err: String(e) });
       }
@@ -154,8 +163,13 @@ export class Kubelet {
         this.#dirty.delete(uid);
         try {
           await this.syncPod(uid);
+          this.#syncFailedAt.delete(uid);
         } catch (e) {
-          log.warn('pod sync failed', { uid, err: e instanceof Error ? e.message : String(e) });
+          // Relist-driven retries back off (1 s doubling to 30 s); watch events still sync at once.
+          const now = this.#clock.now();
+          const delay = this.#syncBackoff.next(uid, now);
+          this.#syncFailedAt.set(uid, now);
+          log.warn('pod sync failed', { uid, retryInMs: delay, err: e instanceof Error ? e.message : String(e) });
         }
       } while (this.#dirty.has(uid) && !this.#o.signal.aborted);
     })().finally(() => this.#working.delete(uid));
@@ -227,7 +241,6 @@ export class Kubelet {
     let sandboxId = state.sandboxes[0]?.id;
     let podIP = state.sandboxes[0]?.ip;
     const sbConfig = sandboxConfig(pod, { logsRoot: this.logsDir, attempt: a.createSandbox ? a.sandboxAttempt : (state.sandboxes[0]?.attempt ?? 0), dns: this.#dns(pod) });
-    if (this.#o.podDnsConfig) sbConfig.dns_config = this.#o.podDnsConfig(pod);
     if (a.createSandbox) {
       mkdirSync(sbConfig.log_directory!, { recursive: true });
       await this.#volumesFor(pod, podIP, true);
@@ -252,9 +265,13 @@ export class Kubelet {
     return w;
   }
 
-  #dns(pod: Pod) {
-    return { clusterDns: this.#o.clusterDns ?? [], clusterDomain: this.#o.clusterDomain ?? 'cluster.local' };
+  #dns(pod: Pod): DNSConfig | undefined {
+    if (this.#o.podDnsConfig) return this.#o.podDnsConfig(pod);
+    this.#hostResolv ??= parseResolvConf((() => { try { return readFileSync('/etc/resolv.conf', 'utf8'); } catch { return ''; } })());
+    return podDnsConfig(pod, { clusterDns: this.#o.clusterDns?.[0] ?? '', domain: this.#o.clusterDomain ?? 'cluster.local', hostResolv: this.#hostResolv });
   }
+
+  #hostResolv?: ResolvConf;
 
   #objectSource(ns: string): ObjectSource {
     const get = async (resource: string, name: string): Promise<KubeObject | undefined> => {
