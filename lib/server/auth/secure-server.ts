@@ -11,7 +11,7 @@ import { transformerFor } from '../encryption/transformer.ts';
 import { ensureServerToken, readServerSecret } from '../join/token.ts';
 import { ensureCertificates, type ServerCertificates } from '../pki/certificates.ts';
 import { writeKubeconfig } from '../pki/kubeconfig.ts';
-import { serveTls } from '../pki/serve-tls.ts';
+import { servePlainLoopback, serveTls } from '../pki/serve-tls.ts';
 import { bootstrapObjects } from '../registry/bootstrap.ts';
 import { createRegistry, type Registry } from '../registry/index.ts';
 import type { ClusterSettings } from '../resources/types.ts';
@@ -39,6 +39,10 @@ export interface SecureServerOptions {
   /** Extra routes and subresource handlers from other subsystems (logs, exec...). */
   app?: Pick<ApiAppOptions, 'routes' | 'subresourceHandlers' | 'health'>;
   bookmarkIntervalMs?: number;
+  /** Address and port in-cluster clients reach this API server on (endpoints of the kubernetes service). */
+  advertise?: { address: string; port: number };
+  /** Development only: also serve the API without authentication over plain HTTP on 127.0.0.1:PORT. */
+  insecureHttpLoopbackPort?: number;
 }
 
 export interface SecureServer {
@@ -75,7 +79,7 @@ export async function startSecureServer(o: SecureServerOptions): Promise<SecureS
   let security: Security | undefined;
   const { registry, client } = createRegistry({ store, config: o.config, clock: o.clock, admit: (a) => security!.admit(a), bookmarkIntervalMs: o.bookmarkIntervalMs });
   security = new Security({ certs, client, joinSecret: () => fixedSecret ?? readServerSecret(o.dataDir) });
-  await bootstrapObjects(client, { serviceCidr });
+  await bootstrapObjects(client, { serviceCidr, advertiseAddress: o.advertise?.address, advertisePort: o.advertise?.port });
   await ensureBootstrapPolicy(client);
   await security.start(ac.signal);
 
@@ -91,6 +95,13 @@ export async function startSecureServer(o: SecureServerOptions): Promise<SecureS
     subresourceHandlers: { ...sec.subresourceHandlers(), ...(o.app?.subresourceHandlers ?? {}) },
   });
   const listener = await serveTls({ fetch: app.fetch, certs, host: o.host ?? '0.0.0.0', port: o.port });
+  let plain: Awaited<ReturnType<typeof servePlainLoopback>> | undefined;
+  if (o.insecureHttpLoopbackPort !== undefined) {
+    // No hooks: every request is the cluster admin. Same registry, so the same data and admission.
+    const open = createApiApp({ registry, health: o.app?.health, routes: (a) => { sec.routes(a); o.app?.routes?.(a); }, subresourceHandlers: { ...sec.subresourceHandlers(), ...(o.app?.subresourceHandlers ?? {}) } });
+    plain = await servePlainLoopback({ fetch: open.fetch, port: o.insecureHttpLoopbackPort });
+    log.warn('serving the API WITHOUT authentication on loopback', { url: plain.url });
+  }
   const localUrl = `https://127.0.0.1:${listener.port}`;
   if (o.writeKubeconfig) {
     writeKubeconfig({ path: o.writeKubeconfig, mode: o.writeKubeconfigMode, server: localUrl, caPem: certs.serverCaPem, certPem: certs.adminCertPem, keyPem: certs.adminKeyPem });
@@ -106,6 +117,7 @@ export async function startSecureServer(o: SecureServerOptions): Promise<SecureS
     client,
     async close() {
       ac.abort();
+      await plain?.close();
       await listener.close();
     },
   };

@@ -50,3 +50,23 @@ export function verifiedClientCert(env: unknown): { cn: string; o: string[] } | 
   const o = peer.subject.O;
   return { cn: Array.isArray(cn) ? cn[0]! : cn, o: o === undefined ? [] : Array.isArray(o) ? o : [o] };
 }
+
+/** Development only: the same kind of app over plain HTTP on loopback (`--insecure-http-loopback`). */
+export async function servePlainLoopback(o: { fetch: (req: Request, env: unknown) => Response | Promise<Response>; port: number }): Promise<TlsListener> {
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const srv = serve({ fetch: o.fetch, port: o.port, hostname: '127.0.0.1' }, () => resolve(srv));
+    srv.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        const s = server as unknown as { close(cb: () => void): void; closeAllConnections?: () => void };
+        s.close(() => resolve());
+        s.closeAllConnections?.();
+      }),
+  };
+}
