@@ -49,7 +49,9 @@ export function openSqlite(path: string, opts: OpenSqliteOptions = {}): SqlDb {
     exec: (sql) => void db.exec(sql),
     prepare: <R>(sql: string) => db.prepare(sql) as unknown as SqlStatement<R>,
     pragma: (sql) => db.pragma(sql, { simple: true }),
-    backup: async (destination) => void (await db.backup(destination)),
+    // All remaining pages in one step: one read transaction, so writers in other processes cannot make the copy
+    // start over (which SQLite does when the source changes between steps).
+    backup: async (destination) => void (await db.backup(destination, { progress: () => 0x7fffffff })),
     get inTransaction() {
       return db.inTransaction;
     },
