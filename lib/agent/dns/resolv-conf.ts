@@ -32,3 +32,17 @@ export function upstreamsFrom(hostText: string, fallbackText = '', last: string[
   }
   return last;
 }
+
+/** Reads the host's resolv.conf (for podDnsConfig's hostResolv and the forwarder's upstreams). */
+export async function readHostResolv(path = '/etc/resolv.conf'): Promise<{ text: string; conf: ResolvConf }> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return { text, conf: parseResolvConf(text) };
+}
+
+/** The host's upstream resolvers, skipping loopback stubs (falls back to systemd-resolved's real servers). */
+export async function hostUpstreams(): Promise<string[]> {
+  const main = await readHostResolv('/etc/resolv.conf');
+  const fallback = await readHostResolv('/run/systemd/resolve/resolv.conf');
+  return upstreamsFrom(main.text, fallback.text);
+}
