@@ -161,3 +161,27 @@ t.test('eviction respects PodDisruptionBudgets', async (t) => {
   t.match(r, { status: 429, body: { reason: 'TooManyRequests' } });
   t.equal((await call('/api/v1/namespaces/default/pods/e1')).status, 200);
 });
+
+t.test('structurally wrong bodies for every resource answer 4xx', async (t) => {
+  const bodies: unknown[] = [
+    { metadata: { name: 5 } }, { metadata: { name: 'x', labels: { a: 5 } } }, { metadata: { name: 'x' }, spec: 'str' },
+    { metadata: { name: 'x' }, spec: { containers: [null], ports: 'x', template: 'x', selector: 5 } },
+    { metadata: { name: 'x' }, spec: { template: { spec: { containers: [{ name: 'c', image: 'i', ports: 'x', env: 'x' }] } } } },
+    { metadata: { name: 'x', finalizers: 'x' } }, { metadata: { name: 'x' }, data: 'x', rules: [null], subjects: [null], roleRef: null },
+  ];
+  const failures: string[] = [];
+  for (const st of server.registry.catalog.all()) {
+    const base = st.group ? `/apis/${st.group}/${st.versions[0]}` : `/api/${st.versions[0]}`;
+    const path = st.namespaced ? `${base}/namespaces/default/${st.plural}` : `${base}/${st.plural}`;
+    for (const b of bodies) {
+      const calls = [['POST', path, 'application/json']];
+      if (b === bodies[2] || b === bodies[3]) calls.push(['PATCH', `${path}/x`, 'application/merge-patch+json']);
+      for (const [method, p, type] of calls) {
+        const r = await server.app.fetch(new Request(u(p!), { method, headers: { 'content-type': type! }, body: JSON.stringify(b) }));
+        await r.arrayBuffer();
+        if (r.status >= 500) failures.push(`${method} ${st.plural} ${JSON.stringify(b)} → ${r.status}`);
+      }
+    }
+  }
+  t.same(failures, []);
+});

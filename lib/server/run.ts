@@ -19,6 +19,7 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
       host: '127.0.0.1',
       port: config.insecureHttpLoopbackPort ?? 0,
       config: { serviceCidr: config.serviceCidr, clusterDomain: config.clusterDomain },
+      advertise: config.nodeIp ? { address: config.nodeIp, port: config.httpsListenPort } : undefined,
     });
     log.info('API server ready', { url: api.url });
     if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));

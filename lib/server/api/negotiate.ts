@@ -56,7 +56,7 @@ export function tableOf(s: ResourceStrategy, items: KubeObject[], listMeta: Kube
     metadata: listMeta as KubeObject['metadata'],
     columnDefinitions: withColumns ? cols : [],
     rows: items.map((o) => ({
-      cells: cells(o, now),
+      cells: safeCells(cells, cols.length, o, now),
       ...(include === 'None' ? {} : { object: include === 'Object' ? o : partialMetadata(o) }),
     })),
   };
@@ -86,4 +86,13 @@ export function shaped(c: Context, s: ResourceStrategy, shape: Shape, body: Kube
     }
   }
   return new Response(JSON.stringify(out), { status, headers: { 'content-type': type } });
+}
+
+/** A row even when a stored object trips the strategy's cell code: the name, then empty cells. */
+function safeCells(cells: (o: KubeObject, now: number) => unknown[], n: number, o: KubeObject, now: number): unknown[] {
+  try {
+    return cells(o, now);
+  } catch {
+    return [o.metadata?.name ?? '', ...Array<string>(Math.max(0, n - 1)).fill('')];
+  }
 }

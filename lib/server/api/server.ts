@@ -28,6 +28,8 @@ export interface StartApiServerOptions extends Omit<ApiAppOptions, 'registry'> {
   host?: string;
   /** Create default namespaces and the kubernetes service (default true). */
   bootstrap?: boolean;
+  /** Address and port in-cluster clients reach this API server on (endpoints of the kubernetes service). */
+  advertise?: { address: string; port: number };
   bookmarkIntervalMs?: number;
 }
 
@@ -45,7 +47,7 @@ export async function startApiServer(o: StartApiServerOptions = {}): Promise<Api
   const ownStore = !o.store;
   const store = o.store ?? new MemoryStore();
   const { registry, client } = createRegistry({ store, catalog: o.catalog, config: o.config, clock: o.clock, admit: o.hooks?.admit, bookmarkIntervalMs: o.bookmarkIntervalMs });
-  if (o.bootstrap !== false) await bootstrapObjects(client, { serviceCidr: registry.config.serviceCidr });
+  if (o.bootstrap !== false) await bootstrapObjects(client, { serviceCidr: registry.config.serviceCidr, advertiseAddress: o.advertise?.address, advertisePort: o.advertise?.port });
   const app = createApiApp({
     ...o,
     registry,

@@ -30,7 +30,8 @@ export interface Matcher {
 export function matcher(s: ResourceStrategy, labelSelector?: string, fieldSelector?: string): Matcher {
   const labels = parseLabelSelector(labelSelector);
   const fields = parseFieldSelector(fieldSelector);
-  const probe = s.fieldLabels?.({ metadata: {} }) ?? {};
+  let probe: Record<string, string> = {};
+  try { probe = s.fieldLabels?.({ metadata: {} }) ?? {}; } catch { probe = {}; }
   for (const f of fields) {
     if (f.field === 'metadata.name' || (f.field === 'metadata.namespace' && s.namespaced)) continue;
     if (!(f.field in probe)) throw badRequest(`field label not supported: ${f.field}`);
@@ -38,7 +39,9 @@ export function matcher(s: ResourceStrategy, labelSelector?: string, fieldSelect
   const fn = ((obj: KubeObject) => {
     if (labels.length && !matchLabels(labels, obj.metadata.labels)) return false;
     if (!fields.length) return true;
-    const values: Record<string, string> = { 'metadata.name': obj.metadata.name ?? '', ...(s.fieldLabels?.(obj) ?? {}) };
+    let own: Record<string, string> = {};
+    try { own = s.fieldLabels?.(obj) ?? {}; } catch { return false; }
+    const values: Record<string, string> = { 'metadata.name': obj.metadata.name ?? '', ...own };
     if (s.namespaced) values['metadata.namespace'] = obj.metadata.namespace ?? '';
     return matchFields(fields, values);
   }) as Matcher;

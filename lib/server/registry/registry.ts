@@ -105,13 +105,13 @@ export class Registry {
     delete m.deletionGracePeriodSeconds;
     delete m.managedFields;
     const ctx = this.ctx(w);
-    s.defaults?.(obj, ctx);
+    await shaped(s, () => s.defaults?.(obj, ctx));
     await this.#admit({ operation: 'CREATE', ...this.#attrs(s, namespace, m.name, subresource), object: obj, user: w.user, dryRun: !!w.dryRun });
-    const causes = s.validate ? s.validate(obj, undefined, ctx) : dns1123Subdomain('metadata.name', m.name);
+    const causes = await shaped(s, () => (s.validate ? s.validate(obj, undefined, ctx) : dns1123Subdomain('metadata.name', m.name)));
     if (causes.length) throw invalid(s, m.name, causes);
     const key = objectKey(s, namespace, m.name);
     if ((await this.store.get(key)).kv) throw alreadyExists(s, m.name);
-    await s.prepareForCreate?.(obj, ctx);
+    await shaped(s, () => s.prepareForCreate?.(obj, ctx));
     if (w.dryRun) return obj;
     const ttl = s.ttlSeconds?.(obj);
     try {
@@ -235,15 +235,15 @@ export class Registry {
       throw invalid(s, om.name ?? '', [{ field: 'metadata.finalizers', reason: 'FieldValueForbidden', message: 'Forbidden: no new finalizers can be added if the object is being deleted' }]);
     }
     const ctx = this.ctx(w);
-    if (subresource !== 'status' && subresource !== 'finalize') s.defaults?.(obj, ctx);
+    if (subresource !== 'status' && subresource !== 'finalize') await shaped(s, () => s.defaults?.(obj, ctx));
     await this.#admit({ operation: 'UPDATE', ...this.#attrs(s, om.namespace, om.name, subresource), object: obj, oldObject: old, user: w.user, dryRun: !!w.dryRun });
     if (subresource === 'finalize' && s.plural === 'namespaces') {
       // the namespace strategy's prepareForUpdate would undo the finalize: skip it
     } else {
-      await s.prepareForUpdate?.(obj, old, ctx);
+      await shaped(s, () => s.prepareForUpdate?.(obj, old, ctx));
     }
     if (subresource !== 'status' && subresource !== 'finalize') {
-      const causes = s.validate ? s.validate(obj, old, ctx) : [];
+      const causes = await shaped(s, () => (s.validate ? s.validate(obj, old, ctx) : []));
       if (causes.length) throw invalid(s, om.name ?? '', causes);
     }
     if (specPart(obj) !== specPart(old)) m.generation = (om.generation ?? 0) + 1;
@@ -325,6 +325,7 @@ export class Registry {
   }
 
   #checkTypeMeta(s: ResourceStrategy, obj: KubeObject): void {
+    checkMetaShape(s, obj);
     if (obj.kind && obj.kind !== s.kind) {
       throw badRequest(`the API version in the data (${obj.apiVersion ?? ''}) does not match the expected API version (${apiVersionOf(s.group, s.versions[0]!)}) or the kind (${obj.kind}) does not match ${s.kind}`);
     }
@@ -373,4 +374,40 @@ export function checkName(s: ResourceStrategy, name: string): void {
   if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('%')) {
     throw new ApiError({ code: 400, reason: 'BadRequest', status: 'Failure', message: `invalid ${s.singular} name ${JSON.stringify(name)}: may not contain '/' or '%' or be '.' or '..'` });
   }
+}
+
+/**
+ * Runs a strategy hook; a TypeError there means the body does not have the kind's structure (a string where an
+ * object belongs...): 400 as Kubernetes' decoder answers, not a 500.
+ */
+async function shaped<T>(s: ResourceStrategy, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof TypeError) throw badRequest(`the object does not match the structure of ${s.kind}: ${e.message}`);
+    throw e;
+  }
+}
+
+const isMap = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** metadata fields every kind shares must have their JSON types (400 otherwise, as decoding would fail). */
+function checkMetaShape(s: ResourceStrategy, obj: KubeObject): void {
+  const bad = (field: string, want: string) => badRequest(`${s.kind} in version "${s.versions[0]}" cannot be handled as a ${s.kind}: json: cannot unmarshal ${field} into Go struct field ObjectMeta.metadata.${field} of type ${want}`);
+  const m = obj.metadata as unknown;
+  if (m === null || m === undefined) { obj.metadata = {}; return; }
+  if (!isMap(m)) throw badRequest(`${s.kind}: metadata must be an object`);
+  const meta = m as Record<string, unknown>;
+  for (const f of ['name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp']) {
+    if (meta[f] !== undefined && meta[f] !== null && typeof meta[f] !== 'string') throw bad(f, 'string');
+  }
+  for (const f of ['labels', 'annotations']) {
+    const v = meta[f];
+    if (v === undefined || v === null) continue;
+    if (!isMap(v) || Object.values(v as object).some((x) => typeof x !== 'string')) throw bad(f, 'map[string]string');
+  }
+  if (meta.finalizers != null && (!Array.isArray(meta.finalizers) || meta.finalizers.some((x) => typeof x !== 'string'))) throw bad('finalizers', '[]string');
+  if (meta.ownerReferences != null && (!Array.isArray(meta.ownerReferences) || meta.ownerReferences.some((x) => !isMap(x)))) throw bad('ownerReferences', '[]v1.OwnerReference');
+  for (const f of ['generation', 'deletionGracePeriodSeconds']) if (meta[f] != null && typeof meta[f] !== 'number') throw bad(f, 'int64');
+  for (const f of Object.keys(meta)) if (meta[f] === null) delete meta[f];
 }
