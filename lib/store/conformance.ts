@@ -311,11 +311,22 @@ export function storeConformance(t: Test, factory: StoreFactory): void {
       writes.push(s.create(`/cc/${i}`, enc(String(i))));
       if (i % 10 === 0) writes.push(s.create(`/cc/${i}`, enc('dup')).then(() => undefined, () => undefined));
     }
-    const revs = (await Promise.all(writes)).filter((x) => x !== undefined).map((x) => x.modRevision).sort((a, b) => a - b);
-    t.equal(revs.length, n);
-    t.same(revs, Array.from({ length: n }, (_, i) => start + i + 1), 'one revision per successful write, no gaps');
-    t.equal(s.currentRevision(), start + n);
-    const ev = await r.events(n);
+    // Ten clients writing one after another each, so that the writes spread over many commits.
+    const clients = Array.from({ length: 10 }, async (_, c) => {
+      const out: { modRevision: number }[] = [];
+      for (let i = 0; i < 10; i++) {
+        const kv = await s.create(`/cc/c${c}`, enc('1')).catch(() => s.update(`/cc/c${c}`, enc(String(i)), 0));
+        out.push(kv);
+      }
+      return out;
+    });
+    const total = n + 100;
+    const revs = [...(await Promise.all(writes)), ...(await Promise.all(clients)).flat()]
+      .filter((x) => x !== undefined).map((x) => x.modRevision).sort((a, b) => a - b);
+    t.equal(revs.length, total);
+    t.same(revs, Array.from({ length: total }, (_, i) => start + i + 1), 'one revision per successful write, no gaps');
+    t.equal(s.currentRevision(), start + total);
+    const ev = await r.events(total);
     t.same(ev.map((e) => e.kv.modRevision), revs, 'the watcher sees every revision in order');
   });
 }
