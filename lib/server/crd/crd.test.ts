@@ -6,30 +6,9 @@ import { createRegistry } from '../registry/index.ts';
 import { CRD_REF, CrdController } from './controller.ts';
 import { evalJsonPath, parseJsonPath } from './jsonpath.ts';
 import { applyDefaults, prune, validateSchema } from './schema.ts';
+import { widgetCrdObject } from './testdata.ts';
 
-export const widgetCrd = (scope = 'Namespaced'): KubeObject => ({
-  apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com' },
-  spec: {
-    group: 'example.com', scope, names: { plural: 'widgets', singular: 'widget', kind: 'Widget', shortNames: ['wd'] },
-    versions: [{
-      name: 'v1', served: true, storage: true,
-      schema: { openAPIV3Schema: { type: 'object', properties: {
-        spec: { type: 'object', required: ['size'], properties: {
-          size: { type: 'integer', minimum: 1 }, color: { type: 'string', enum: ['red', 'blue'], default: 'red' }, replicas: { type: 'integer' },
-          labels: { type: 'object', additionalProperties: { type: 'string' } }, free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-        } },
-        status: { type: 'object', properties: { replicas: { type: 'integer' }, phase: { type: 'string' }, conditions: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' }, status: { type: 'string' } } } } } },
-      } } },
-      subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
-      additionalPrinterColumns: [
-        { name: 'Size', type: 'integer', jsonPath: '.spec.size' },
-        { name: 'Color', type: 'string', jsonPath: '.spec.color' },
-        { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
-        { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-      ],
-    }],
-  },
-});
+const widgetCrd = widgetCrdObject;
 
 t.test('schema operations and jsonpath', async (t) => {
   const schema: any = widgetCrd().spec.versions[0].schema.openAPIV3Schema;

@@ -5,6 +5,7 @@ import type { DefTable } from './dsl.ts';
 export const metaDefs: DefTable = {
   'meta.ObjectMeta': ['Standard object metadata: name, namespace, labels, annotations and server-set fields.', {
     name: 's|Name must be unique within a namespace.',
+    selfLink: 's|Deprecated; not set by the server.',
     generateName: 's|Optional prefix used by the server to generate a unique name when name is not set.',
     namespace: 's|The namespace of the object. Cluster-scoped objects have none.',
     uid: 's|Unique id of the object, set by the server.',
@@ -60,6 +61,9 @@ const container = {
   imagePullPolicy: 's|Always, Never or IfNotPresent.',
   securityContext: 'core.SecurityContext|Security options the container runs with.',
   restartPolicy: 's|Restart policy of an init container (Always makes it a sidecar).',
+  restartPolicyRules: '[o',
+  resizePolicy: '[o',
+  volumeDevices: '[o@devicePath',
   stdin: 'b', stdinOnce: 'b', tty: 'b',
 } as const;
 
@@ -94,13 +98,15 @@ const podSpec = {
   setHostnameAsFQDN: 'b', os: 'o', hostUsers: 'b',
   schedulingGates: '[o@name',
   resources: 'core.ResourceRequirements',
+  resourceClaims: '[o@name',
+  hostnameOverride: 's',
 } as const;
 
 export const coreDefs: DefTable = {
   'core.Container': ['A single application container that you want to run within a pod.', container],
   'core.ContainerPort': ['A network port in a single container.', { name: 's', hostPort: 'i', containerPort: 'i*|Port number on the pod IP.', protocol: 's|UDP, TCP or SCTP. Defaults to TCP.', hostIP: 's' }],
   'core.EnvVar': ['An environment variable.', { name: 's*', value: 's', valueFrom: 'core.EnvVarSource' }],
-  'core.EnvVarSource': ['Source of an environment variable value.', { fieldRef: 'core.ObjectFieldSelector', resourceFieldRef: 'core.ResourceFieldSelector', configMapKeyRef: 'core.ConfigMapKeySelector', secretKeyRef: 'core.SecretKeySelector' }],
+  'core.EnvVarSource': ['Source of an environment variable value.', { fieldRef: 'core.ObjectFieldSelector', resourceFieldRef: 'core.ResourceFieldSelector', configMapKeyRef: 'core.ConfigMapKeySelector', secretKeyRef: 'core.SecretKeySelector', fileKeyRef: 'o' }],
   'core.ObjectFieldSelector': ['Selects a field of the pod.', { apiVersion: 's', fieldPath: 's*' }],
   'core.ResourceFieldSelector': ['Selects a resource of a container.', { containerName: 's', resource: 's*', divisor: 'q' }],
   'core.ConfigMapKeySelector': ['Selects a key of a ConfigMap.', { name: 's', key: 's*', optional: 'b' }],
@@ -116,13 +122,15 @@ export const coreDefs: DefTable = {
   'core.GRPCAction': ['A gRPC health check.', { port: 'i*', service: 's' }],
   'core.Lifecycle': ['Actions on container lifecycle events.', { postStart: 'o', preStop: 'o', stopSignal: 's' }],
   'core.SecurityContext': ['Security configuration of a container.', { capabilities: 'o', privileged: 'b', seLinuxOptions: 'o', windowsOptions: 'o', runAsUser: 'I', runAsGroup: 'I', runAsNonRoot: 'b', readOnlyRootFilesystem: 'b', allowPrivilegeEscalation: 'b', procMount: 's', seccompProfile: 'o', appArmorProfile: 'o' }],
-  'core.PodSecurityContext': ['Pod-level security attributes.', { seLinuxOptions: 'o', runAsUser: 'I', runAsGroup: 'I', runAsNonRoot: 'b', supplementalGroups: '[I', fsGroup: 'I', sysctls: '[o', fsGroupChangePolicy: 's', seccompProfile: 'o', appArmorProfile: 'o' }],
+  'core.PodSecurityContext': ['Pod-level security attributes.', { seLinuxOptions: 'o', runAsUser: 'I', runAsGroup: 'I', runAsNonRoot: 'b', supplementalGroups: '[I', fsGroup: 'I', sysctls: '[o', fsGroupChangePolicy: 's', seccompProfile: 'o', appArmorProfile: 'o', windowsOptions: 'o', supplementalGroupsPolicy: 's', seLinuxChangePolicy: 's' }],
   'core.Toleration': ['Tolerates a taint.', { key: 's', operator: 's', value: 's', effect: 's', tolerationSeconds: 'I' }],
   'core.HostAlias': ['An /etc/hosts entry.', { ip: 's*', hostnames: '[s' }],
   'core.Volume': ['A named volume in a pod.', {
     name: 's*', hostPath: 'core.HostPathVolumeSource', emptyDir: 'core.EmptyDirVolumeSource', secret: 'core.SecretVolumeSource',
     configMap: 'core.ConfigMapVolumeSource', persistentVolumeClaim: 'core.PersistentVolumeClaimVolumeSource', downwardAPI: 'o', projected: 'o',
-    nfs: 'o', csi: 'o', ephemeral: 'o', image: 'o',
+    nfs: 'o', csi: 'o', ephemeral: 'o', image: 'o', gcePersistentDisk: 'o', awsElasticBlockStore: 'o', gitRepo: 'o', iscsi: 'o', glusterfs: 'o',
+    rbd: 'o', flexVolume: 'o', cinder: 'o', cephfs: 'o', flocker: 'o', fc: 'o', azureFile: 'o', vsphereVolume: 'o', quobyte: 'o', azureDisk: 'o',
+    photonPersistentDisk: 'o', portworxVolume: 'o', scaleIO: 'o', storageos: 'o',
   }],
   'core.HostPathVolumeSource': ['A host path mapped into a pod.', { path: 's*', type: 's' }],
   'core.EmptyDirVolumeSource': ['An empty directory for a pod.', { medium: 's', sizeLimit: 'q' }],
@@ -135,9 +143,9 @@ export const coreDefs: DefTable = {
   'core.PodStatus': ['Observed state of a pod.', {
     phase: 's|Pending, Running, Succeeded, Failed or Unknown.', conditions: '[core.PodCondition@type', message: 's', reason: 's',
     hostIP: 's', hostIPs: '[o', podIP: 's', podIPs: '[o@ip', startTime: 't', initContainerStatuses: '[o', containerStatuses: '[o',
-    ephemeralContainerStatuses: '[o', qosClass: 's', nominatedNodeName: 's',
+    ephemeralContainerStatuses: '[o', qosClass: 's', nominatedNodeName: 's', resize: 's', resourceClaimStatuses: '[o', observedGeneration: 'I', resources: 'o',
   }],
-  'core.PodCondition': ['A condition of a pod.', { type: 's*', status: 's*', lastProbeTime: 't', lastTransitionTime: 't', reason: 's', message: 's' }],
+  'core.PodCondition': ['A condition of a pod.', { type: 's*', status: 's*', observedGeneration: 'I', lastProbeTime: 't', lastTransitionTime: 't', reason: 's', message: 's' }],
   'core.Pod': ['A collection of containers that can run on a host.', { apiVersion: 'V', kind: 'K', metadata: 'meta.ObjectMeta', spec: 'core.PodSpec|Desired behavior of the pod.', status: 'core.PodStatus|Most recently observed status of the pod.' }],
   'core.ServiceSpec': ['Specification of a service.', {
     ports: '[core.ServicePort@port|Ports exposed by the service.', selector: '{s|Pods with these labels receive the traffic.',

@@ -8,7 +8,7 @@ import type { ResourceStrategy } from '../resources/types.ts';
 import { appsDefs, batchDefs, coreDefs, metaDefs } from './defs-core.ts';
 import { builtinScalars, defSchema, schemaName, type DefTable, type Schema } from './dsl.ts';
 
-const DEFS: DefTable = { ...metaDefs, ...coreDefs, ...appsDefs, ...batchDefs };
+export const DEFS: DefTable = { ...metaDefs, ...coreDefs, ...appsDefs, ...batchDefs };
 const GROUP_PREFIX: Record<string, string> = { '': 'core', apps: 'apps', batch: 'batch' };
 
 /** A strategy may carry its own schema (custom resources: the CRD's openAPIV3Schema per version). */

@@ -1,2 +1,3 @@
 export { openApiRoutes, OpenApiCache, type StrategySource } from './routes.ts';
+export { checkFieldValidation, unknownFields } from './field-validation.ts';
 export { buildDocuments, indexDocument, kindSchemaName, gvPath, type StrategyWithSchema } from './documents.ts';
