@@ -133,16 +133,16 @@ export async function reconcileHpa(deps: HpaDeps, key: string): Promise<void> {
 }
 
 export interface HpaOptions {
-  /** Where pod usage comes from; default: the metrics.k8s.io API through the client. */
+  /** Where pod usage comes from; default: ctx.metricsSource, else the metrics.k8s.io API through the client. */
   metricsSource?: MetricsSource;
 }
 
-/** The HPA controller on the manager's shared informers. */
-export function initHpaController(ctx: ControllerContext, opts: HpaOptions = {}): Runnable {
+/** The HPA controller on the manager's shared informers. A `metricsSource` on the context (if the server adds one) is used. */
+export function initHpaController(ctx: ControllerContext & { metricsSource?: MetricsSource }, opts: HpaOptions = {}): Runnable {
   const hpas = ctx.factory.informer(hpaRef);
   const pods = ctx.factory.informer({ group: '', version: 'v1', resource: 'pods' });
   const deps: HpaDeps = {
-    client: ctx.client, clock: ctx.clock, hpas: hpas.lister, pods: pods.lister, metrics: opts.metricsSource ?? clientMetricsSource(ctx.client),
+    client: ctx.client, clock: ctx.clock, hpas: hpas.lister, pods: pods.lister, metrics: opts.metricsSource ?? ctx.metricsSource ?? clientMetricsSource(ctx.client),
     history: new Map(), recorder: ctx.recorder('horizontal-pod-autoscaler'),
   };
   const c = new Controller({ name: 'horizontalpodautoscaling', clock: ctx.clock, reconcile: (key) => reconcileHpa(deps, key) });

@@ -130,3 +130,10 @@ t.test('a rollback re-numbers the equal old revision instead of creating one', a
   t.equal(u.verb, 'update');
   t.equal(u.object!.revision, 3);
 });
+
+t.test('whenScaled: Delete hands the claim to the condemned pod before deleting it', async (t) => {
+  const { client, deps } = setup(sts({ replicas: 2, persistentVolumeClaimRetentionPolicy: { whenScaled: 'Delete' } }), [pod(0, NEW), pod(1, NEW), pod(2, NEW)]);
+  await reconcileStatefulSet(deps, 'default/web');
+  t.same(writes(client), ['patch persistentvolumeclaims data-web-2', 'delete pods web-2']);
+  t.same(client.actions[0]!.object, { metadata: { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'web-2', uid: 'uid-2' }] } });
+});

@@ -104,6 +104,7 @@ async function sync(ctx: Ctx, current: KubeObject, update: KubeObject, now: numb
   for (const pod of condemned) {
     if (isTerminating(pod)) { if (monotonic) return; continue; }
     if (monotonic && !isRunningAndReady(pod) && pod !== condemned.find((p) => !isRunningAndReady(p) || isTerminating(p))) return;
+    if (set.spec?.persistentVolumeClaimRetentionPolicy?.whenScaled === 'Delete') await claimsFollowPod(ctx, pod);
     await deletePod(ctx, pod);
     if (monotonic) return;
   }
@@ -128,6 +129,21 @@ async function createClaims(ctx: Ctx, ordinal: number): Promise<void> {
       ctx.deps.recorder?.event(ctx.set, 'Normal', 'SuccessfulCreate', `create Claim ${claim.metadata.name} for Pod ${ctx.set.metadata.name}-${ordinal} in StatefulSet ${ctx.set.metadata.name} success`);
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
+    }
+  }
+}
+
+/** whenScaled: Delete — the condemned pod becomes an owner of its claims, so the garbage collector removes them after it. */
+async function claimsFollowPod(ctx: Ctx, pod: KubeObject): Promise<void> {
+  const ord = ordinalOf(ctx.set, pod)!;
+  for (const want of newClaims(ctx.set, ord)) {
+    const claim = ctx.deps.claims.get(want.metadata.name!, want.metadata.namespace);
+    if (!claim || claim.metadata.ownerReferences?.some((r) => r.uid === pod.metadata.uid)) continue;
+    const ownerReferences = [...(claim.metadata.ownerReferences ?? []), { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name!, uid: pod.metadata.uid! }];
+    try {
+      await ctx.deps.client.patch(pvcRef, claim.metadata.name!, 'merge', { metadata: { ownerReferences } }, { namespace: claim.metadata.namespace });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
     }
   }
 }
