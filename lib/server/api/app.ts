@@ -2,6 +2,7 @@
 // verbs dispatched to one handler file each. Errors of every kind become a Status in status.ts.
 import { Hono, type Context } from 'hono';
 import { requestAttributes } from '../auth/request-info.ts';
+import { openApiRoutes } from '../openapi/index.ts';
 import type { UserInfo } from '../auth/types.ts';
 import { forbidden } from '../registry/errors.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -33,6 +34,8 @@ export interface ApiAppOptions {
   /** Streaming or special subresources, keyed "pods/log", "pods/exec", "serviceaccounts/token"... */
   subresourceHandlers?: Record<string, SubresourceHandler>;
   health?: { livez?: Record<string, HealthCheck>; readyz?: Record<string, HealthCheck> };
+  /** Serve /openapi/v2 and /openapi/v3 from the catalog (default true). */
+  openapi?: boolean;
 }
 
 function verbOf(method: string, r: ResourceRequest): string {
@@ -80,6 +83,7 @@ export function createApiApp(o: ApiAppOptions): Hono<Env> {
   });
 
   mountHealth(app as unknown as Hono, o.health);
+  if (o.openapi !== false) app.route('/', openApiRoutes(registry.catalog));
   o.routes?.(app);
 
   const catalog = registry.catalog;

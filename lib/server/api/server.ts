@@ -11,7 +11,6 @@ import { createRegistry } from '../registry/index.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ResourceCatalog } from '../resources/catalog.ts';
 import type { ClusterSettings } from '../resources/types.ts';
-import { openApiRoutes } from '../openapi/index.ts';
 import { createApiApp, type ApiAppOptions } from './app.ts';
 
 const log = logger('api');
@@ -48,14 +47,7 @@ export async function startApiServer(o: StartApiServerOptions = {}): Promise<Api
   const store = o.store ?? new MemoryStore();
   const { registry, client } = createRegistry({ store, catalog: o.catalog, config: o.config, clock: o.clock, admit: o.hooks?.admit, bookmarkIntervalMs: o.bookmarkIntervalMs });
   if (o.bootstrap !== false) await bootstrapObjects(client, { serviceCidr: registry.config.serviceCidr, advertiseAddress: o.advertise?.address, advertisePort: o.advertise?.port });
-  const app = createApiApp({
-    ...o,
-    registry,
-    routes: (a) => {
-      a.route('/', openApiRoutes(registry.catalog));
-      o.routes?.(a);
-    },
-  });
+  const app = createApiApp({ ...o, registry });
   const host = o.host ?? '127.0.0.1';
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     const srv = serve({ fetch: app.fetch, port: o.port ?? 0, hostname: host }, (info) => resolve({ server: srv, port: info.port }));
