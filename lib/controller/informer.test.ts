@@ -89,3 +89,17 @@ t.test('informer over FakeClient with indexes, resync and shared factory', async
   ac.abort();
   await f.stopped();
 });
+
+t.test('a resource the server does not serve counts as synced and empty', async (t) => {
+  const src = {
+    list: async () => { throw new ApiError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource' }); },
+    watch: async () => { throw new Error('unreachable'); },
+  };
+  const inf = new Informer({ client: src as never, ref: core('widgets'), clock: new FakeClock() });
+  const ac = new AbortController();
+  const run = inf.run(ac.signal);
+  await inf.waitForSync();
+  t.equal(inf.lister.list().length, 0);
+  ac.abort();
+  await run;
+});

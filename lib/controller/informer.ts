@@ -105,6 +105,15 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (signal.aborted) break;
         needList = true;
         if (is410(e)) continue;
+        if (e instanceof ApiError && e.code === 404) {
+          // Resource not served (yet): count as synced and empty so waiters go on; keep trying slowly.
+          this.#replace([]);
+          this.#markSynced();
+          log.debug('resource not served; retrying', { resource: this.ref.resource });
+          await this.clock.sleep(Math.max(errDelay, 10_000), signal);
+          errDelay = Math.min(errDelay * 2, 60_000);
+          continue;
+        }
         log.warn('list/watch failed; retrying', { resource: this.ref.resource, delayMs: errDelay, err: String(e) });
         await this.clock.sleep(errDelay, signal);
         errDelay = Math.min(errDelay * 2, 30_000);
@@ -119,10 +128,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.listCount++;
     this.#replace(l.items);
     this.#resourceVersion = l.metadata.resourceVersion ?? '';
-    if (!this.#synced) {
-      this.#synced = true;
-      for (const w of this.#syncWaiters.splice(0)) w();
-    }
+    this.#markSynced();
+  }
+
+  #markSynced(): void {
+    if (this.#synced) return;
+    this.#synced = true;
+    for (const w of this.#syncWaiters.splice(0)) w();
   }
 
   async #watchOnce(signal: AbortSignal): Promise<'relist' | 'closed' | 'empty'> {

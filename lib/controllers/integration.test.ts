@@ -43,7 +43,7 @@ t.test('deployment to ready pods with endpoints; foreground deletion; namespace 
     status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] },
   });
   const ac = new AbortController();
-  const m = startControllers({ client, signal: ac.signal, leaderElection: { identity: 'server-1' }, caPem: 'CA-PEM' });
+  const m = startControllers({ client, signal: ac.signal, leaderElection: { identity: 'server-1' }, caPem: 'CA-PEM', resyncMs: 200 });
   t.teardown(async () => { ac.abort(); await m.stop(); await store.close(); });
   fakeKubelet(client, ac.signal);
   await m.ready;
@@ -75,7 +75,7 @@ t.test('deployment to ready pods with endpoints; foreground deletion; namespace 
   const lease = await client.get(coordination('leases'), 'tsk-controllers', 'kube-system');
   t.equal(lease.spec.holderIdentity, 'server-1');
 
-  // Idle: nothing writes once settled (leader lease renewals are every 40 s).
+  // Idle: nothing writes once settled, across several informer resyncs (leader lease renewals are every 40 s).
   await new Promise((r) => setTimeout(r, 300));
   const rev = store.currentRevision();
   await new Promise((r) => setTimeout(r, 1000));
