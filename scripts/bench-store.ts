@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SqliteStore } from '../lib/store/sqlite.ts';
+import { openSqlite } from '../lib/store/sqlite-driver.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -68,7 +69,7 @@ async function runBench(t: Target): Promise<Results> {
   t0 = process.hrtime.bigint();
   const pages = 20;
   for (let i = 0; i < pages; i++) await t.list('/list/', 500);
-  r['list 500 of 10k ms'] = ms(t0) / pages;
+  r[`list 500 of ${KEYS} ms`] = ms(t0) / pages;
   t0 = process.hrtime.bigint();
   const got = await t.list('/list/', 0);
   r[`list all ${got} ms`] = ms(t0);
@@ -211,6 +212,20 @@ async function etcdTarget(bin: string, dir: string): Promise<Target & { proc: Ch
   };
 }
 
+/** The disk's floor: plain single-row SQLite commits (WAL, synchronous=FULL), without the store around them. */
+function rawCommitsPerSecond(dir: string, n: number): number {
+  const db = openSqlite(join(dir, 'raw.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB)');
+  const ins = db.prepare('INSERT INTO t VALUES (?, ?)');
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) ins.run(`k${i}`, VALUE);
+  const rate = n / (ms(t0) / 1000);
+  db.close();
+  return rate;
+}
+
 function print(rows: Results[], names: string[]): void {
   const keys = Object.keys(rows[0]!);
   const w = Math.max(...keys.map((k) => k.length));
@@ -233,9 +248,13 @@ try {
   results.push(await runBench(s));
   names.push(s.name);
   await s.close();
+  const floor = rawCommitsPerSecond(dir, Math.min(N, 1000));
   if (existsSync(args.etcd)) {
     const e = await etcdTarget(args.etcd, dir);
     try {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < 500; i++) await e.get('/floor');
+      process.stdout.write(`etcd HTTP/JSON floor: ${(500 / (ms(t0) / 1000)).toFixed(0)} empty range requests/s\n`);
       process.stdout.write(`benchmarking ${e.name} (pid ${e.proc.pid})\n`);
       results.push(await runBench(e));
       names.push(e.name);
@@ -246,6 +265,7 @@ try {
     process.stdout.write(`etcd is absent (${args.etcd}); apt-get install -y etcd-server to compare\n`);
   }
   print(results, names);
+  process.stdout.write(`disk floor: ${floor.toFixed(0)} plain single-row SQLite commits/s (WAL, synchronous=FULL) in the same folder\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
