@@ -56,6 +56,13 @@ spec:
   t.equal(applied.spec.strategy.rollingUpdate.maxSurge, '25%');
   t.match(await kubectl('get', 'deployments', '-o', 'wide'), /web\s+0\/2\s+0\s+0\s+\S+\s+nginx,side\s+nginx:1.27,busybox\s+app=web/);
 
+  // Removing a container from the file: kubectl sends {"$patch":"delete","name":"side"} with $setElementOrder.
+  fs.writeFileSync(dep('nginx:1.27'), fs.readFileSync(path.join(dir, 'dep.yaml'), 'utf8').replace(/      - \{name: side.*\n/, ''));
+  await kubectl('apply', '-f', path.join(dir, 'dep.yaml'));
+  t.same(JSON.parse(await kubectl('get', 'deployment', 'web', '-o', 'json')).spec.template.spec.containers.map((c: { name: string }) => c.name), ['nginx']);
+  await kubectl('set', 'image', 'deployment/web', 'nginx=nginx:1.28');
+  t.equal(JSON.parse(await kubectl('get', 'deployment', 'web', '-o', 'json')).spec.template.spec.containers[0].image, 'nginx:1.28');
+
   t.match(await kubectl('explain', 'pod.spec.containers'), /image\s+<string>/);
   t.match(await kubectl('explain', 'deployment.spec.strategy'), /rollingUpdate\s+<RollingUpdateDeployment>/);
 
@@ -71,6 +78,8 @@ spec:
   t.equal(api.spec.replicas, 3);
   t.same(api.spec.template.spec.containers[0].ports, [{ containerPort: 8080, protocol: 'TCP' }]);
   t.match(await kubectl('get', 'hpa', '-n', 'team'), /api\s+Deployment\/api\s+cpu: <unknown>\/70%\s+1\s+5\s+0/);
+  await kubectl('create', 'priorityclass', 'high', '--value=1000');
+  t.match(await kubectl('get', 'pc', 'high'), /high\s+1000\s+false/);
   await kubectl('create', 'job', 'once', '-n', 'team', '--image=busybox', '--', 'true');
   t.match(await kubectl('get', 'jobs', '-n', 'team'), /once\s+Running\s+0\/1/);
 
