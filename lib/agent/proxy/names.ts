@@ -33,6 +33,7 @@ const svcKey = (s: ProxyServicePort) => servicePortName(s) + '/' + s.protocol.to
 export const svcChain = (s: ProxyServicePort) => 'TSK-SVC-' + shortHash(svcKey(s));
 export const svlChain = (s: ProxyServicePort) => 'TSK-SVL-' + shortHash(svcKey(s));
 export const extChain = (s: ProxyServicePort) => 'TSK-EXT-' + shortHash(svcKey(s));
+export const fwChain = (s: ProxyServicePort) => 'TSK-FW-' + shortHash(svcKey(s));
 export const sepChain = (s: ProxyServicePort, e: ProxyEndpoint) => 'TSK-SEP-' + shortHash(`${svcKey(s)}:${e.ip}:${e.port}`);
 
 /** Chains the proxy creates per service/endpoint; stale ones are deleted at each sync. */

@@ -26,6 +26,11 @@ export class ProxyApplier {
     this.#ipt = ipt;
   }
 
+  /** Makes the next apply re-check the jump rules (someone may have flushed the built-in chains). */
+  recheckJumps(): void {
+    this.#jumpsInstalled = false;
+  }
+
   async apply(state: ProxyState): Promise<void> {
     const ipt = (this.#ipt ??= await detectIptables(this.#runner));
     const existing = { nat: await listChains(this.#runner, ipt, 'nat'), filter: await listChains(this.#runner, ipt, 'filter') };
@@ -52,6 +57,8 @@ export interface ProxyOptions {
   minSyncIntervalMs?: number;
   clock?: Clock;
   ipt?: Iptables;
+  /** Full resync period that also repairs the jump rules (default 5 min). */
+  resyncMs?: number;
 }
 
 export interface ProxyHandle {
@@ -94,6 +101,15 @@ export function startProxy(opts: ProxyOptions): ProxyHandle {
   }
   void caches.services.run(opts.signal);
   void caches.slices.run(opts.signal);
-  opts.signal.addEventListener('abort', () => coalescer.stop(), { once: true });
+  let resync: { cancel(): void } | undefined;
+  const scheduleResync = () => {
+    resync = clock.setTimeout(() => {
+      applier.recheckJumps();
+      changed();
+      scheduleResync();
+    }, opts.resyncMs ?? 300_000);
+  };
+  scheduleResync();
+  opts.signal.addEventListener('abort', () => { resync?.cancel(); coalescer.stop(); }, { once: true });
   return { ready, idle: () => coalescer.idle(), syncs: () => coalescer.syncs };
 }

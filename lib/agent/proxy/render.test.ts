@@ -33,6 +33,12 @@ const cases: Record<string, ProxyState> = {
       { ip: '10.42.1.6', port: 8080, local: false },
     ] })],
   },
+  'lb-source-ranges': {
+    clusterCidr: '10.42.0.0/16',
+    services: [base({ name: 'lb', nodePort: 30080, loadBalancerIPs: ['192.168.1.10'], sourceRanges: ['192.168.0.0/24', '10.0.0.0/8'], endpoints: [
+      { ip: '10.42.1.6', port: 8080, local: false },
+    ] })],
+  },
   'local-policies': {
     clusterCidr: '10.42.0.0/16',
     services: [

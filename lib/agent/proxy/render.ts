@@ -1,7 +1,7 @@
 // renderRules: the whole service proxy as one pure function from ProxyState to iptables-restore text.
 // Only TSK- chains are declared, so the text is applied with `iptables-restore --noflush` and touches nothing else.
 import { MASQ_MARK, type ProxyEndpoint, type ProxyServicePort, type ProxyState } from './types.ts';
-import { extChain, isDynamicProxyChain, PROXY_FIXED_CHAINS, sepChain, servicePortName, svcChain, svlChain } from './names.ts';
+import { extChain, fwChain, isDynamicProxyChain, PROXY_FIXED_CHAINS, sepChain, servicePortName, svcChain, svlChain } from './names.ts';
 
 export interface ExistingChains {
   nat?: string[];
@@ -123,8 +123,19 @@ function renderService(nat: Table, filter: Table, s: ProxyServicePort, cidr: str
     nat.add(ext, comment(`masquerade traffic for ${name} external destinations`), '-j TSK-MARK-MASQ');
     nat.add(ext, `-j ${svc}`);
   }
-  for (const ip of externalAddrs) {
+  for (const ip of s.externalIPs.filter(isV4)) {
     nat.add('TSK-SERVICES', `-d ${host(ip)}`, `-p ${proto(s)}`, comment(`${name} external IP`), `-m ${proto(s)} --dport ${s.port}`, `-j ${ext}`);
+  }
+  const lbIPs = s.loadBalancerIPs.filter(isV4);
+  const ranges = (s.sourceRanges ?? []).filter((r) => isV4(r.split('/')[0]));
+  const lbTarget = lbIPs.length && ranges.length ? nat.chain(fwChain(s)) : ext;
+  for (const ip of lbIPs) {
+    nat.add('TSK-SERVICES', `-d ${host(ip)}`, `-p ${proto(s)}`, comment(`${name} loadbalancer IP`), `-m ${proto(s)} --dport ${s.port}`, `-j ${lbTarget}`);
+  }
+  if (lbTarget !== ext) {
+    // Allowed sources continue to the service; the rest is not translated and dropped in the filter table.
+    for (const r of ranges) nat.add(lbTarget, `-s ${r}`, comment(`${name} loadbalancer IP`), `-j ${ext}`);
+    for (const ip of lbIPs) filter.add('TSK-EXTERNAL-SERVICES', `-d ${host(ip)}`, comment(`${name} traffic not accepted by TSK-FW`), portMatch(s, s.port), '-j DROP');
   }
   if (s.nodePort) nat.add('TSK-NODEPORTS', `-p ${proto(s)}`, comment(name), `-m ${proto(s)} --dport ${s.nodePort}`, `-j ${ext}`);
 }

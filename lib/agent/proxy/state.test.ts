@@ -42,7 +42,7 @@ t.test('types, policies, affinity, load balancer ingress', async (t) => {
       svc('ext', { type: 'ExternalName', externalName: 'example.com' }),
       svc('lb', {
         type: 'LoadBalancer', clusterIP: '10.43.0.6', externalTrafficPolicy: 'Local', internalTrafficPolicy: 'Local',
-        sessionAffinity: 'ClientIP', ports: [{ port: 53, protocol: 'UDP', nodePort: 30053 }],
+        sessionAffinity: 'ClientIP', ports: [{ port: 53, protocol: 'UDP', nodePort: 30053 }], loadBalancerSourceRanges: ['10.0.0.0/8'],
       }, { loadBalancer: { ingress: [{ ip: '192.168.1.5' }, { hostname: 'x' }] } }),
       svc('cip', { clusterIP: '10.43.0.7', ports: [{ port: 80, nodePort: 30001 }], externalTrafficPolicy: 'Local' }),
     ],
@@ -51,6 +51,7 @@ t.test('types, policies, affinity, load balancer ingress', async (t) => {
   t.same(st.services.map((s) => s.name), ['lb', 'cip']);
   const lb = st.services[0]!;
   t.same([lb.protocol, lb.nodePort, lb.loadBalancerIPs, lb.affinitySeconds, lb.internalLocal, lb.externalLocal], ['UDP', 30053, ['192.168.1.5'], 10800, true, true]);
+  t.same(lb.sourceRanges, ['10.0.0.0/8']);
   const cip = st.services[1]!;
   t.equal(cip.nodePort, undefined, 'ClusterIP services get no node port');
   t.equal(cip.externalLocal, false);

@@ -75,6 +75,7 @@ export function buildProxyState(inputs: ProxyInputs): ProxyState {
         ...(withNodePort && p.nodePort ? { nodePort: p.nodePort } : {}),
         externalIPs: [...(spec.externalIPs ?? [])],
         loadBalancerIPs: isLb ? lbIPs : [],
+        ...(isLb && spec.loadBalancerSourceRanges?.length ? { sourceRanges: [...spec.loadBalancerSourceRanges] } : {}),
         ...(spec.sessionAffinity === 'ClientIP'
           ? { affinitySeconds: spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800 }
           : {}),

@@ -20,6 +20,8 @@ export interface ProxyServicePort {
   /** spec.externalIPs and status.loadBalancer.ingress[].ip: reachable like a NodePort, on the service port. */
   externalIPs: string[];
   loadBalancerIPs: string[];
+  /** spec.loadBalancerSourceRanges: when set, only these sources may use the load balancer IPs. */
+  sourceRanges?: string[];
   /** sessionAffinity ClientIP timeout in seconds; undefined when affinity is None. */
   affinitySeconds?: number;
   internalLocal: boolean;
