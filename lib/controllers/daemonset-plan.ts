@@ -74,6 +74,23 @@ const isUpdated = (p: KubeObject, hash: string) => p.metadata.labels?.[REVISION_
 export interface DaemonPlan {
   createOn: string[];
   delete: KubeObject[];
+  /** Ask for another sync after this many ms (a failed pod waiting out its backoff). */
+  requeueAfter?: number;
+}
+
+/** Per (DaemonSet, node) backoff before killing a failed daemon pod again: 1 s doubling to 15 min. */
+export class FailedPodBackoff {
+  #entries = new Map<string, { delay: number; last: number }>();
+  /** Remaining wait in ms (0 when not backing off). */
+  remaining(key: string, now: number): number {
+    const e = this.#entries.get(key);
+    return e ? Math.max(0, e.last + e.delay - now) : 0;
+  }
+  next(key: string, now: number): void {
+    const e = this.#entries.get(key);
+    const delay = e && now - e.last < 2 * 15 * 60_000 ? Math.min(e.delay * 2, 15 * 60_000) : 1000;
+    this.#entries.set(key, { delay, last: now });
+  }
 }
 
 /** Scaled int-or-percent, rounding up as the DaemonSet controller does. */
@@ -92,6 +109,7 @@ export interface PlanInput {
   pods: KubeObject[];
   hash: string;
   now: number;
+  failedBackoff?: FailedPodBackoff;
 }
 
 export function groupByNode(pods: KubeObject[]): Map<string, KubeObject[]> {
@@ -104,7 +122,7 @@ export function groupByNode(pods: KubeObject[]): Map<string, KubeObject[]> {
 }
 
 /** The manage step: create missing daemon pods, delete ones that must not run, failed ones and duplicates. */
-export function planManage({ ds, nodes, pods, hash }: PlanInput): DaemonPlan {
+export function planManage({ ds, nodes, pods, hash, now, failedBackoff }: PlanInput): DaemonPlan {
   const byNode = groupByNode(pods);
   const surge = allowsSurge(ds);
   const plan: DaemonPlan = { createOn: [], delete: [] };
@@ -120,7 +138,18 @@ export function planManage({ ds, nodes, pods, hash }: PlanInput): DaemonPlan {
     let deleting = false;
     for (const p of onNode) {
       if (p.metadata.deletionTimestamp) { deleting = true; continue; }
-      if (p.status?.phase === 'Failed') { plan.delete.push(p); continue; }
+      if (p.status?.phase === 'Failed') {
+        const key = `${ds.metadata.uid}/${node.metadata.name}`;
+        const wait = failedBackoff?.remaining(key, now) ?? 0;
+        if (wait > 0) {
+          plan.requeueAfter = Math.min(plan.requeueAfter ?? Infinity, wait);
+          deleting = true; // neither replace it nor start another while backing off
+          continue;
+        }
+        failedBackoff?.next(key, now);
+        plan.delete.push(p);
+        continue;
+      }
       running.push(p);
     }
     if (!running.length) {

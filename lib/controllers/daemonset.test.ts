@@ -4,7 +4,7 @@ import { FakeClock } from '../clock.ts';
 import { hashOf, revisionData } from './controller-revision.ts';
 import { readyCondition, seeded, verbs } from './controller-revision-fixtures.ts';
 import { reconcileDaemonSet, type DaemonSetDeps } from './daemonset.ts';
-import { nodeShouldRunDaemonPod, targetNodeName } from './daemonset-plan.ts';
+import { FailedPodBackoff, nodeShouldRunDaemonPod, targetNodeName } from './daemonset-plan.ts';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 const template = { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'c', image: 'img:2' }] } };
@@ -133,4 +133,19 @@ t.test('history beyond revisionHistoryLimit is truncated, live revisions kept', 
   const { client, deps } = setup(ds({ revisionHistoryLimit: 1 }), [node('n1')], [pod('p', 'n1', 'r1')], [old(1), old(2), old(3), cur]);
   await reconcileDaemonSet(deps, 'kube-system/d');
   t.same(verbs(client).filter((v) => v.includes('controllerrevisions')), ['delete controllerrevisions d-r2']);
+});
+
+t.test('a failed daemon pod is killed, then killed again only after a backoff', async (t) => {
+  const failed = () => { const p = pod('f', 'n1', HASH); p.status.phase = 'Failed'; return p; };
+  const backoff = new FailedPodBackoff();
+  const first = setup(ds(), [node('n1')], [failed()]);
+  first.deps.failedBackoff = backoff;
+  await reconcileDaemonSet(first.deps, 'kube-system/d');
+  t.same(verbs(first.client).filter((v) => !v.includes('status')), ['delete pods f', 'create pods d-*'], 'replaced at once');
+  const second = setup(ds(), [node('n1')], [failed()]);
+  const requeues: number[] = [];
+  Object.assign(second.deps, { failedBackoff: backoff, requeueAfter: (_k: string, ms: number) => requeues.push(ms) });
+  await reconcileDaemonSet(second.deps, 'kube-system/d');
+  t.same(verbs(second.client).filter((v) => !v.includes('status')), [], 'backing off');
+  t.same(requeues, [1000]);
 });

@@ -11,7 +11,9 @@ import type { ControllerContext, Runnable } from './context.ts';
 import {
   ensureRevision, isOwnedBy, ownerKey, revisionData, revisionHash, revisionsRef, REVISION_HASH_LABEL, stableStringify, truncateHistory,
 } from './controller-revision.ts';
-import { daemonSetStatus, newDaemonPod, nodeShouldRunDaemonPod, planManage, planRollingUpdate, type PlanInput } from './daemonset-plan.ts';
+import {
+  daemonSetStatus, FailedPodBackoff, newDaemonPod, nodeShouldRunDaemonPod, planManage, planRollingUpdate, type PlanInput,
+} from './daemonset-plan.ts';
 
 const log = logger('controller/daemonset');
 const dsRef = apps('daemonsets');
@@ -25,6 +27,7 @@ export interface DaemonSetDeps {
   pods: Lister;
   revisions: Lister;
   recorder?: EventRecorder;
+  failedBackoff?: FailedPodBackoff;
   requeueAfter?(key: string, ms: number): void;
 }
 
@@ -41,8 +44,9 @@ export async function reconcileDaemonSet(deps: DaemonSetDeps, key: string): Prom
     data: revisionData(ds.spec?.template), collisionCount: ds.status?.collisionCount ?? 0,
   }, revisions);
   const hash = revisionHash(revision);
-  const input: PlanInput = { ds, nodes, pods, hash, now };
+  const input: PlanInput = { ds, nodes, pods, hash, now, failedBackoff: deps.failedBackoff };
   const plan = planManage(input);
+  if (plan.requeueAfter !== undefined) deps.requeueAfter?.(key, plan.requeueAfter);
   if ((ds.spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
     const desired = nodes.filter((n) => nodeShouldRunDaemonPod(n, ds).shouldRun).length;
     const doomed = new Set(plan.delete);
@@ -82,7 +86,7 @@ export function initDaemonSetController(ctx: ControllerContext): Runnable {
   const revisions = ctx.factory.informer(revisionsRef);
   const deps: DaemonSetDeps = {
     client: ctx.client, clock: ctx.clock, daemonSets: daemonSets.lister, nodes: nodes.lister, pods: pods.lister,
-    revisions: revisions.lister, recorder: ctx.recorder('daemonset-controller'),
+    revisions: revisions.lister, recorder: ctx.recorder('daemonset-controller'), failedBackoff: new FailedPodBackoff(),
   };
   const c = new Controller({ name: 'daemonset', clock: ctx.clock, workers: 2, reconcile: (key) => reconcileDaemonSet(deps, key) });
   deps.requeueAfter = (key, ms) => c.enqueueAfter(key, ms);
