@@ -66,6 +66,9 @@ t.test('create, get, update, conflict, generation', async (t) => {
     t.equal(code(e), 422);
     t.match((e as ApiError).message, /^ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"/);
   }
+  const frozen = await client.create<KubeObject>(core('configmaps'), { ...cm('frozen'), immutable: true }, 'default');
+  await t.rejects(client.update<KubeObject>(core('configmaps'), { ...frozen, data: { a: 'changed' } }), { code: 422, message: /immutable/ });
+  await t.rejects(client.update<KubeObject>(core('configmaps'), { ...frozen, immutable: false }), { code: 422 });
   const gen = await client.create<KubeObject>(core('configmaps'), { metadata: { generateName: 'g-' } }, 'default');
   t.match(gen.metadata.name, /^g-[a-z0-9]{5}$/);
 });

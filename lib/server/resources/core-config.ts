@@ -14,11 +14,25 @@ function dataKeys(field: string, m: Obj | undefined): StatusCause[] {
   return out;
 }
 
+/** ConfigMaps and Secrets marked immutable keep their data and the flag itself. */
+function immutableGuard(obj: Obj, old: Obj, fields: string[]): StatusCause[] {
+  const out: StatusCause[] = [];
+  if (obj.immutable !== true) out.push({ field: 'immutable', reason: 'FieldValueForbidden', message: 'Forbidden: field is immutable when `immutable` is set' });
+  for (const f of fields) {
+    if (JSON.stringify(old[f] ?? {}) !== JSON.stringify(obj[f] ?? {})) out.push({ field: f, reason: 'FieldValueForbidden', message: 'Forbidden: field is immutable when `immutable` is set' });
+  }
+  return out;
+}
+
 const count = (...ms: (Obj | undefined)[]) => ms.reduce((n, m) => n + Object.keys(m ?? {}).length, 0);
 
 export const configmaps: ResourceStrategy = {
   group: '', versions: ['v1'], kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', shortNames: ['cm'], namespaced: true,
-  validate: (obj) => [...validateMeta(obj), ...dataKeys('data', obj.data), ...dataKeys('binaryData', obj.binaryData)],
+  validate(obj, old) {
+    const out = [...validateMeta(obj), ...dataKeys('data', obj.data), ...dataKeys('binaryData', obj.binaryData)];
+    if (old?.immutable) out.push(...immutableGuard(obj, old, ['data', 'binaryData']));
+    return out;
+  },
   columns: [nameColumn, column('Data', 'string', 0, 'Number of data entries'), ageColumn],
   cells: (o, now) => [o.metadata.name, count(o.data, o.binaryData), age(o, now)],
 };
@@ -37,7 +51,7 @@ export const secrets: ResourceStrategy = {
     const out = [...validateMeta(obj), ...dataKeys('data', obj.data)];
     for (const [k, v] of Object.entries(obj.data ?? {})) if (!isBase64(v)) out.push(invalid(`data[${k}]`, '<secret contents redacted>', 'illegal base64 data'));
     if (old && old.type !== obj.type) out.push({ field: 'type', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(obj.type)}: field is immutable` });
-    if (old?.immutable && JSON.stringify(old.data ?? {}) !== JSON.stringify(obj.data ?? {})) out.push({ field: 'data', reason: 'FieldValueForbidden', message: 'Forbidden: field is immutable when `immutable` is set' });
+    if (old?.immutable) out.push(...immutableGuard(obj, old, ['data']));
     return out;
   },
   columns: [nameColumn, column('Type', 'string', 0, 'The type of the secret'), column('Data', 'string', 0, 'The number of data entries'), ageColumn],
