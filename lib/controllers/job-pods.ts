@@ -118,3 +118,35 @@ export const hasCondition = (obj: KubeObject, type: string): boolean =>
   ((obj.status?.conditions ?? []) as JobCondition[]).some((c) => c.type === type && c.status === 'True');
 
 export const isJobFinished = (job: KubeObject): boolean => hasCondition(job, 'Complete') || hasCondition(job, 'Failed');
+
+export interface PodFailureMatch {
+  action: 'FailJob' | 'Ignore' | 'Count' | 'FailIndex';
+  message: string;
+}
+
+/** The first spec.podFailurePolicy rule a failed pod matches (exit codes of non-zero terminated containers, pod conditions). */
+export function matchPodFailurePolicy(job: KubeObject, pod: KubeObject): PodFailureMatch | undefined {
+  const rules = (job.spec?.podFailurePolicy?.rules ?? []) as {
+    action: PodFailureMatch['action'];
+    onExitCodes?: { containerName?: string; operator: 'In' | 'NotIn'; values: number[] };
+    onPodConditions?: { type: string; status?: string }[];
+  }[];
+  const who = `${pod.metadata.namespace}/${pod.metadata.name}`;
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])] as { name: string; state?: { terminated?: { exitCode?: number } } }[];
+  for (const [i, r] of rules.entries()) {
+    if (r.onExitCodes) {
+      const e = r.onExitCodes;
+      const hit = statuses.find((c) => {
+        const code = c.state?.terminated?.exitCode;
+        if (code === undefined || code === 0 || (e.containerName && e.containerName !== c.name)) return false;
+        return e.operator === 'In' ? e.values.includes(code) : !e.values.includes(code);
+      });
+      if (hit) return { action: r.action, message: `Container ${hit.name} for pod ${who} failed with exit code ${hit.state!.terminated!.exitCode} matching ${r.action} rule at index ${i}` };
+    }
+    for (const pc of r.onPodConditions ?? []) {
+      const c = ((pod.status?.conditions ?? []) as { type: string; status: string }[]).find((x) => x.type === pc.type && x.status === (pc.status ?? 'True'));
+      if (c) return { action: r.action, message: `Pod ${who} has condition ${pc.type} matching ${r.action} rule at index ${i}` };
+    }
+  }
+  return undefined;
+}

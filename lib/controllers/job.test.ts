@@ -216,3 +216,18 @@ t.test('init functions react to objects created through the client', async (t) =
   await until('daemonset status', () => client.objects(apps('daemonsets'))[0]?.status?.desiredNumberScheduled === 1);
   t.ok(client.objects(apps('controllerrevisions')).length >= 2, 'daemonset and statefulset revisions');
 });
+
+t.test('podFailurePolicy: FailJob fails the job at once, Ignore does not count', async (t) => {
+  const exited = (code: number) => ({ containerStatuses: [{ name: 'c', state: { terminated: { exitCode: code } } }] });
+  const policy = { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } }, { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }] };
+  const fail = setup(job({ parallelism: 2, completions: 2, podFailurePolicy: policy }, { startTime: iso(T0), active: 2 }), [pod('f', 'Failed', {}, exited(42)), pod('r', 'Running')]);
+  await reconcileJob(fail.deps, 'default/pi');
+  t.same(verbs(fail.client), ['update jobs/status pi', 'patch pods f', 'delete pods r', 'update jobs/status pi']);
+  const st = lastStatus(fail.client)!;
+  t.same(st.conditions.map((c: { type: string; reason: string }) => `${c.type}:${c.reason}`), ['FailureTarget:PodFailurePolicy', 'Failed:PodFailurePolicy']);
+  t.match(st.conditions[1].message, /exit code 42 matching FailJob rule at index 0/);
+  const ignore = setup(job({ podFailurePolicy: policy }, { startTime: iso(T0), active: 1 }), [pod('d', 'Failed', {}, { ...exited(1), conditions: [{ type: 'DisruptionTarget', status: 'True' }] })]);
+  await reconcileJob(ignore.deps, 'default/pi');
+  t.same(verbs(ignore.client), ['patch pods d', 'create pods pi-*', 'update jobs/status pi']);
+  t.notOk(lastStatus(ignore.client)!.failed);
+});

@@ -11,7 +11,7 @@ import type { ControllerContext, Runnable } from './context.ts';
 import { logger } from '../log/logger.ts';
 import { isOwnedBy, isPodActive, isPodReady, ownerKey, stableStringify } from './controller-revision.ts';
 import {
-  backoffDelay, formatIndexes, hasCondition, isIndexed, isJobFinished, isPodFailed, newJobPod, parseIndexes, podFinishTime,
+  backoffDelay, formatIndexes, hasCondition, isIndexed, isJobFinished, isPodFailed, matchPodFailurePolicy, newJobPod, parseIndexes, podFinishTime,
   podIndex, setCondition, TRACKING_FINALIZER, type JobCondition,
 } from './job-pods.ts';
 
@@ -72,6 +72,13 @@ async function trackFinishedPods(deps: JobDeps, key: string, job: KubeObject, po
     release.push(p);
     if (known.has(uid)) continue;
     if (failed && job.spec?.suspend && p.status?.phase !== 'Failed') continue; // stopped by suspension: not a failure
+    if (failed && p.status?.phase === 'Failed') {
+      const rule = matchPodFailurePolicy(job, p);
+      if (rule?.action === 'Ignore') continue; // released without counting towards backoffLimit
+      if (rule?.action === 'FailJob' && !hasCondition({ metadata: {}, status }, 'FailureTarget')) {
+        status.conditions = setCondition(status.conditions ?? [], { type: 'FailureTarget', status: 'True', reason: 'PodFailurePolicy', message: rule.message }, iso(deps.clock.now()));
+      }
+    }
     if (succeeded) {
       const i = podIndex(p);
       if (isIndexed(job) && (i === undefined || i >= (job.spec?.completions ?? 0) || completed.has(i))) continue;
@@ -170,7 +177,9 @@ async function manage(deps: JobDeps, key: string, job: KubeObject, pods: KubeObj
   const backoffLimit = spec.backoffLimit ?? 6;
   const deadline = spec.activeDeadlineSeconds;
   let failure: [string, string] | undefined;
-  if (failed > backoffLimit) failure = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
+  const target = ((status.conditions ?? []) as JobCondition[]).find((c) => c.type === 'FailureTarget' && c.status === 'True');
+  if (target) failure = [target.reason ?? 'PodFailurePolicy', target.message ?? ''];
+  else if (failed > backoffLimit) failure = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
   else if (deadline !== undefined && now - started >= deadline * 1000) failure = ['DeadlineExceeded', 'Job was active longer than specified deadline'];
   if (failure) {
     await deletePods(deps, job, active);
