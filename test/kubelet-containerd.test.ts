@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { core } from '../lib/client/types.ts';
 import { FakeClient } from '../lib/client/fake.ts';
-import { startContainerd } from '../lib/agent/containerd/supervisor.ts';
-import { GrpcCri } from '../lib/agent/cri/grpc.ts';
-import { ImageImporter } from '../lib/agent/images/import.ts';
-import { busyboxImageArchive, PAUSE_IMAGE, pauseImageArchive } from '../lib/agent/images/builtin.ts';
+import { startContainerRuntime, type ContainerRuntime } from '../lib/agent/containerd/runtime.ts';
+import { gzipSync } from 'node:zlib';
+import type { CriRuntime } from '../lib/agent/cri/types.ts';
+import { busyboxImageArchive, PAUSE_IMAGE } from '../lib/agent/images/builtin.ts';
 import { startKubelet } from '../lib/agent/kubelet/kubelet.ts';
 import type { Pod } from '../lib/agent/kubelet/pod-types.ts';
 
@@ -40,7 +40,35 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
   const dataDir = mkdtempSync(join(tmpdir(), 'tsk-kubelet-e2e-'));
   const netName = `tsk-kt-${id}`;
   const ac = new AbortController();
-  execFileSync('ip', ['netns', 'add', netns]);
+  let rt: ContainerRuntime | undefined;
+  let cri: CriRuntime | undefined;
+  let stopKubelet: (() => Promise<void>) | undefined;
+  t.teardown(async () => {
+    await stopKubelet?.().catch(() => {});
+    if (cri) {
+      // Remove whatever the test left (the pod normally is gone already).
+      for (const s of await cri.listPodSandbox().catch(() => [])) {
+        await cri.stopPodSandbox(s.id).catch(() => {});
+        await cri.removePodSandbox(s.id).catch(() => {});
+      }
+    }
+    await rt?.stop();
+    ac.abort();
+    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(dataDir));
+    for (const m of mounts.reverse()) { try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* already gone */ } }
+    try { execFileSync('ip', ['netns', 'delete', netns], { stdio: 'ignore' }); } catch { /* gone */ }
+    for (const d of ['/var/lib/cni/results', '/var/lib/cni/cache/results']) {
+      try { for (const f of readdirSync(d)) if (f.startsWith(`${netName}-`)) rmSync(join(d, f), { force: true }); } catch { /* none */ }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  try {
+    execFileSync('ip', ['netns', 'add', netns], { stdio: 'pipe' });
+  } catch (e) {
+    t.comment(`SKIP: cannot create a network namespace here: ${String(e).slice(0, 200)}`);
+    return;
+  }
   execFileSync('ip', ['netns', 'exec', netns, 'ip', 'link', 'set', 'lo', 'up']);
   const cniConfDir = join(dataDir, 'agent', 'etc', 'cni');
   // A test-local bridge network (inside the test's netns): bridge + host-local + portmap.
@@ -53,37 +81,17 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
     ],
   }));
 
-  const cd = startContainerd({ dataDir, signal: ac.signal, sandboxImage: PAUSE_IMAGE, cniConfDir, netns });
-  let cri: GrpcCri | undefined;
-  let stopKubelet: (() => Promise<void>) | undefined;
-  t.teardown(async () => {
-    await stopKubelet?.().catch(() => {});
-    if (cri) {
-      // Remove whatever the test left (the pod normally is gone already).
-      for (const s of await cri.listPodSandbox().catch(() => [])) {
-        await cri.stopPodSandbox(s.id).catch(() => {});
-        await cri.removePodSandbox(s.id).catch(() => {});
-      }
-      cri.close();
-    }
-    await cd.stop(10_000);
-    ac.abort();
-    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(dataDir));
-    for (const m of mounts.reverse()) { try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* already gone */ } }
-    try { execFileSync('ip', ['netns', 'delete', netns], { stdio: 'ignore' }); } catch { /* gone */ }
-    for (const d of ['/var/lib/cni/results', '/var/lib/cni/cache/results']) {
-      try { for (const f of readdirSync(d)) if (f.startsWith(`${netName}-`)) rmSync(join(d, f), { force: true }); } catch { /* none */ }
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  await cd.ready;
-  t.ok(cd.pid(), 'containerd runs');
-  const importer = new ImageImporter({ address: cd.paths.address, tmpDir: dataDir });
-  await importer.importBuffer('pause', pauseImageArchive());
-  await importer.importBuffer('busybox', busyboxImageArchive('docker.io/library/busybox:tsk-test'));
-  cri = new GrpcCri({ endpoint: cd.endpoint });
+  // The busybox image arrives through the air-gap directory (gzip-compressed), registries.yaml through a temp file.
+  mkdirSync(join(dataDir, 'agent', 'images'), { recursive: true });
+  writeFileSync(join(dataDir, 'agent', 'images', 'busybox.tar.gz'), gzipSync(busyboxImageArchive('docker.io/library/busybox:tsk-test')));
+  const registriesFile = join(dataDir, 'registries.yaml');
+  writeFileSync(registriesFile, 'mirrors:\n  docker.io:\n    endpoint: ["http://127.0.0.1:5999"]\n');
+  rt = await startContainerRuntime({ dataDir, signal: ac.signal, cniConfDir, netns, registriesFile, airgapPollMs: 1000 });
+  cri = rt.cri;
+  t.ok(rt.containerd?.pid(), 'containerd runs');
   t.ok(await cri.imageStatus(PAUSE_IMAGE), 'pause image imported');
+  t.ok(await cri.imageStatus('docker.io/library/busybox:tsk-test'), 'air-gap image imported');
+  t.match(readFileSync(join(dataDir, 'agent', 'containerd', 'certs.d', 'docker.io', 'hosts.toml'), 'utf8'), /\[host\."http:\/\/127\.0\.0\.1:5999"\]/, 'mirror rendered');
 
   const client = new FakeClient();
   client.seed(core('configmaps'), { metadata: { name: 'app', namespace: 'default' }, data: { greeting: 'hello-from-configmap' } });
