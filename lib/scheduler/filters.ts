@@ -1,7 +1,7 @@
 // Filter plugins: each says why a pod cannot run on a node (Kubernetes' reason strings), or nothing when it fits.
 import type { KubeObject } from '../client/types.ts';
 import { matchesSelector, type LabelSelector } from '../controller/selector.ts';
-import { checkInterPodAffinity, matchesNodeAffinity } from './affinity.ts';
+import { checkInterPodAffinity, matchesNodeAffinity, matchesNodeSelectorTerm, type NodeSelectorTerm } from './affinity.ts';
 import { nodeAllocatable, podHostPorts, podRequests, type NodeInfo } from './node-info.ts';
 import { effectiveTaints, formatTaint, toleratedBy } from './taints.ts';
 
@@ -9,6 +9,8 @@ export interface FilterContext {
   nodes: readonly NodeInfo[];
   /** PVC lookup for the volume binding check; absent skips it. */
   pvc?: (namespace: string, name: string) => KubeObject | undefined;
+  pv?: (name: string) => KubeObject | undefined;
+  storageClass?: (name: string) => KubeObject | undefined;
 }
 
 export type Filter = (pod: KubeObject, info: NodeInfo, ctx: FilterContext) => string[] | undefined;
@@ -63,7 +65,24 @@ export const interPodAffinity: Filter = (pod, info, ctx) => {
   return undefined;
 };
 
-/** Bound PVCs must point at volumes whose node affinity admits the node; unbound immediate claims block scheduling. */
+export const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
+
+/** Claims of the pod that are unbound and wait for the first consumer (the scheduler picks their node). */
+export function delayedClaims(pod: KubeObject, ctx: Pick<FilterContext, 'pvc' | 'storageClass'>): KubeObject[] {
+  const out: KubeObject[] = [];
+  for (const v of pod.spec?.volumes ?? []) {
+    const pvc = v.persistentVolumeClaim?.claimName && ctx.pvc?.(pod.metadata.namespace ?? '', v.persistentVolumeClaim.claimName);
+    if (!pvc || pvc.spec?.volumeName) continue;
+    const sc = pvc.spec?.storageClassName ? ctx.storageClass?.(pvc.spec.storageClassName) : undefined;
+    if (sc?.volumeBindingMode === 'WaitForFirstConsumer') out.push(pvc);
+  }
+  return out;
+}
+
+/**
+ * Volumes: claims must exist; bound claims' PersistentVolumes must admit the node (spec.nodeAffinity); unbound
+ * claims must wait for the first consumer (then any node, or the one already selected) — immediate ones block.
+ */
 export const volumeBinding: Filter = (pod, info, ctx) => {
   if (!ctx.pvc) return undefined;
   for (const v of pod.spec?.volumes ?? []) {
@@ -71,8 +90,18 @@ export const volumeBinding: Filter = (pod, info, ctx) => {
     if (!claim) continue;
     const pvc = ctx.pvc(pod.metadata.namespace ?? '', claim);
     if (!pvc) return [`persistentvolumeclaim "${claim}" not found`];
-    const selected = pvc.metadata.annotations?.['volume.kubernetes.io/selected-node'];
+    if (pvc.metadata.deletionTimestamp) return [`persistentvolumeclaim "${claim}" is being deleted`];
+    const volumeName = pvc.spec?.volumeName;
+    if (volumeName) {
+      const pv = ctx.pv?.(volumeName);
+      const terms = pv?.spec?.nodeAffinity?.required?.nodeSelectorTerms;
+      if (terms?.length && !terms.some((term: NodeSelectorTerm) => matchesNodeSelectorTerm(term, info.node))) return ['node(s) had volume node affinity conflict'];
+      continue;
+    }
+    const selected = pvc.metadata.annotations?.[SELECTED_NODE];
     if (selected && selected !== info.node.metadata.name) return ['node(s) had volume node affinity conflict'];
+    const sc = pvc.spec?.storageClassName ? ctx.storageClass?.(pvc.spec.storageClassName) : undefined;
+    if (ctx.storageClass && sc?.volumeBindingMode !== 'WaitForFirstConsumer' && !selected) return ['pod has unbound immediate PersistentVolumeClaims'];
   }
   return undefined;
 };

@@ -95,3 +95,16 @@ t.test('volume binding: selected-node annotation', async (t) => {
   t.equal(r.node, 'b');
   t.same(F.volumeBinding(p, newNodeInfo(node('a')), { nodes: [], pvc: () => undefined }), ['persistentvolumeclaim "data" not found']);
 });
+
+t.test('volume binding: bound volume node affinity, immediate vs WaitForFirstConsumer claims', async (t) => {
+  const p = pod('p', { volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'data' } }] });
+  const pv = { metadata: { name: 'pv1' }, spec: { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['b'] }] }] } } } };
+  const classes: Record<string, KubeObject> = { local: { metadata: { name: 'local' }, volumeBindingMode: 'WaitForFirstConsumer' }, fast: { metadata: { name: 'fast' }, volumeBindingMode: 'Immediate' } };
+  const nodes = () => [newNodeInfo(node('a')), newNodeInfo(node('b'))];
+  const claim = (spec: Record<string, unknown>) => ({ metadata: { name: 'data', namespace: 'default' }, spec });
+  const run = (c: KubeObject) => schedulePod(p, nodes(), { pvc: () => c, pv: () => pv, storageClass: (n) => classes[n] });
+  t.equal(run(claim({ volumeName: 'pv1' })).node, 'b', 'bound PV pins the node');
+  t.equal(run(claim({ storageClassName: 'local' })).node, 'a', 'WaitForFirstConsumer: any node');
+  const r = run(claim({ storageClassName: 'fast' }));
+  t.equal('message' in r ? r.message : '', '0/2 nodes are available: 2 pod has unbound immediate PersistentVolumeClaims.');
+});

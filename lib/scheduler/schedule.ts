@@ -8,6 +8,8 @@ export interface ScheduleOptions {
   filters?: Filter[];
   scores?: ScorePlugin[];
   pvc?: FilterContext['pvc'];
+  pv?: FilterContext['pv'];
+  storageClass?: FilterContext['storageClass'];
   /** Breaks ties among equally scored nodes; default picks the first (by node order). */
   tieBreak?: (n: number) => number;
 }
@@ -18,7 +20,7 @@ export type ScheduleResult =
 
 export function schedulePod(pod: KubeObject, nodes: readonly NodeInfo[], opts: ScheduleOptions = {}): ScheduleResult {
   const filters = opts.filters ?? defaultFilters;
-  const ctx: FilterContext = { nodes, pvc: opts.pvc };
+  const ctx: FilterContext = { nodes, pvc: opts.pvc, pv: opts.pv, storageClass: opts.storageClass };
   const feasible: NodeInfo[] = [];
   const reasons: Record<string, string[]> = {};
   for (const info of nodes) {

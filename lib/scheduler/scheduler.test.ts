@@ -77,3 +77,27 @@ t.test('unschedulable pod: event + condition once, scheduled when a node fits', 
   ac.abort();
   await run;
 });
+
+t.test('WaitForFirstConsumer claim gets the selected node before the pod is bound; gated pods wait', async (t) => {
+  const client = new FakeClient();
+  client.seed(core('nodes'), node('only'));
+  client.seed({ group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' }, { metadata: { name: 'local-path' }, volumeBindingMode: 'WaitForFirstConsumer' } as KubeObject);
+  client.seed(core('persistentvolumeclaims'), { metadata: { name: 'data', namespace: 'default' }, spec: { storageClassName: 'local-path' } });
+  const clock = new FakeClock();
+  const factory = new SharedInformerFactory({ client, clock });
+  const s = new Scheduler({ client, factory, clock });
+  const ac = new AbortController();
+  t.teardown(() => ac.abort());
+  factory.start(ac.signal);
+  const run = s.run(ac.signal);
+  await factory.waitForSync();
+  await client.create(core('pods'), { ...pod('gated'), spec: { ...pod('gated').spec, schedulingGates: [{ name: 'wait' }] } });
+  await client.create(core('pods'), { ...pod('p'), spec: { ...pod('p').spec, volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'data' } }] } });
+  await until(() => !!client.objects(core('pods')).find((p) => p.metadata.name === 'p')?.spec.nodeName);
+  const order = client.actions.map((a) => `${a.verb} ${a.resource}${a.subresource ? '/' + a.subresource : ''}`);
+  t.same(order.slice(2, 4), ['patch persistentvolumeclaims', 'createSubresource pods/binding']);
+  t.equal(client.objects(core('persistentvolumeclaims'))[0]!.metadata.annotations?.['volume.kubernetes.io/selected-node'], 'only');
+  t.notOk(client.objects(core('pods')).find((p) => p.metadata.name === 'gated')!.spec.nodeName, 'scheduling gates respected');
+  ac.abort();
+  await run;
+});

@@ -12,11 +12,12 @@ import type { SharedInformerFactory } from '../controller/factory.ts';
 import type { Informer } from '../controller/informer.ts';
 import { newNodeInfo, addPod, type NodeInfo } from './node-info.ts';
 import { schedulePod, type ScheduleOptions } from './schedule.ts';
+import { delayedClaims, SELECTED_NODE } from './filters.ts';
 
 const log = logger('scheduler');
 
 export interface SchedulerOptions {
-  client: Pick<Client, 'createSubresource' | 'update'>;
+  client: Pick<Client, 'createSubresource' | 'update' | 'patch'>;
   factory: SharedInformerFactory;
   clock?: Clock;
   recorder?: EventRecorder;
@@ -32,6 +33,8 @@ export class Scheduler {
   readonly pods: Informer;
   readonly nodes: Informer;
   readonly pvcs: Informer;
+  readonly pvs: Informer;
+  readonly storageClasses: Informer;
   readonly opts: SchedulerOptions;
   readonly clock: Clock;
   readonly recorder: EventRecorder;
@@ -48,6 +51,10 @@ export class Scheduler {
     this.pods = opts.factory.informer(core('pods')).addIndexer('nodeName', byNodeName);
     this.nodes = opts.factory.informer(core('nodes'));
     this.pvcs = opts.factory.informer(core('persistentvolumeclaims'));
+    this.pvs = opts.factory.informer(core('persistentvolumes'));
+    this.storageClasses = opts.factory.informer({ group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' });
+    // A claim getting bound or created may make a waiting pod schedulable.
+    this.pvcs.addHandler({ add: () => this.#retryUnschedulable(), update: (a, b) => { if (a !== b) this.#retryUnschedulable(); } });
     this.controller = new Controller({ name: 'scheduler', clock: this.clock, reconcile: (k) => this.scheduleOne(k) });
     this.pods.addHandler({
       add: (p) => this.#onPod(p),
@@ -78,6 +85,7 @@ export class Scheduler {
       this.#unschedulable.delete(key);
       return;
     }
+    if (p.spec?.schedulingGates?.length) return;
     if (!p.metadata.deletionTimestamp && !isTerminal(p) && this.#mine(p) && !this.#unschedulable.has(key)) this.controller.enqueue(key);
   }
 
@@ -102,13 +110,15 @@ export class Scheduler {
 
   async scheduleOne(key: string): Promise<void> {
     const pod = this.pods.lister.getByKey(key);
-    if (!pod || pod.spec?.nodeName || pod.metadata.deletionTimestamp || isTerminal(pod) || !this.#mine(pod)) {
+    if (!pod || pod.spec?.nodeName || pod.metadata.deletionTimestamp || isTerminal(pod) || !this.#mine(pod) || pod.spec?.schedulingGates?.length) {
       this.#unschedulable.delete(key);
       return;
     }
     if (this.assumed.has(key)) return;
     const result = schedulePod(pod, this.snapshot(), {
       pvc: (ns, name) => this.pvcs.lister.get(name, ns),
+      pv: (name) => this.pvs.lister.get(name),
+      storageClass: (name) => this.storageClasses.lister.get(name),
       tieBreak: (n) => this.#rr++ % n,
       ...this.opts.schedule,
     });
@@ -126,6 +136,12 @@ export class Scheduler {
   async #bind(pod: KubeObject, node: string): Promise<void> {
     const key = keyOf(pod);
     try {
+      // Claims waiting for their first consumer learn the chosen node (the provisioner creates the volume there).
+      const claims = delayedClaims(pod, { pvc: (ns, n) => this.pvcs.lister.get(n, ns), storageClass: (n) => this.storageClasses.lister.get(n) });
+      for (const c of claims) {
+        if (c.metadata.annotations?.[SELECTED_NODE] === node) continue;
+        await this.opts.client.patch(core('persistentvolumeclaims'), c.metadata.name!, 'merge', { metadata: { annotations: { [SELECTED_NODE]: node } } }, { namespace: c.metadata.namespace });
+      }
       await this.opts.client.createSubresource(core('pods'), pod.metadata.name!, 'binding', {
         apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
         target: { apiVersion: 'v1', kind: 'Node', name: node },
