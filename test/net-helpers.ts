@@ -43,8 +43,17 @@ export function tcpServer(netns: string, port: number): Promise<ChildProcess> {
   });
 }
 
-/** Connects from inside a netns; resolves with the data received or "ERR <code>". */
+let hasCurl: boolean | undefined;
+
+/** Connects from inside a netns; resolves with the data received or "ERR <code>". curl is used when present
+ * (much lighter than starting Node under load), otherwise this Node binary. */
 export async function tcpGet(netns: string, host: string, port: number): Promise<string> {
+  hasCurl ??= (await execRunner.run('curl', ['--version'], { allowFail: true }).catch(() => ({ code: 1 }))).code === 0;
+  if (hasCurl) {
+    const r = await execRunner.run('ip', ['netns', 'exec', netns, 'curl', '-s', '--max-time', '5', `telnet://${host}:${port}`], { allowFail: true, timeoutMs: 20_000 });
+    if (r.code === 0) return r.stdout.trim();
+    return r.code === 7 ? 'ERR ECONNREFUSED' : r.code === 28 ? 'ERR TIMEOUT' : `ERR curl ${r.code}`;
+  }
   const code = `const s=require('net').connect({host:'${host}',port:${port},timeout:5000});let d='';` +
     `s.on('data',c=>d+=c);s.on('end',()=>{console.log(d);process.exit(0)});` +
     `s.on('timeout',()=>{console.log('ERR TIMEOUT');process.exit(0)});s.on('error',e=>{console.log('ERR '+e.code);process.exit(0)})`;
