@@ -150,3 +150,16 @@ export function matchPodFailurePolicy(job: KubeObject, pod: KubeObject): PodFail
   }
   return undefined;
 }
+
+/** The index of the first spec.successPolicy rule the completed indexes satisfy (Indexed jobs), if any. */
+export function matchSuccessPolicy(job: KubeObject, completed: Set<number>): number | undefined {
+  const rules = (job.spec?.successPolicy?.rules ?? []) as { succeededIndexes?: string; succeededCount?: number }[];
+  for (const [i, r] of rules.entries()) {
+    if (r.succeededIndexes !== undefined) {
+      const want = [...parseIndexes(r.succeededIndexes)];
+      const have = want.filter((x) => completed.has(x)).length;
+      if (r.succeededCount !== undefined ? have >= r.succeededCount : have === want.length && want.length > 0) return i;
+    } else if (r.succeededCount !== undefined && completed.size >= r.succeededCount) return i;
+  }
+  return undefined;
+}

@@ -231,3 +231,15 @@ t.test('podFailurePolicy: FailJob fails the job at once, Ignore does not count',
   t.same(verbs(ignore.client), ['patch pods d', 'create pods pi-*', 'update jobs/status pi']);
   t.notOk(lastStatus(ignore.client)!.failed);
 });
+
+t.test('successPolicy completes an Indexed job early and stops the rest', async (t) => {
+  const p0 = pod('pi-0-a', 'Succeeded', { annotations: { 'batch.kubernetes.io/job-completion-index': '0' } });
+  const p1 = pod('pi-1-a', 'Running', { annotations: { 'batch.kubernetes.io/job-completion-index': '1' } });
+  const spec = { completionMode: 'Indexed', completions: 3, parallelism: 3, successPolicy: { rules: [{ succeededIndexes: '0' }] } };
+  const { client, deps } = setup(job(spec, { startTime: iso(T0), active: 2 }), [p0, p1]);
+  await reconcileJob(deps, 'default/pi');
+  t.same(verbs(client), ['update jobs/status pi', 'patch pods pi-0-a', 'delete pods pi-1-a', 'update jobs/status pi']);
+  const st = lastStatus(client)!;
+  t.same(st.conditions.map((c: { type: string; reason: string }) => `${c.type}:${c.reason}`), ['SuccessCriteriaMet:SuccessPolicy', 'Complete:SuccessPolicy']);
+  t.equal(st.completedIndexes, '0');
+});

@@ -11,7 +11,8 @@ import type { ControllerContext, Runnable } from './context.ts';
 import { logger } from '../log/logger.ts';
 import { isOwnedBy, isPodActive, isPodReady, ownerKey, stableStringify } from './controller-revision.ts';
 import {
-  backoffDelay, formatIndexes, hasCondition, isIndexed, isJobFinished, isPodFailed, matchPodFailurePolicy, newJobPod, parseIndexes, podFinishTime,
+  backoffDelay, formatIndexes, hasCondition, isIndexed, isJobFinished, isPodFailed, matchPodFailurePolicy, matchSuccessPolicy, newJobPod, parseIndexes,
+  podFinishTime,
   podIndex, setCondition, TRACKING_FINALIZER, type JobCondition,
 } from './job-pods.ts';
 
@@ -191,9 +192,11 @@ async function manage(deps: JobDeps, key: string, job: KubeObject, pods: KubeObj
   const completions: number | undefined = spec.completions ?? undefined;
   const parallelism: number = spec.parallelism ?? 1;
   const done = completions === undefined ? succeeded > 0 && active.length === 0 : succeeded >= completions;
-  if (done) {
+  const policyRule = isIndexed(job) ? matchSuccessPolicy(job, parseIndexes(status.completedIndexes)) : undefined;
+  if (done || policyRule !== undefined) {
     await deletePods(deps, job, active);
-    finish(deps, job, status, 'Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', now);
+    if (policyRule !== undefined && !done) finish(deps, job, status, 'Complete', 'SuccessPolicy', `Matched rules at index ${policyRule}`, now);
+    else finish(deps, job, status, 'Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', now);
     return;
   }
 
