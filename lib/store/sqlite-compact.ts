@@ -98,11 +98,15 @@ export class Compactor {
   }
 
   #sweep(): Promise<void> {
-    this.#running ??= this.#sweepRows().finally(() => (this.#running = undefined));
+    this.#running ??= (async () => {
+      // A compaction requested while a sweep runs is swept right after it.
+      while (this.#swept < this.#hooks.compacted() && (await this.#sweepRows()));
+    })().finally(() => (this.#running = undefined));
     return this.#running;
   }
 
-  async #sweepRows(): Promise<void> {
+  /** Removes rows up to the compaction point; false when the database was locked. */
+  async #sweepRows(): Promise<boolean> {
     const upto = this.#hooks.compacted();
     const min = this.#st.minRev.get()?.rev;
     let lo = Math.max(this.#swept, (min ?? upto + 1) - 1);
@@ -116,16 +120,18 @@ export class Compactor {
       }
       this.#swept = Math.max(this.#swept, upto);
       if (removed > 0) this.#reclaim(removed);
+      return true;
     } catch (err) {
       if (!isBusyError(err)) throw err;
       log.warn('compaction sweep postponed: database is locked', { upto, at: lo });
+      return false;
     }
   }
 
   #reclaim(removed: number): void {
     const free = Number(this.#db.pragma('freelist_count'));
     if (free > 0) this.#db.exec(`PRAGMA incremental_vacuum(${free})`);
-    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    this.#db.checkpoint();
     log.debug('compaction reclaimed space', { rows: removed, pages: free });
   }
 }

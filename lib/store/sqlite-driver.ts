@@ -24,6 +24,8 @@ export interface SqlDb {
   /** Consistent online copy of the whole database into a new file. */
   backup(destination: string): Promise<void>;
   readonly inTransaction: boolean;
+  /** Copies the WAL into the database and truncates it, without waiting for readers; false when a reader blocked it. */
+  checkpoint(): boolean;
   close(): void;
 }
 
@@ -54,6 +56,15 @@ export function openSqlite(path: string, opts: OpenSqliteOptions = {}): SqlDb {
     backup: async (destination) => void (await db.backup(destination, { progress: () => 0x7fffffff })),
     get inTransaction() {
       return db.inTransaction;
+    },
+    checkpoint() {
+      db.pragma('busy_timeout = 0');
+      try {
+        const row = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+        return !row[0]?.busy;
+      } finally {
+        db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 30_000}`);
+      }
     },
     close: () => db.close(),
   };

@@ -285,7 +285,11 @@ export class SqliteStore implements Store {
       for (const p of batch) p.reject(failure);
       return;
     }
-    if (events.length) this.#hub.publish(events, this.#rev);
+    try {
+      if (events.length) this.#hub.publish(events, this.#rev);
+    } catch (err) {
+      log.error('publishing watch events failed', { err: String(err) });
+    }
     batch.forEach((p, i) => (results[i]!.ok ? p.resolve(results[i]!.v) : p.reject(results[i]!.v)));
   }
 
@@ -380,7 +384,7 @@ export class SqliteStore implements Store {
     for (const t of this.#timers) t?.cancel();
     this.#hub.closeAll('store closed');
     try {
-      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+      this.#db.checkpoint();
     } catch (err) {
       log.warn('checkpoint at close failed', { err: String(err) });
     }
