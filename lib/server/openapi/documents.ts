@@ -6,10 +6,11 @@ import { createHash } from 'node:crypto';
 import { VERSION } from '../../config.ts';
 import type { ResourceStrategy } from '../resources/types.ts';
 import { appsDefs, batchDefs, coreDefs, metaDefs } from './defs-core.ts';
+import { coordinationDefs, networkingDefs, storageClaimDefs } from './defs-more.ts';
 import { builtinScalars, defSchema, schemaName, type DefTable, type Schema } from './dsl.ts';
 
-export const DEFS: DefTable = { ...metaDefs, ...coreDefs, ...appsDefs, ...batchDefs };
-const GROUP_PREFIX: Record<string, string> = { '': 'core', apps: 'apps', batch: 'batch' };
+export const DEFS: DefTable = { ...metaDefs, ...coreDefs, ...appsDefs, ...batchDefs, ...storageClaimDefs, ...coordinationDefs, ...networkingDefs };
+const GROUP_PREFIX: Record<string, string> = { '': 'core', apps: 'apps', batch: 'batch', 'coordination.k8s.io': 'coordination', 'networking.k8s.io': 'networking' };
 
 /** A strategy may carry its own schema (custom resources: the CRD's openAPIV3Schema per version). */
 export interface StrategyWithSchema {

@@ -18,6 +18,8 @@ export const PREFIXES: Record<string, string> = {
   core: 'io.k8s.api.core.v1',
   apps: 'io.k8s.api.apps.v1',
   batch: 'io.k8s.api.batch.v1',
+  coordination: 'io.k8s.api.coordination.v1',
+  networking: 'io.k8s.api.networking.v1',
 };
 
 export const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';

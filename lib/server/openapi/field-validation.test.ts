@@ -21,7 +21,8 @@ t.test('unknown fields', async (t) => {
     extra: 1,
   };
   t.same(unknownFields(s('deployments'), dep as never).sort(), ['extra', 'spec.template.spec.containers[0].imagee', 'spec.template.spec.volumes[0].bogus']);
-  t.same(unknownFields(s('leases'), { metadata: { name: 'x' }, spec: { anything: 1 } }), [], 'kinds without a detailed schema report nothing');
+  t.same(unknownFields(s('endpointslices'), { metadata: { name: 'x' }, anything: 1 } as never), [], 'kinds without a detailed schema report nothing');
+  t.same(unknownFields(s('leases'), { metadata: { name: 'x' }, spec: { holderIdentity: 'a', anything: 1 } }), ['spec.anything']);
   t.throws(() => checkFieldValidation('Strict', s('deployments'), dep as never), { code: 400, message: /strict decoding error: unknown field "spec.template.spec.containers\[0\].imagee"/ });
   t.equal(checkFieldValidation('Warn', s('deployments'), dep as never).length, 3);
   t.same(checkFieldValidation('Ignore', s('deployments'), dep as never), []);

@@ -38,6 +38,16 @@ t.test('documents', async (t) => {
   const containers = body.components.schemas['io.k8s.api.core.v1.PodSpec'].properties.containers;
   t.equal(containers['x-kubernetes-patch-merge-key'], 'name');
   t.ok(body.components.schemas['io.k8s.api.core.v1.Container'].properties.image);
+  const net = JSON.parse(docs.find((d) => d.path === 'apis/networking.k8s.io/v1')!.body);
+  t.same(net.components.schemas['io.k8s.api.networking.v1.Ingress']['x-kubernetes-group-version-kind'], [{ group: 'networking.k8s.io', kind: 'Ingress', version: 'v1' }]);
+  t.ok(net.components.schemas['io.k8s.api.networking.v1.HTTPIngressPath'].required.includes('pathType'));
+  for (const d of docs) {
+    // every $ref resolves inside its own document
+    const text = d.body;
+    const schemas = JSON.parse(text).components.schemas;
+    const missing = [...text.matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!).filter((n) => !schemas[n]);
+    t.same(missing, [], `${d.path}: every $ref resolves`);
+  }
 });
 
 t.test('kubectl explain against the routes', async (t) => {
