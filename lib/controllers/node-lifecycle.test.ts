@@ -97,3 +97,13 @@ t.test('evictionTime', async (t) => {
   t.equal(evictionTime(pod('a', [{ operator: 'Exists', effect: 'NoExecute' }]), [taint]), undefined);
   t.equal(evictionTime(pod('a', []), [{ key: 'x', effect: 'NoSchedule' }]), undefined);
 });
+
+t.test('a lease declaring a longer duration extends the grace period', async (t) => {
+  const s = setup(node(), []);
+  s.d.leases = listerOf([{ metadata: { name: 'n1', namespace: 'kube-node-lease' }, spec: { renewTime: 'x', leaseDurationSeconds: 120 } }]);
+  await reconcileNode(s.d, 'n1');
+  s.clock.advance(60_000);
+  await reconcileNode(s.d, 'n1');
+  t.same(s.client.actions, []);
+  t.equal(s.requeues.at(-1), 60_000);
+});

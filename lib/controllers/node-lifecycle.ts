@@ -79,8 +79,9 @@ export async function reconcileNode(d: NodeLifecycleDeps, name: string): Promise
   let node = d.nodes.get(name);
   if (!node) { observed.delete(name); return; }
   const now = d.clock.now();
-  const grace = d.gracePeriodMs ?? 40_000;
   const lease = d.leases.get(name, 'kube-node-lease');
+  // A kubelet that renews sparingly declares a longer lease; never call it dead before its own lease expires.
+  const grace = Math.max(d.gracePeriodMs ?? 40_000, (lease?.spec?.leaseDurationSeconds ?? 0) * 1000);
   const conds: Cond[] = node.status?.conditions ?? [];
   const ready = conds.find((c) => c.type === 'Ready');
   const sig = `${lease?.spec?.renewTime ?? ''}|${ready?.lastHeartbeatTime ?? ''}|${ready?.status ?? ''}`;
