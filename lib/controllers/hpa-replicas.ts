@@ -29,10 +29,14 @@ export interface ResourceReplicas {
 }
 
 /** Replicas wanted for one resource metric, as Kubernetes' ReplicaCalculator computes them. */
-export function resourceReplicas(opts: { currentReplicas: number; resource: string; target: MetricTarget; pods: KubeObject[]; metrics: PodMetrics[] }): ResourceReplicas {
-  const { currentReplicas, resource, target } = opts;
+export function resourceReplicas(opts: { currentReplicas: number; resource: string; target: MetricTarget; pods: KubeObject[]; metrics: PodMetrics[]; container?: string }): ResourceReplicas {
+  const { currentReplicas, resource, target, container } = opts;
   const usage = new Map<string, number>();
-  for (const m of opts.metrics) usage.set(m.metadata.name, m.containers.reduce((s, c) => s + toUnits(resource, c.usage?.[resource] ?? '0'), 0));
+  for (const m of opts.metrics) {
+    const cs = m.containers.filter((c) => !container || c.name === container);
+    if (container && !cs.length) continue;
+    usage.set(m.metadata.name, cs.reduce((s, c) => s + toUnits(resource, c.usage?.[resource] ?? '0'), 0));
+  }
   if (!usage.size) throw new Error(`unable to get metrics for resource ${resource}: no metrics returned from resource metrics API`);
   const requests = new Map<string, number>();
   const ready: string[] = [], unready: string[] = [], missing: string[] = [];
@@ -41,7 +45,8 @@ export function resourceReplicas(opts: { currentReplicas: number; resource: stri
     const name = p.metadata.name!;
     if (target.type === 'Utilization') {
       let req = 0;
-      for (const c of (p.spec?.containers ?? []) as { resources?: { requests?: Record<string, string> } }[]) {
+      for (const c of (p.spec?.containers ?? []) as { name: string; resources?: { requests?: Record<string, string> } }[]) {
+        if (container && c.name !== container) continue;
         const r = c.resources?.requests?.[resource];
         if (r === undefined) throw new Error(`missing request for ${resource} in container of pod ${name}`);
         req += toUnits(resource, r);

@@ -89,3 +89,17 @@ t.test('below minReplicas the target is raised to the minimum', async (t) => {
   t.same(client.actions[0]!.object, { spec: { replicas: 3 } });
   t.match(condOf(statusOf(client)!, 'ScalingLimited'), { status: 'True', reason: 'TooFewReplicas' });
 });
+
+t.test('ContainerResource metrics look at one container only', async (t) => {
+  const twoContainers = (name: string): KubeObject => ({
+    metadata: { name, namespace: 'default', labels: { app: 'w' } },
+    spec: { containers: [{ name: 'app', resources: { requests: { cpu: '100m' } } }, { name: 'sidecar', resources: { requests: { cpu: '100m' } } }] },
+    status: { phase: 'Running', conditions: [readyCondition()] },
+  });
+  const m = (name: string): PodMetrics => ({ metadata: { name }, containers: [{ name: 'app', usage: { cpu: '100m' } }, { name: 'sidecar', usage: { cpu: '0' } }] });
+  const metrics = [{ type: 'ContainerResource', containerResource: { name: 'cpu', container: 'app', target: cpuUtil(50) } }];
+  const { client, deps } = setup({ metrics }, 2, [twoContainers('a'), twoContainers('b')], [m('a'), m('b')]);
+  await reconcileHpa(deps, 'default/w');
+  t.same(client.actions[0]!.object, { spec: { replicas: 4 } }, 'app at 100% of 50% target; the idle sidecar is ignored');
+  t.match(statusOf(client)!.currentMetrics[0], { type: 'ContainerResource', containerResource: { container: 'app', current: { averageUtilization: 100 } } });
+});

@@ -89,13 +89,18 @@ export async function reconcileHpa(deps: HpaDeps, key: string): Promise<void> {
       const selector = (target.spec?.selector?.matchLabels || target.spec?.selector?.matchExpressions ? target.spec.selector : { matchLabels: target.spec?.selector ?? {} }) as LabelSelector;
       const pods = deps.pods.list(namespace).filter((p) => matchesSelector(selector, p.metadata.labels));
       const metrics = (await deps.metrics(namespace, selector)).filter((m) => pods.some((p) => p.metadata.name === m.metadata.name));
-      const specs = (spec.metrics?.length ? spec.metrics : [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }]) as { type: string; resource?: { name: string; target: MetricTarget } }[];
+      type Source = { name: string; container?: string; target: MetricTarget };
+      const specs = (spec.metrics?.length ? spec.metrics : [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }]) as { type: string; resource?: Source; containerResource?: Source }[];
       for (const m of specs) {
-        if (m.type !== 'Resource' || !m.resource) throw new Error(`metric type ${m.type} is not supported`);
-        const r = resourceReplicas({ currentReplicas: current, resource: m.resource.name, target: m.resource.target, pods, metrics });
+        const src = m.type === 'Resource' ? m.resource : m.type === 'ContainerResource' ? m.containerResource : undefined;
+        if (!src) throw new Error(`metric type ${m.type} is not supported`);
+        const r = resourceReplicas({ currentReplicas: current, resource: src.name, target: src.target, pods, metrics, container: src.container });
         proposal = Math.max(proposal, r.replicas);
-        const value = m.resource.name === 'cpu' ? `${r.averageValue}m` : String(r.averageValue);
-        currentMetrics.push({ type: 'Resource', resource: { name: m.resource.name, current: { averageValue: value, ...(r.utilization !== undefined ? { averageUtilization: r.utilization } : {}) } } });
+        const value = src.name === 'cpu' ? `${r.averageValue}m` : String(r.averageValue);
+        const cur = { averageValue: value, ...(r.utilization !== undefined ? { averageUtilization: r.utilization } : {}) };
+        currentMetrics.push(m.type === 'Resource'
+          ? { type: 'Resource', resource: { name: src.name, current: cur } }
+          : { type: 'ContainerResource', containerResource: { name: src.name, container: src.container, current: cur } });
       }
     } catch (e) {
       setC(cond('ScalingActive', 'False', 'FailedGetResourceMetric', `the HPA was unable to compute the replica count: ${(e as Error).message}`));
