@@ -8,13 +8,19 @@ import { core } from '../lib/client/types.ts';
 import { MemoryStore } from '../lib/store/memory.ts';
 import { startSecureServer } from '../lib/server/auth/secure-server.ts';
 import { httpsRequest } from '../lib/server/pki/https-request.ts';
-import { writeKubeconfig } from '../lib/server/pki/kubeconfig.ts';
+import { readKubeconfig, writeKubeconfig } from '../lib/server/pki/kubeconfig.ts';
+import { restClient } from '../lib/server/pki/kube-rest.ts';
+import { enableEncryption } from '../lib/server/encryption/config.ts';
+import { createBootstrapToken, deleteBootstrapToken, listBootstrapTokens } from '../lib/server/join/bootstrap-tokens.ts';
+import { caHash } from '../lib/server/join/token.ts';
+import { joinCluster } from '../lib/agent/join/join.ts';
 import { generateKeyPair, privateKeyToPem, signLeaf } from '../lib/server/pki/x509.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsk-sec-e2e-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const store = new MemoryStore();
 const kubeconfig = join(dir, 'admin.yaml');
+enableEncryption(join(dir, 'data'));
 const srv = await startSecureServer({ dataDir: join(dir, 'data'), nodeName: 'srv', store, host: '127.0.0.1', port: 0, writeKubeconfig: kubeconfig });
 t.teardown(async () => {
   await srv.close();
@@ -144,4 +150,52 @@ t.test('node authorizer limits a kubelet', async (t) => {
   t.match(foreign.err, 'node "n1" is not allowed to modify node "n2"');
   const ns = await kubectl(n1, 'delete', 'namespace', 'default');
   t.match(ns.err, /Forbidden/);
+});
+
+t.test('secrets are encrypted in the store', async (t) => {
+  const r = await kubectl(kubeconfig, 'create', 'secret', 'generic', 'pw', '-n', 'default', '--from-literal=password=hunter2');
+  t.equal(r.code, 0, r.err);
+  const raw = Buffer.from((await store.get('/registry/secrets/default/pw')).kv!.value).toString('latin1');
+  t.match(raw, /^k8s:enc:aescbc:v1:/);
+  t.notMatch(raw, /hunter2|aHVudGVyMg/);
+  const back = await kubectl(kubeconfig, 'get', 'secret', 'pw', '-n', 'default', '-o', 'jsonpath={.data.password}');
+  t.equal(Buffer.from(back.out, 'base64').toString(), 'hunter2');
+});
+
+t.test('agents join over the API server with the server token or a bootstrap token', async (t) => {
+  const viaSecret = await joinCluster({ server: srv.url, token: srv.token, dataDir: join(dir, 'agent1'), nodeName: 'edge-1', nodeIps: ['10.1.2.3'] });
+  const who = await kubectl(viaSecret.kubeconfigPath, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}');
+  t.equal(who.out, 'system:node:edge-1');
+  await t.rejects(joinCluster({ server: srv.url, token: srv.token, dataDir: join(dir, 'impostor'), nodeName: 'edge-1' }), /node password rejected/);
+
+  const admin = restClient(readKubeconfig(kubeconfig));
+  const bt = await createBootstrapToken(admin, { ttlMs: 3_600_000, description: 'e2e' });
+  t.match((await listBootstrapTokens(admin)).map((x) => x.id), [bt.id]);
+  const viaBootstrap = await joinCluster({ server: srv.url, token: `K10${caHash(srv.certs.serverCaPem)}::${bt.id}.${bt.secret}`, dataDir: join(dir, 'agent2'), nodeName: 'edge-2' });
+  t.equal((await kubectl(viaBootstrap.kubeconfigPath, 'get', 'nodes')).code, 0);
+  const asBearer = await httpsRequest({ url: `${srv.url}/api/v1/namespaces`, ca: srv.certs.serverCaPem, headers: { authorization: `Bearer ${bt.id}.${bt.secret}` } });
+  t.equal(asBearer.status, 401, 'bootstrap tokens do not work on the API itself');
+  await deleteBootstrapToken(admin, bt.id);
+  t.same((await listBootstrapTokens(admin)).filter((x) => x.id === bt.id), []);
+  await t.rejects(joinCluster({ server: srv.url, token: `${bt.id}.${bt.secret}`, dataDir: join(dir, 'agent3'), nodeName: 'edge-3' }), /refused the token/);
+});
+
+t.test('tsk token create/list/delete against the running server', async (t) => {
+  writeFileSync(join(dir, 'none.yaml'), '{}\n');
+  const tsk = (...args: string[]) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
+    execFile(process.execPath, [join(import.meta.dirname, '..', 'cmd', 'tsk.ts'), ...args], { timeout: 60_000, env: { ...process.env, TSK_CONFIG_FILE: join(dir, 'none.yaml') } }, (e, out, err) => {
+      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out: String(out), err: String(err) });
+    });
+  });
+  const created = await tsk('token', 'create', '--kubeconfig', kubeconfig, '--ttl', '2h', '--description', 'cli');
+  t.equal(created.code, 0, created.err);
+  const m = /^K10([0-9a-f]{64})::([a-z0-9]{6})\.([a-z0-9]{16})$/.exec(created.out.trim());
+  t.ok(m, created.out);
+  t.equal(m?.[1], caHash(srv.certs.serverCaPem));
+  const listed = await tsk('token', 'list', '--kubeconfig', kubeconfig);
+  t.match(listed.out, new RegExp(`${m?.[2]}\\.<secret>\\s+\\d+h`));
+  t.match(listed.out, /cli/);
+  const deleted = await tsk('token', 'delete', m?.[2] ?? '', '--kubeconfig', kubeconfig);
+  t.equal(deleted.code, 0, deleted.err);
+  t.same((await listBootstrapTokens(restClient(readKubeconfig(kubeconfig)))).filter((x) => x.id === m?.[2]), []);
 });
