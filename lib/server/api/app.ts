@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono';
 import { requestAttributes } from '../auth/request-info.ts';
 import { openApiRoutes } from '../openapi/index.ts';
 import type { UserInfo } from '../auth/types.ts';
-import { forbidden } from '../registry/errors.ts';
+import { forbidden, unauthorized } from '../registry/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import { ALL_VERBS } from '../resources/types.ts';
 import { createHandler } from './create.ts';
@@ -63,9 +63,7 @@ export function createApiApp(o: ApiAppOptions): Hono<Env> {
     let user = DEFAULT_USER;
     if (hooks.authenticate) {
       const res = await hooks.authenticate(c.req.raw, c);
-      if ('error' in res) {
-        return new Response(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }), { status: 401, headers: { 'content-type': 'application/json' } });
-      }
+      if ('error' in res) throw unauthorized();
       user = res.user;
     }
     c.set('user', user);

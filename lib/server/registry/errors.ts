@@ -28,6 +28,9 @@ export function invalid(t: Target & { kind: string }, name: string, causes: Stat
 export function badRequest(message: string): ApiError {
   return status(400, 'BadRequest', message);
 }
+export function unauthorized(message = 'Unauthorized'): ApiError {
+  return status(401, 'Unauthorized', message);
+}
 export function forbidden(message: string): ApiError {
   return status(403, 'Forbidden', message);
 }
