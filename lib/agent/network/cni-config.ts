@@ -23,14 +23,13 @@ export function cniConfig(o: CniConfigOptions): Record<string, unknown> {
         type: 'bridge',
         bridge: o.bridge ?? 'cni0',
         isGateway: true,
-        isDefaultGateway: true,
+        isDefaultGateway: true, // the default route comes from the bridge plugin; IPAM routes would duplicate it
         ipMasq: false,
         hairpinMode: true,
         ...(o.mtu ? { mtu: o.mtu } : {}),
         ipam: {
           type: 'host-local',
           ranges: [[{ subnet: o.podCidr }]],
-          routes: [{ dst: '0.0.0.0/0' }],
           dataDir: o.ipamDataDir,
         },
       },

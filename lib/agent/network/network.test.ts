@@ -25,7 +25,7 @@ t.test('CNI conflist', async (t) => {
     plugins: [
       {
         type: 'bridge', bridge: 'cni0', isGateway: true, isDefaultGateway: true, ipMasq: false, hairpinMode: true, mtu: 1450,
-        ipam: { type: 'host-local', ranges: [[{ subnet: '10.42.1.0/24' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/var/lib/tsk/agent/cni-ipam' },
+        ipam: { type: 'host-local', ranges: [[{ subnet: '10.42.1.0/24' }]], dataDir: '/var/lib/tsk/agent/cni-ipam' },
       },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
     ],

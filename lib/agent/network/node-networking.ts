@@ -96,3 +96,13 @@ export async function startNodeNetworking(o: NodeNetworkingOptions): Promise<Nod
   if (!o.disable?.networkPolicy) waits.push(startNetworkPolicy({ client: o.client, runner, nodeName: o.nodeName, signal: o.signal, clock, ipt }).ready);
   return { podCidr, ready: Promise.all(waits).then(() => undefined) };
 }
+
+/** Everything `tsk killall` must remove for networking: proxy chains and jumps, bridge, VXLAN device, cluster
+ * routes, TSK-NET-/TSK-NP-/CNI- chains. Safe to run when nothing is there. */
+export async function cleanupNodeNetworking(runner: CommandRunner = execRunner, o: { clusterCidr?: string; removeCniCache?: boolean } = {}): Promise<void> {
+  const ipt = await detectIptables(runner);
+  const { cleanupProxyRules } = await import('../proxy/cleanup.ts');
+  const { cleanupNetwork } = await import('./cleanup.ts');
+  await cleanupProxyRules(runner, ipt);
+  await cleanupNetwork(runner, { ...o, ipt });
+}

@@ -54,7 +54,14 @@ export class ObjectCache<T extends KubeObject = KubeObject> {
         if (!this.#synced) { this.#synced = true; this.#resolveSynced(); }
         this.#opts.onChange?.('SYNC', undefined);
         backoff = 500;
-        await this.#watch(list.metadata.resourceVersion, signal);
+        // Resume the watch from the last seen version while the server lets us; relist on errors (e.g. 410 Gone).
+        let rv = list.metadata.resourceVersion;
+        for (let n = 0; !signal.aborted && n < 1000; n++) {
+          const next = await this.#watch(rv, signal);
+          if (next === undefined) break;
+          if (next.events === 0) await clock.sleep(200, signal); // a watch that ends at once must not spin
+          rv = next.rv;
+        }
       } catch (err) {
         if (signal.aborted) break;
         log.warn('list/watch failed; relisting', { resource: this.#ref.resource, err: String(err), backoffMs: backoff });
@@ -64,18 +71,24 @@ export class ObjectCache<T extends KubeObject = KubeObject> {
     }
   }
 
-  async #watch(resourceVersion: string | undefined, signal: AbortSignal): Promise<void> {
+  /** Returns the last resourceVersion seen when the watch ended normally, undefined after an ERROR event. */
+  async #watch(resourceVersion: string | undefined, signal: AbortSignal): Promise<{ rv: string | undefined; events: number } | undefined> {
     const w = await this.#client.watch<T>(this.#ref, { ...this.#opts.query, ...(resourceVersion ? { resourceVersion } : {}), allowWatchBookmarks: true });
     const stop = () => w.close();
     signal.addEventListener('abort', stop, { once: true });
+    let rv = resourceVersion;
+    let events = 0;
     try {
       for await (const ev of w) {
-        if (ev.type === 'ERROR') return;
+        events++;
+        if (ev.type === 'ERROR') return undefined;
+        rv = ev.object?.metadata?.resourceVersion ?? rv;
         if (ev.type === 'BOOKMARK') continue;
         if (ev.type === 'DELETED') this.#items.delete(keyOf(ev.object));
         else this.#items.set(keyOf(ev.object), ev.object);
         this.#opts.onChange?.(ev.type, ev.object);
       }
+      return { rv, events };
     } finally {
       signal.removeEventListener('abort', stop);
       w.close();
