@@ -1,7 +1,7 @@
 import t from 'tap';
 import { startApiServer } from '../server/api/server.ts';
 import { HttpsClient } from './https.ts';
-import { ApiError, core, isNotFound } from './types.ts';
+import { ApiError, core, isNotFound, type KubeObject } from './types.ts';
 
 t.test('HTTP(S) client against the real API server: CRUD, patch, watch, errors', async (t) => {
   const api = await startApiServer({ port: 0 });
@@ -9,7 +9,7 @@ t.test('HTTP(S) client against the real API server: CRUD, patch, watch, errors',
   const c = new HttpsClient({ server: api.url });
   t.teardown(() => c.close());
   const w = await c.watch(core('configmaps'), { namespace: 'default' });
-  const created = await c.create(core('configmaps'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default' }, data: { k: 'v' } });
+  const created = await c.create<KubeObject>(core('configmaps'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default' }, data: { k: 'v' } });
   t.ok(created.metadata.uid);
   const patched = await c.patch(core('configmaps'), 'a', 'merge', { data: { k: 'w' } }, { namespace: 'default' });
   t.equal(patched.data.k, 'w');

@@ -1,31 +1,65 @@
-// Start order of `tsk server`: store, certificates, API server, controllers and scheduler, then the node.
+// Start order of `tsk server`: store → secure API server (certificates, token, RBAC, kubeconfig) → controllers,
+// scheduler and cluster services → the node (unless --disable-agent). Shutdown runs in reverse.
 import type { ServerConfig } from '../config.ts';
 import { logger } from '../log/logger.ts';
 import { openStore } from '../store/open.ts';
-import { startApiServer, type ApiServer } from './api/server.ts';
+import { startControllers } from '../controllers/manager.ts';
+import { startNodeIpam } from '../controllers/node-ipam.ts';
+import { startServiceLb } from '../controllers/servicelb.ts';
+import { startCrdController } from './crd/index.ts';
+import { startSecureServer } from './auth/secure-server.ts';
+import { defaultNodeIP } from '../agent/kubelet/kubelet.ts';
+import type { NodeComponents } from '../agent/node-run.ts';
 
 const log = logger('server');
 
 export async function runServer(config: ServerConfig, signal: AbortSignal): Promise<void> {
+  const started = Date.now();
+  const nodeIp = config.nodeIp ?? defaultNodeIP();
   const store = await openStore({ dataDir: config.dataDir });
-  let api: ApiServer | undefined;
+  const stops: (() => Promise<void>)[] = [async () => store.close()];
+  const ac = new AbortController();
+  const inner = AbortSignal.any([signal, ac.signal]);
   try {
-    if (config.insecureHttpLoopbackPort === undefined) {
-      // TODO(security): serve the same app over TLS on config.bindAddress:config.httpsListenPort.
-      log.warn('the TLS listener is not wired yet; start with --insecure-http-loopback PORT for a plain HTTP API on 127.0.0.1');
-    }
-    api = await startApiServer({
-      store,
-      host: '127.0.0.1',
-      port: config.insecureHttpLoopbackPort ?? 0,
+    const api = await startSecureServer({
+      dataDir: config.dataDir, nodeName: config.nodeName, nodeIps: [nodeIp], tlsSans: config.tlsSan, token: config.token,
+      store, host: config.bindAddress, port: config.httpsListenPort,
       config: { serviceCidr: config.serviceCidr, clusterDomain: config.clusterDomain },
-      advertise: config.nodeIp ? { address: config.nodeIp, port: config.httpsListenPort } : undefined,
+      writeKubeconfig: config.writeKubeconfig, writeKubeconfigMode: config.writeKubeconfigMode,
+      advertise: { address: nodeIp, port: config.httpsListenPort },
+      insecureHttpLoopbackPort: config.insecureHttpLoopbackPort,
     });
-    log.info('API server ready', { url: api.url });
+    stops.push(() => api.close());
+    const client = api.client;
+    const crd = startCrdController({ client, catalog: api.registry.catalog, signal: inner });
+    await crd.ready;
+    const controllers = startControllers({
+      client, signal: inner, leaderElection: { identity: config.nodeName }, caPem: api.certs.serverCaPem, disabled: config.disable,
+    });
+    stops.push(() => controllers.stop());
+    void startNodeIpam({ client, clusterCidr: config.clusterCidr, signal: inner }).catch((e) => log.error('node IPAM stopped', { err: String(e) }));
+    if (!config.disable.includes('servicelb')) void startServiceLb({ client, signal: inner }).catch((e) => log.error('servicelb stopped', { err: String(e) }));
+    await controllers.ready;
+    log.info('control plane ready', { url: api.url, ms: Date.now() - started });
+
+    let node: NodeComponents | undefined;
+    if (!config.disableAgent) {
+      const { startNodeComponents } = await import('../agent/node-run.ts');
+      node = await startNodeComponents({
+        client, dataDir: config.dataDir, nodeName: config.nodeName, nodeIp, clusterCidr: config.clusterCidr,
+        clusterDns: config.clusterDns, clusterDomain: config.clusterDomain, containerRuntimeEndpoint: config.containerRuntimeEndpoint,
+        controlPlane: true, nodeLabels: config.nodeLabels, signal: inner,
+      });
+      const n = node;
+      stops.push(() => n.stop());
+      void node.ready.then(() => log.info('node ready', { node: config.nodeName, ms: Date.now() - started }));
+    }
     if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     log.info('shutting down');
   } finally {
-    await api?.close();
-    await store.close();
+    ac.abort();
+    for (const stop of stops.reverse()) {
+      await stop().catch((e) => log.warn('error while stopping', { err: String(e) }));
+    }
   }
 }

@@ -1,0 +1,62 @@
+// A node's parts in start order, shared by `tsk server` (in-process client) and `tsk agent` (HTTPS client):
+// container runtime → kubelet (registers the Node, heartbeats its Lease) → networking once the node has a podCIDR.
+import { join } from 'node:path';
+import type { Client } from '../client/types.ts';
+import { logger } from '../log/logger.ts';
+import { startContainerRuntime, type ContainerRuntime } from './containerd/runtime.ts';
+import { defaultNodeIP, startKubelet } from './kubelet/kubelet.ts';
+import { startNodeNetworking } from './network/node-networking.ts';
+
+const log = logger('agent/node');
+
+export interface NodeComponentsOptions {
+  client: Client;
+  dataDir: string;
+  nodeName: string;
+  nodeIp?: string;
+  clusterCidr: string;
+  clusterDns: string;
+  clusterDomain: string;
+  containerRuntimeEndpoint?: string;
+  controlPlane: boolean;
+  nodeLabels: string[];
+  signal: AbortSignal;
+}
+
+export interface NodeComponents {
+  runtime: ContainerRuntime;
+  nodeIp: string;
+  /** Resolves once the node is registered, its pods are syncing and its networking made its first sync. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startNodeComponents(o: NodeComponentsOptions): Promise<NodeComponents> {
+  const nodeIp = o.nodeIp ?? defaultNodeIP();
+  const runtime = await startContainerRuntime({ dataDir: o.dataDir, signal: o.signal, containerRuntimeEndpoint: o.containerRuntimeEndpoint });
+  const kubelet = startKubelet({
+    client: o.client, cri: runtime.cri, nodeName: o.nodeName, dataDir: o.dataDir, signal: o.signal, nodeIP: nodeIp,
+    clusterDns: [o.clusterDns], clusterDomain: o.clusterDomain, registries: runtime.registries,
+    controlPlane: o.controlPlane, nodeLabels: o.nodeLabels,
+  });
+  const ready = (async () => {
+    await kubelet.ready;
+    log.info('kubelet ready', { node: o.nodeName });
+    const net = await startNodeNetworking({
+      client: o.client, nodeName: o.nodeName, nodeIp, clusterCidr: o.clusterCidr, clusterDns: o.clusterDns,
+      clusterDomain: o.clusterDomain, cniConfDir: runtime.cniConfDir, stateDir: join(o.dataDir, 'agent'), signal: o.signal,
+    });
+    await net.ready;
+    log.info('node networking ready', { node: o.nodeName, podCidr: net.podCidr });
+  })();
+  ready.catch((e) => log.error('node start failed', { err: String(e) }));
+  return {
+    runtime,
+    nodeIp,
+    ready,
+    async stop() {
+      await kubelet.stop();
+      await runtime.stop();
+    },
+  };
+}
