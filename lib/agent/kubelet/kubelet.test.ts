@@ -258,3 +258,38 @@ t.test('orphaned sandboxes of pods gone from the API are removed', async (t) => 
   t.equal(cri.sandboxes.size, 0);
   t.equal(cri.containers.size, 0);
 });
+
+t.test('sidecar: starts before the next init container, keeps running, restarted when it exits', async (t) => {
+  const { client, cri, clock, kubelet, sync } = setup(t);
+  client.seed(pods, basePod('side', {
+    initContainers: [
+      { name: 'proxy', image: 'docker.io/library/busybox:1.36', restartPolicy: 'Always' },
+      { name: 'migrate', image: 'docker.io/library/busybox:1.36' },
+    ],
+  }));
+  await kubelet.start();
+  await sync('side');
+  t.equal(cri.byName('proxy').length, 1, 'sidecar first');
+  t.equal(cri.byName('migrate').length, 1, 'next init once the sidecar runs');
+  cri.exitContainer(cri.byName('migrate')[0]!.status.id, 0);
+  let p = await sync('side');
+  t.equal(cri.byName('main').length, 1, 'main after the inits');
+  t.equal(p.status?.phase, 'Running');
+  t.equal(p.status?.initContainerStatuses?.find((s) => s.name === 'proxy')?.ready, true, 'sidecar ready');
+  cri.exitContainer(cri.byName('proxy')[0]!.status.id, 1);
+  clock.advance(1000);
+  p = await sync('side');
+  t.equal(cri.byName('proxy').length, 2, 'sidecar restarted');
+  t.equal(cri.byName('main').length, 1, 'main untouched');
+});
+
+t.test('OOMKilled is reported as the termination reason', async (t) => {
+  const { client, cri, kubelet, sync } = setup(t);
+  client.seed(pods, basePod('oom', { restartPolicy: 'Never' }));
+  await kubelet.start();
+  await sync('oom');
+  cri.exitContainer(cri.byName('main')[0]!.status.id, 137, 'OOMKilled');
+  const p = await sync('oom');
+  t.match(p.status?.containerStatuses?.[0]?.state.terminated, { exitCode: 137, reason: 'OOMKilled' });
+  t.equal(p.status?.phase, 'Failed');
+});
