@@ -47,14 +47,12 @@ export function prune(value: unknown, schema: JSONSchemaProps | undefined, root 
   const props = schema.properties ?? {};
   const add = schema.additionalProperties;
   const preserve = schema['x-kubernetes-preserve-unknown-fields'] === true;
+  const embedded = root || schema['x-kubernetes-embedded-resource'] === true;
   for (const k of Object.keys(value)) {
-    if (root && ROOT_KEEP.has(k)) continue;
+    if (embedded && ROOT_KEEP.has(k) && !props[k]) continue;
     if (props[k]) prune(value[k], props[k]);
     else if (isObj(add)) prune(value[k], add);
     else if (!preserve && add !== true) delete value[k];
-  }
-  if (schema['x-kubernetes-embedded-resource']) {
-    // embedded objects keep their apiVersion/kind/metadata like a root
   }
 }
 

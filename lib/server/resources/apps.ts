@@ -71,7 +71,7 @@ export const deployments: ResourceStrategy = {
   group: 'apps', versions: ['v1'], kind: 'Deployment', plural: 'deployments', singular: 'deployment', shortNames: ['deploy'], categories: ['all'],
   ...workload,
   defaults(o) {
-    defaultTemplate(o, true);
+    defaultTemplate(o, false);
     const s = o.spec;
     s.replicas ??= 1;
     s.strategy ??= {};
@@ -119,7 +119,7 @@ export const replicasets: ResourceStrategy = {
   group: 'apps', versions: ['v1'], kind: 'ReplicaSet', plural: 'replicasets', singular: 'replicaset', shortNames: ['rs'], categories: ['all'],
   ...workload,
   defaults(o) {
-    defaultTemplate(o, true);
+    defaultTemplate(o, false);
     o.spec.replicas ??= 1;
   },
   validate: (o, old) => validateWorkload(o, old),
@@ -136,7 +136,7 @@ export const daemonsets: ResourceStrategy = {
   group: 'apps', versions: ['v1'], kind: 'DaemonSet', plural: 'daemonsets', singular: 'daemonset', shortNames: ['ds'], categories: ['all'],
   namespaced: true, subresources: [statusSub],
   defaults(o) {
-    defaultTemplate(o, true);
+    defaultTemplate(o, false);
     const s = o.spec;
     s.updateStrategy ??= {};
     s.updateStrategy.type ??= 'RollingUpdate';
@@ -171,7 +171,7 @@ export const statefulsets: ResourceStrategy = {
   group: 'apps', versions: ['v1'], kind: 'StatefulSet', plural: 'statefulsets', singular: 'statefulset', shortNames: ['sts'], categories: ['all'],
   ...workload,
   defaults(o) {
-    defaultTemplate(o, true);
+    defaultTemplate(o, false);
     const s = o.spec;
     s.replicas ??= 1;
     s.podManagementPolicy ??= 'OrderedReady';

@@ -32,7 +32,7 @@ t.test('deployments: defaults, validation, columns, strategic patch', async (t) 
   t.equal(d.spec.replicas, 1);
   t.equal(d.spec.revisionHistoryLimit, 10);
   t.equal(d.spec.progressDeadlineSeconds, 600);
-  t.same(d.metadata.labels, { app: 'web' });
+  t.equal(d.metadata.labels, undefined, 'apps/v1 does not copy template labels');
   t.equal(d.spec.template.spec.restartPolicy, 'Always');
   t.same(cells('deployments', d), ['web', '0/1', 0, 0, '65s', 'nginx', 'nginx:1.27', 'app=web']);
   await t.rejects(client.create(ref('apps', 'v1', 'deployments'), { ...deployment({ app: 'other' }), metadata: { name: 'bad' } }, 'default'), { code: 422, message: /selector` does not match template `labels`/ });
@@ -42,6 +42,27 @@ t.test('deployments: defaults, validation, columns, strategic patch', async (t) 
   t.equal(patched.spec.template.spec.containers[0].image, 'nginx:1.28');
   t.equal(patched.spec.template.spec.containers[0].terminationMessagePath, '/dev/termination-log', 'merged, not replaced');
   t.equal(patched.metadata.generation, 2);
+});
+
+t.test('replicasets, daemonsets, statefulsets, controllerrevisions', async (t) => {
+  const client = await setup(t);
+  const tpl = { metadata: { labels: { app: 'a' } }, spec: { containers: [{ name: 'c', image: 'img:1' }] } };
+  const rs = await client.create<KubeObject>(ref('apps', 'v1', 'replicasets'), { metadata: { name: 'rs' }, spec: { selector: { matchLabels: { app: 'a' } }, template: tpl } }, 'default');
+  t.same(cells('replicasets', rs), ['rs', 1, 0, 0, '65s', 'c', 'img:1', 'app=a']);
+  const ds = await client.create<KubeObject>(ref('apps', 'v1', 'daemonsets'), { metadata: { name: 'ds' }, spec: { selector: { matchLabels: { app: 'a' } }, template: tpl } }, 'default');
+  t.same(ds.spec.updateStrategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
+  t.same(cells('daemonsets', ds), ['ds', 0, 0, 0, 0, 0, '<none>', '65s', 'c', 'img:1', 'app=a']);
+  await t.rejects(client.create(ref('apps', 'v1', 'daemonsets'), { metadata: { name: 'bad' }, spec: { selector: { matchLabels: { app: 'a' } }, template: { ...tpl, spec: { ...tpl.spec, restartPolicy: 'Never' } } } }, 'default'), { code: 422 });
+  const sts = await client.create<KubeObject>(ref('apps', 'v1', 'statefulsets'), { metadata: { name: 'db' }, spec: { serviceName: 'db', selector: { matchLabels: { app: 'a' } }, template: tpl } }, 'default');
+  t.equal(sts.spec.podManagementPolicy, 'OrderedReady');
+  t.same(cells('statefulsets', sts), ['db', '0/1', '65s', 'c', 'img:1']);
+  await t.rejects(client.update(ref('apps', 'v1', 'statefulsets'), { ...sts, spec: { ...sts.spec, serviceName: 'other' } }), { code: 422, message: /Forbidden: updates to statefulset spec/ });
+  const scaled = await client.update<KubeObject>(ref('apps', 'v1', 'statefulsets'), { ...sts, spec: { ...sts.spec, replicas: 3 } });
+  t.equal(scaled.spec.replicas, 3);
+  const cr = await client.create<KubeObject>(ref('apps', 'v1', 'controllerrevisions'), {
+    metadata: { name: 'ds-1', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'ds', uid: ds.metadata.uid!, controller: true }] }, revision: 1, data: {},
+  }, 'default');
+  t.same(cells('controllerrevisions', cr), ['ds-1', 'daemonset.apps/ds', 1, '65s']);
 });
 
 t.test('jobs and cronjobs', async (t) => {
