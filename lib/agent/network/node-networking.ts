@@ -9,6 +9,8 @@ import { logger } from '../../log/logger.ts';
 import { execRunner, type CommandRunner } from '../exec/runner.ts';
 import { detectIptables } from '../exec/iptables.ts';
 import { startProxy } from '../proxy/proxier.ts';
+import { cleanupProxyRules } from '../proxy/cleanup.ts';
+import { cleanupNetwork } from './cleanup.ts';
 import { startDns, type DnsListen } from '../dns/server.ts';
 import { ensureKubeDnsService } from '../dns/kube-dns.ts';
 import { hostUpstreams } from '../dns/resolv-conf.ts';
@@ -101,8 +103,6 @@ export async function startNodeNetworking(o: NodeNetworkingOptions): Promise<Nod
  * routes, TSK-NET-/TSK-NP-/CNI- chains. Safe to run when nothing is there. */
 export async function cleanupNodeNetworking(runner: CommandRunner = execRunner, o: { clusterCidr?: string; removeCniCache?: boolean } = {}): Promise<void> {
   const ipt = await detectIptables(runner);
-  const { cleanupProxyRules } = await import('../proxy/cleanup.ts');
-  const { cleanupNetwork } = await import('./cleanup.ts');
   await cleanupProxyRules(runner, ipt);
   await cleanupNetwork(runner, { ...o, ipt });
 }
