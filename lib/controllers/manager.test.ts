@@ -1,7 +1,13 @@
+// The manager: leader election and controller start on a FakeClient; then every controller, the scheduler and
+// leader election together over the real registry (memory store, in-process client), with a stand-in kubelet.
 import t from 'tap';
+import { apps, core, coordination, discovery, type Client } from '../client/types.ts';
 import { FakeClient } from '../client/fake.ts';
-import { coordination, core } from '../client/types.ts';
+import { MemoryStore } from '../store/memory.ts';
+import { createRegistry } from '../server/registry/index.ts';
+import { bootstrapObjects } from '../server/registry/bootstrap.ts';
 import { startControllers } from './manager.ts';
+
 
 t.test('leads, starts controllers on synced informers, stops and releases', async (t) => {
   const client = new FakeClient();
@@ -27,4 +33,99 @@ t.test('leads, starts controllers on synced informers, stops and releases', asyn
   t.same(runs, ['run 1', 'stopped']);
   const lease = await client.get(coordination('leases'), 'tsk-controllers', 'kube-system');
   t.notOk(lease.spec.holderIdentity);
+});
+
+async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Polls pods: bound ones get Running/Ready with an IP; ones being deleted are removed. */
+function fakeKubelet(client: Client, signal: AbortSignal): void {
+  let ip = 10;
+  void (async () => {
+    while (!signal.aborted) {
+      const pods = (await client.list(core('pods'))).items;
+      for (const p of pods) {
+        try {
+          if (p.metadata.deletionTimestamp && p.spec?.nodeName) await client.delete(core('pods'), p.metadata.name!, p.metadata.namespace, { gracePeriodSeconds: 0 });
+          else if (p.spec?.nodeName && !p.status?.podIP) {
+            await client.update(core('pods'), { ...p, status: { phase: 'Running', podIP: `10.42.0.${ip++}`, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z') }] } }, 'status');
+          }
+        } catch { /* raced with a controller; next pass */ }
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+}
+
+t.test('deployment to ready pods with endpoints; foreground deletion; namespace deletion', async (t) => {
+  const store = new MemoryStore();
+  const { client } = createRegistry({ store, bookmarkIntervalMs: 1000 });
+  await bootstrapObjects(client, { serviceCidr: '10.43.0.0/16' });
+  await client.create(core('nodes'), {
+    apiVersion: 'v1', kind: 'Node', metadata: { name: 'node1', labels: { 'kubernetes.io/hostname': 'node1' } },
+    status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] },
+  });
+  const ac = new AbortController();
+  const m = startControllers({ client, signal: ac.signal, leaderElection: { identity: 'server-1' }, caPem: 'CA-PEM', resyncMs: 200 });
+  t.teardown(async () => { ac.abort(); await m.stop(); await store.close(); });
+  fakeKubelet(client, ac.signal);
+  await m.ready;
+  t.ok(m.isLeader);
+
+  await until('default service account and root CA', async () => {
+    const sa = await client.get(core('serviceaccounts'), 'default', 'default').catch(() => undefined);
+    const cm = await client.get(core('configmaps'), 'kube-root-ca.crt', 'default').catch(() => undefined);
+    return !!sa && cm?.data?.['ca.crt'] === 'CA-PEM';
+  });
+
+  await client.create(apps('deployments'), {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' },
+    spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx', ports: [{ name: 'http', containerPort: 80 }] }] } } },
+  }, 'default');
+  await client.create(core('services'), { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 'http' }] } }, 'default');
+  await until('deployment available', async () => {
+    const d = await client.get(apps('deployments'), 'web', 'default');
+    return d.status?.availableReplicas === 3 && d.status?.updatedReplicas === 3 && d.status?.observedGeneration === d.metadata.generation;
+  });
+  const pods = (await client.list(core('pods'), { namespace: 'default' })).items;
+  t.equal(pods.length, 3);
+  t.ok(pods.every((p) => p.spec.nodeName === 'node1'), 'scheduled');
+  await until('endpoints and slices', async () => {
+    const ep = await client.get(core('endpoints'), 'web', 'default').catch(() => undefined);
+    const slices = (await client.list(discovery('endpointslices'), { namespace: 'default', labelSelector: 'kubernetes.io/service-name=web' })).items;
+    return ep?.subsets?.[0]?.addresses?.length === 3 && slices[0]?.endpoints?.length === 3;
+  });
+  const lease = await client.get(coordination('leases'), 'tsk-controllers', 'kube-system');
+  t.equal(lease.spec.holderIdentity, 'server-1');
+
+  // Idle: nothing writes once settled, across several informer resyncs (leader lease renewals are every 40 s).
+  await new Promise((r) => setTimeout(r, 300));
+  const rev = store.currentRevision();
+  await new Promise((r) => setTimeout(r, 1000));
+  t.equal(store.currentRevision(), rev, 'no store writes while idle');
+
+  // Foreground deletion: the garbage collector removes the ReplicaSet and pods before the Deployment goes.
+  await client.delete(apps('deployments'), 'web', 'default', { propagationPolicy: 'Foreground' });
+  await until('deployment and dependents gone', async () => {
+    const d = await client.get(apps('deployments'), 'web', 'default').catch(() => undefined);
+    const rs = (await client.list(apps('replicasets'), { namespace: 'default' })).items;
+    const ps = (await client.list(core('pods'), { namespace: 'default' })).items;
+    return !d && rs.length === 0 && ps.length === 0;
+  });
+
+  // Namespace deletion empties it and removes the kubernetes finalizer.
+  await client.create(core('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'scratch' } });
+  await client.create(core('configmaps'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'scratch' }, data: {} }, 'scratch');
+  await until('scratch SA', async () => !!(await client.get(core('serviceaccounts'), 'default', 'scratch').catch(() => undefined)));
+  await client.delete(core('namespaces'), 'scratch');
+  await until('namespace gone', async () => !(await client.get(core('namespaces'), 'scratch').catch(() => undefined)));
+
+  await m.stop();
+  const released = await client.get(coordination('leases'), 'tsk-controllers', 'kube-system');
+  t.notOk(released.spec.holderIdentity, 'lease released on stop');
 });
