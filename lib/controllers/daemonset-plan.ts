@@ -60,7 +60,7 @@ export function newDaemonPod(ds: KubeObject, nodeName: string, hash: string): Ku
     metadata: {
       generateName: `${ds.metadata.name}-`, namespace: ds.metadata.namespace,
       labels: { ...(tmpl.metadata?.labels ?? {}), [REVISION_HASH_LABEL]: hash, 'pod-template-generation': String(ds.metadata.generation ?? 1) },
-      annotations: { ...(tmpl.metadata?.annotations ?? {}) },
+      ...(tmpl.metadata?.annotations ? { annotations: { ...tmpl.metadata.annotations } } : {}),
       ownerReferences: [ownerRefFor(ds, 'DaemonSet')],
     },
     spec,

@@ -65,7 +65,7 @@ export function newJobPod(job: KubeObject, index?: number): KubeObject {
   return {
     apiVersion: 'v1', kind: 'Pod',
     metadata: {
-      generateName, namespace: job.metadata.namespace, labels, annotations,
+      generateName, namespace: job.metadata.namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}),
       ownerReferences: [ownerRefFor(job, 'Job', 'batch/v1')], finalizers: [TRACKING_FINALIZER],
     },
     spec,

@@ -58,7 +58,7 @@ export function newStatefulPod(set: KubeObject, template: KubeObject, revisionNa
     metadata: {
       name, namespace: set.metadata.namespace,
       labels: { ...(tmpl.metadata?.labels ?? {}), [REVISION_HASH_LABEL]: revisionName, [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal) },
-      annotations: { ...(tmpl.metadata?.annotations ?? {}) },
+      ...(tmpl.metadata?.annotations ? { annotations: { ...tmpl.metadata.annotations } } : {}),
       ownerReferences: [ownerRefFor(set, 'StatefulSet')],
     },
     spec,
