@@ -119,6 +119,8 @@ t.test('ServiceAccount token from kubectl create token', async (t) => {
   t.equal((await kubectl(kubeconfig, 'create', '--validate=false', '-f', sa)).code, 0);
   const tok = await kubectl(kubeconfig, 'create', 'token', 'robot', '-n', 'default', '--duration', '20m');
   t.equal(tok.code, 0, tok.err);
+  const inProcess = await srv.client.createSubresource(core('serviceaccounts'), 'robot', 'token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: {}, spec: {} }, 'default');
+  t.match(inProcess.status?.token, /^ey/, 'in-process TokenRequest (the server node\'s kubelet)');
   const robot = tokenKubeconfig('robot', tok.out.trim());
   const denied = await kubectl(robot, 'get', 'configmaps', '-n', 'default');
   t.match(denied.err, 'configmaps is forbidden: User "system:serviceaccount:default:robot" cannot list resource "configmaps" in API group "" in the namespace "default"');

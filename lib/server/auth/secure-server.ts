@@ -79,6 +79,7 @@ export async function startSecureServer(o: SecureServerOptions): Promise<SecureS
   let security: Security | undefined;
   const { registry, client } = createRegistry({ store, config: o.config, clock: o.clock, admit: (a) => security!.admit(a), bookmarkIntervalMs: o.bookmarkIntervalMs });
   security = new Security({ certs, client, joinSecret: () => fixedSecret ?? readServerSecret(o.dataDir) });
+  security.installTokenSubresource(registry.catalog);
   await bootstrapObjects(client, { serviceCidr, advertiseAddress: o.advertise?.address, advertisePort: o.advertise?.port });
   await ensureBootstrapPolicy(client);
   await security.start(ac.signal);

@@ -11,6 +11,7 @@ import { JoinService } from '../join/join-service.ts';
 import type { ServerCertificates } from '../pki/certificates.ts';
 import { verifiedClientCert } from '../pki/serve-tls.ts';
 import { forbidden } from '../registry/errors.ts';
+import type { ResourceCatalog } from '../resources/catalog.ts';
 import { reconcileAggregation } from './aggregation.ts';
 import { authenticateRequest, bootstrapTokenAuthenticator, isPublicPath, x509Authenticator } from './authenticate.ts';
 import { NodeAuthorizer, nodeRestriction } from './node-authorizer.ts';
@@ -161,15 +162,23 @@ export class Security {
     app.post('/apis/authentication.k8s.io/v1/tokenreviews', async (c) => created(await tokenReview(await readReview(c), this.authenticators)));
   }
 
-  /** Handlers for ApiAppOptions.subresourceHandlers. */
+  /** Handlers for ApiAppOptions.subresourceHandlers (none left: serviceaccounts/token lives in the catalog). */
   subresourceHandlers(): Record<string, SubresourceHandler> {
-    return {
-      'serviceaccounts/token': async (c, r) => {
-        if (c.req.method !== 'POST') throw new ApiError({ status: 'Failure', code: 405, reason: 'MethodNotAllowed', message: 'the server does not allow this method on the requested resource (serviceaccounts/token)' });
-        const body = await readObject(c);
-        const out = await createTokenRequest({ tokens: this.tokens, lookup: this.#lookup, namespace: r.namespace ?? 'default', name: r.name ?? '', body });
-        return Response.json(out, { status: 201 });
-      },
-    };
+    return {};
+  }
+
+  /**
+   * Gives this registry's serviceaccounts strategy its token subresource (TokenRequest), so HTTP callers and
+   * in-process ones (the server's kubelet) reach the same handler. The catalog is per registry.
+   */
+  installTokenSubresource(catalog: ResourceCatalog): void {
+    const sa = catalog.byResource('', 'serviceaccounts');
+    if (!sa) return;
+    const subresources = (sa.subresources ?? []).filter((x) => x.name !== 'token');
+    subresources.push({
+      name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'],
+      create: (req) => createTokenRequest({ tokens: this.tokens, lookup: this.#lookup, namespace: req.namespace ?? 'default', name: req.name, body: req.body }),
+    });
+    catalog.add({ ...sa, subresources });
   }
 }
