@@ -152,6 +152,11 @@ export function initHpaController(ctx: ControllerContext & { metricsSource?: Met
   };
   const c = new Controller({ name: 'horizontalpodautoscaling', clock: ctx.clock, reconcile: (key) => reconcileHpa(deps, key) });
   deps.requeueAfter = (key, ms) => c.enqueueAfter(key, ms);
-  c.watch(hpas);
+  // Our own status writes must not trigger syncs (metrics change every sync): only adds, spec changes and deletes do.
+  hpas.addHandler({
+    add: (o) => c.enqueue(o),
+    update: (a, b) => { if (a.metadata.generation !== b.metadata.generation) c.enqueue(b); },
+    delete: (o) => c.enqueue(o),
+  });
   return c;
 }
