@@ -6,5 +6,6 @@ import { tokenCommand } from './token.ts';
 import { certificateCommand } from './certificate.ts';
 import { secretsEncryptCommand } from './secrets-encrypt.ts';
 import { snapshotCommand } from './snapshot.ts';
+import { killallCommand } from './killall.ts';
 
-export const commands = [serverCommand, agentCommand, tokenCommand, certificateCommand, secretsEncryptCommand, versionCommand, snapshotCommand];
+export const commands = [serverCommand, agentCommand, tokenCommand, certificateCommand, secretsEncryptCommand, versionCommand, snapshotCommand, killallCommand];

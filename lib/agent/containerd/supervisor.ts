@@ -1,7 +1,8 @@
 // The one adapter over the containerd process: writes its config, runs it as a child, restarts it with backoff when
 // it dies, waits until its CRI socket answers, and stops it by PID (SIGTERM, then SIGKILL).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { realClock, type Clock } from '../../clock.ts';
 import { logger } from '../../log/logger.ts';
 import { GrpcCri } from '../cri/grpc.ts';
@@ -53,12 +54,14 @@ export function startContainerd(o: ContainerdOptions): SupervisedContainerd {
     const c = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', fd, fd], detached: false });
     closeSync(fd);
     child = c;
+    if (c.pid) writeFileSync(join(paths.dir, 'containerd.pid'), `${c.pid}\n`); // for `tsk killall` and crash cleanup
     startedAt = clock.now();
     log.info('containerd started', { pid: c.pid, config: paths.config });
     exited = new Promise((resolve) => {
       c.on('error', (err) => { log.error('containerd failed to start', { err: String(err) }); });
       c.on('exit', (code, sig) => {
         child = undefined;
+        rmSync(join(paths.dir, 'containerd.pid'), { force: true });
         resolve();
         if (stopping || o.signal.aborted) return;
         if (clock.now() - startedAt > 60_000) backoff = 1000;
