@@ -49,42 +49,79 @@ async function pool(total: number, clients: number, fn: (i: number) => Promise<v
   }));
 }
 
-async function runBench(t: Target): Promise<Results> {
-  const r: Results = {};
-  let t0 = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) await t.create(`/seq/${i}`);
-  r['sequential creates/s'] = N / (ms(t0) / 1000);
-  r['sequential create ms'] = ms(t0) / N;
+const ROUNDS = 10;
 
-  t0 = process.hrtime.bigint();
-  await pool(N * 4, CLIENTS, (i) => t.create(`/conc/${i}`));
-  r[`concurrent creates/s (${CLIENTS} clients)`] = (N * 4) / (ms(t0) / 1000);
+/**
+ * Runs one measurement in ROUNDS slices, alternating between the targets, so that a machine whose load changes
+ * during the run affects every target alike. Returns operations per second per target.
+ */
+async function interleaved(targets: Target[], ops: number, slice: (t: Target, round: number, count: number) => Promise<void>): Promise<number[]> {
+  const spent = targets.map(() => 0);
+  const per = Math.max(1, Math.floor(ops / ROUNDS));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, t] of targets.entries()) {
+      const t0 = process.hrtime.bigint();
+      await slice(t, round, per);
+      spent[i]! += ms(t0);
+    }
+  }
+  return spent.map((m) => (per * ROUNDS) / (m / 1000));
+}
 
-  t0 = process.hrtime.bigint();
-  const gets = N * 4;
-  for (let i = 0; i < gets; i++) await t.get(`/seq/${(i * 7919) % N}`);
-  r['sequential gets/s'] = gets / (ms(t0) / 1000);
+async function runBench(targets: Target[]): Promise<Results[]> {
+  const r: Results[] = targets.map(() => ({}));
+  const put = (name: string, vals: number[]) => vals.forEach((v, i) => (r[i]![name] = v));
 
-  await pool(KEYS, CLIENTS, (i) => t.create(`/list/${String(i).padStart(6, '0')}`));
-  t0 = process.hrtime.bigint();
-  const pages = 20;
-  for (let i = 0; i < pages; i++) await t.list('/list/', 500);
-  r[`list 500 of ${KEYS} ms`] = ms(t0) / pages;
-  t0 = process.hrtime.bigint();
-  const got = await t.list('/list/', 0);
-  r[`list all ${got} ms`] = ms(t0);
+  const seq = await interleaved(targets, N, async (t, round, n) => {
+    for (let i = 0; i < n; i++) await t.create(`/seq/${round}/${i}`);
+  });
+  put('sequential creates/s', seq);
+  put('sequential create ms', seq.map((v) => 1000 / v));
+  put(`concurrent creates/s (${CLIENTS} clients)`, await interleaved(targets, N * 4, (t, round, n) =>
+    pool(n, CLIENTS, (i) => t.create(`/conc/${round}/${i}`))));
+  put('sequential gets/s', await interleaved(targets, N * 4, async (t, round, n) => {
+    for (let i = 0; i < n; i++) await t.get(`/seq/${(round + i) % ROUNDS}/${(i * 7919) % Math.floor(N / ROUNDS)}`);
+  }));
 
-  let seen = 0;
-  const closers = await Promise.all(Array.from({ length: WATCHERS }, () => t.watch('/fan/', (n) => (seen += n))));
+  for (const t of targets) await pool(KEYS, CLIENTS, (i) => t.create(`/list/${String(i).padStart(6, '0')}`));
+  put(`list 500 of ${KEYS} ms`, (await interleaved(targets, 20, async (t, _r, n) => {
+    for (let i = 0; i < n; i++) await t.list('/list/', 500);
+  })).map((v) => 1000 / v));
+  put(`list all ${KEYS} ms`, (await interleaved(targets, ROUNDS, async (t) => void (await t.list('/list/', 0)))).map((v) => 1000 / v));
+
   const events = 500;
-  t0 = process.hrtime.bigint();
-  await pool(events, 16, (i) => t.create(`/fan/${i}`));
-  const until = Date.now() + 120_000;
-  while (seen < events * WATCHERS && Date.now() < until) await new Promise((res) => setTimeout(res, 2));
-  r[`watch fan-out: ${events} events x ${WATCHERS} watchers, deliveries/s`] = seen / (ms(t0) / 1000);
-  for (const c of closers) c();
-  r['RSS MB'] = t.rssKb() / 1024;
+  const fan: number[] = [];
+  for (const t of targets) {
+    let seen = 0;
+    const closers = await Promise.all(Array.from({ length: WATCHERS }, () => t.watch('/fan/', (n) => (seen += n))));
+    const t0 = process.hrtime.bigint();
+    await pool(events, 16, (i) => t.create(`/fan/${i}`));
+    const until = Date.now() + 120_000;
+    while (seen < events * WATCHERS && Date.now() < until) await new Promise((res) => setTimeout(res, 2));
+    fan.push(seen / (ms(t0) / 1000));
+    for (const c of closers) c();
+  }
+  put(`watch fan-out: ${events} events x ${WATCHERS} watchers, deliveries/s`, fan);
+  put('RSS MB (tsk: this whole bench process)', targets.map((t) => t.rssKb() / 1024));
   return r;
+}
+
+/** The disk's floor as a target: plain single-row SQLite commits (WAL, synchronous=FULL), no store around them. */
+function rawSqliteTarget(dir: string): Target {
+  const db = openSqlite(join(dir, 'raw.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB)');
+  const ins = db.prepare('INSERT INTO t VALUES (?, ?)');
+  return {
+    name: 'raw sqlite',
+    create: async (key) => void ins.run(key, VALUE),
+    get: async () => undefined,
+    list: async () => 0,
+    watch: async () => () => undefined,
+    rssKb: () => 0,
+    close: async () => db.close(),
+  };
 }
 
 // ---- the SQLite store, in process ----
@@ -212,20 +249,6 @@ async function etcdTarget(bin: string, dir: string): Promise<Target & { proc: Ch
   };
 }
 
-/** The disk's floor: plain single-row SQLite commits (WAL, synchronous=FULL), without the store around them. */
-function rawCommitsPerSecond(dir: string, n: number): number {
-  const db = openSqlite(join(dir, 'raw.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec('CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB)');
-  const ins = db.prepare('INSERT INTO t VALUES (?, ?)');
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) ins.run(`k${i}`, VALUE);
-  const rate = n / (ms(t0) / 1000);
-  db.close();
-  return rate;
-}
-
 function print(rows: Results[], names: string[]): void {
   const keys = Object.keys(rows[0]!);
   const w = Math.max(...keys.map((k) => k.length));
@@ -240,32 +263,27 @@ function print(rows: Results[], names: string[]): void {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tsk-bench-store-'));
-const results: Results[] = [];
-const names: string[] = [];
+const targets: Target[] = [];
 try {
-  const s = sqliteTarget(dir);
-  process.stdout.write(`benchmarking ${s.name} (n=${N}, clients=${CLIENTS}, watchers=${WATCHERS}) in ${dir}\n`);
-  results.push(await runBench(s));
-  names.push(s.name);
-  await s.close();
-  const floor = rawCommitsPerSecond(dir, Math.min(N, 1000));
+  targets.push(sqliteTarget(dir));
   if (existsSync(args.etcd)) {
     const e = await etcdTarget(args.etcd, dir);
-    try {
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < 500; i++) await e.get('/floor');
-      process.stdout.write(`etcd HTTP/JSON floor: ${(500 / (ms(t0) / 1000)).toFixed(0)} empty range requests/s\n`);
-      process.stdout.write(`benchmarking ${e.name} (pid ${e.proc.pid})\n`);
-      results.push(await runBench(e));
-      names.push(e.name);
-    } finally {
-      await e.close();
-    }
+    targets.push(e);
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < 500; i++) await e.get('/floor');
+    process.stdout.write(`etcd HTTP/JSON floor: ${(500 / (ms(t0) / 1000)).toFixed(0)} empty range requests/s (pid ${e.proc.pid})\n`);
   } else {
     process.stdout.write(`etcd is absent (${args.etcd}); apt-get install -y etcd-server to compare\n`);
   }
-  print(results, names);
-  process.stdout.write(`disk floor: ${floor.toFixed(0)} plain single-row SQLite commits/s (WAL, synchronous=FULL) in the same folder\n`);
+  process.stdout.write(`benchmarking ${targets.map((t) => t.name).join(' and ')} (n=${N}, clients=${CLIENTS}, watchers=${WATCHERS}, keys=${KEYS}) in ${dir}, rounds interleaved\n`);
+  const raw = rawSqliteTarget(dir);
+  const [floor, store] = await interleaved([raw, targets[0]!], Math.min(N, 1000), async (t, round, n) => {
+    for (let i = 0; i < n; i++) await t.create(`/floor/${round}/${i}`);
+  });
+  await raw.close();
+  print(await runBench(targets), targets.map((t) => t.name));
+  process.stdout.write(`disk floor: ${floor!.toFixed(0)} plain single-row SQLite commits/s (WAL, synchronous=FULL); the store, interleaved with it: ${store!.toFixed(0)} sequential creates/s\n`);
 } finally {
+  for (const t of targets) await t.close().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 }
