@@ -129,3 +129,53 @@ export function setCondition(conds: DeploymentCondition[], c: Omit<DeploymentCon
   };
   return [...conds.filter((x) => x.type !== c.type), next].sort((a, b) => (a.type === 'Available' ? -1 : b.type === 'Available' ? 1 : 0));
 }
+
+const active = (rss: readonly (KubeObject | undefined)[]): KubeObject[] => rss.filter((r): r is KubeObject => !!r && replicasOf(r) > 0);
+
+/** A Deployment scale change: some active ReplicaSet was sized for a different spec.replicas. */
+export function isScalingEvent(d: KubeObject, rss: readonly KubeObject[]): boolean {
+  const want = String(d.spec?.replicas ?? 1);
+  return active(rss).some((rs) => rs.metadata.annotations?.[DESIRED] !== undefined && rs.metadata.annotations[DESIRED] !== want);
+}
+
+/**
+ * Kubernetes' proportional scaling: the one active (or latest) ReplicaSet takes the whole count; a saturated new
+ * set lets old ones go to zero; otherwise the change (bounded by maxSurge) is spread over the active sets in
+ * proportion to their size, leftovers to the largest. Returns the new size for every set to (re)write.
+ */
+export function proportionalScale(d: KubeObject, newRS: KubeObject | undefined, old: readonly KubeObject[]): Map<KubeObject, number> {
+  const out = new Map<KubeObject, number>();
+  const desired = d.spec?.replicas ?? 1;
+  const act = active([newRS, ...old]);
+  if (act.length <= 1) {
+    const target = act[0] ?? newRS ?? [...old].sort((a, b) => Date.parse(b.metadata.creationTimestamp ?? '') - Date.parse(a.metadata.creationTimestamp ?? ''))[0];
+    if (target) out.set(target, desired);
+    return out;
+  }
+  if (newRS && replicasOf(newRS) === desired && newRS.metadata.annotations?.[DESIRED] === String(desired) && (newRS.status?.availableReplicas ?? 0) === desired) {
+    for (const rs of active(old)) out.set(rs, 0);
+    return out;
+  }
+  if (d.spec?.strategy?.type === 'Recreate') return out;
+  const total = act.reduce((s, rs) => s + replicasOf(rs), 0);
+  const allowed = desired > 0 ? desired + resolveFenceposts(d).maxSurge : 0;
+  const toAdd = allowed - total;
+  const created = (rs: KubeObject) => Date.parse(rs.metadata.creationTimestamp ?? '');
+  // Largest first; ties: newer first when growing, older first when shrinking.
+  act.sort((a, b) => replicasOf(b) - replicasOf(a) || (toAdd > 0 ? created(b) - created(a) : created(a) - created(b)));
+  let added = 0;
+  const size = new Map<KubeObject, number>();
+  for (const rs of act) {
+    let p = 0;
+    if (toAdd !== 0 && replicasOf(rs) !== 0 && toAdd !== added) {
+      const annotated = Number(rs.metadata.annotations?.[MAX_REPLICAS]) || d.status?.replicas || total;
+      const fraction = desired === 0 ? -replicasOf(rs) : Math.round((replicasOf(rs) * allowed) / annotated) - replicasOf(rs);
+      p = toAdd > 0 ? Math.min(fraction, toAdd - added) : Math.max(fraction, toAdd - added);
+    }
+    size.set(rs, replicasOf(rs) + p);
+    added += p;
+  }
+  if (toAdd !== 0) size.set(act[0]!, Math.max(0, size.get(act[0]!)! + toAdd - added));
+  for (const rs of act) out.set(rs, size.get(rs)!);
+  return out;
+}

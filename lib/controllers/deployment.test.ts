@@ -7,7 +7,7 @@ import { nullRecorder } from '../controller/events.ts';
 import { listerOf, seeded, verbs } from './controller-revision-fixtures.ts';
 import type { ControllerContext } from './context.ts';
 import { deploymentController, reconcileDeployment, type DeploymentDeps } from './deployment.ts';
-import { newRSReplicas, scaleDownOld, resolveFenceposts } from './deployment-util.ts';
+import { isScalingEvent, newRSReplicas, proportionalScale, scaleDownOld, resolveFenceposts } from './deployment-util.ts';
 import { replicaSetController } from './replicaset.ts';
 
 const deploy = (extra: Record<string, unknown> = {}, image = 'nginx:1'): KubeObject => ({
@@ -38,6 +38,17 @@ t.test('rolling arithmetic', async (t) => {
   t.same([...scaleDownOld(d, [old], { ...nw, spec: { replicas: 1 }, status: { availableReplicas: 0 } }).values()], [], 'no scale down until the new pod is available');
   t.same([...scaleDownOld(d, [old], { ...nw, spec: { replicas: 1 }, status: { availableReplicas: 1 } }).values()], [2]);
   t.same([...scaleDownOld(deploy({ replicas: 10 }), [rsObj('o', 10, 4, '2024-01-01T00:00:00Z')], undefined).values()], [8], 'unhealthy old pods go first within budget');
+});
+
+t.test('proportional scaling spreads a scale change over active sets', async (t) => {
+  const d = deploy({ replicas: 20, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 5, maxUnavailable: 0 } } });
+  const ann = (o: KubeObject) => { o.metadata.annotations = { ...o.metadata.annotations, 'deployment.kubernetes.io/desired-replicas': '10', 'deployment.kubernetes.io/max-replicas': '13' }; return o; };
+  const old = ann(rsObj('old', 8, 8, '2024-01-01T00:00:00Z'));
+  const nw = ann(rsObj('new', 5, 0, '2024-02-01T00:00:00Z', 'nginx:1'));
+  t.ok(isScalingEvent(d, [old, nw]));
+  const m = proportionalScale(d, nw, [old]);
+  t.same([m.get(old), m.get(nw)], [15, 10]);
+  t.same([...proportionalScale(deploy({ replicas: 5 }), nw, [rsObj('idle', 0, 0, '2024-01-01T00:00:00Z')]).values()], [5], 'one active set takes the whole count');
 });
 
 t.test('first reconcile creates the ReplicaSet with hash label, revision and owner', async (t) => {
@@ -137,6 +148,14 @@ t.test('rolling update, rollout status fields, undo by template, history limit',
   await c.client.create(apps('deployments'), deploy({ revisionHistoryLimit: 1 }));
   await c.until('first rollout', c.done);
   t.match(c.dep().status.conditions.find((x: { type: string }) => x.type === 'Progressing'), { status: 'True', reason: 'NewReplicaSetAvailable' });
+  const scaled = c.dep();
+  scaled.spec.replicas = 4;
+  await c.client.update(apps('deployments'), scaled);
+  await c.until('scaled to 4', () => c.done() && c.client.objects(core('pods')).length === 4);
+  t.equal(c.client.objects(apps('replicasets')).length, 1, 'scaling makes no new ReplicaSet');
+  scaled.spec.replicas = 3;
+  await c.client.update(apps('deployments'), { ...c.dep(), spec: { ...c.dep().spec, replicas: 3 } });
+  await c.until('scaled back to 3', () => c.done() && c.client.objects(core('pods')).length === 3);
   c.resetMin();
   await setTemplate(c.client, 'nginx:2');
   await c.until('second rollout', () => c.done() && c.client.objects(core('pods')).length === 3);

@@ -11,7 +11,7 @@ import { isEmptySelector, matchesSelector } from '../controller/selector.ts';
 import { stableStringify } from './controller-revision.ts';
 import type { ControllerContext, Runnable } from './context.ts';
 import {
-  HASH_LABEL, maxRevision, newRSReplicas, replicasOf, resolveFenceposts, revisionOf, REVISION, rsAnnotations, scaleDownOld,
+  DESIRED, HASH_LABEL, isScalingEvent, MAX_REPLICAS, maxRevision, proportionalScale, newRSReplicas, replicasOf, resolveFenceposts, revisionOf, REVISION, rsAnnotations, scaleDownOld,
   setCondition, splitReplicaSets, templateHash, type DeploymentCondition,
 } from './deployment-util.ts';
 import { adopt, claim, controllerRef, release, type OwnerKind } from './pod-control.ts';
@@ -58,7 +58,7 @@ export async function reconcileDeployment(d: DeploymentDeps, key: string): Promi
   }
   const run: Run = { d, key, dep, rss };
   if (dep.metadata.deletionTimestamp) return syncStatus(run);
-  if (dep.spec?.paused) return syncPaused(run);
+  if (dep.spec?.paused || isScalingEvent(dep, rss)) return syncScale(run);
   if (dep.spec?.strategy?.type === 'Recreate') return rolloutRecreate(run);
   return rolloutRolling(run);
 }
@@ -92,14 +92,12 @@ async function rolloutRecreate(run: Run): Promise<void> {
   return syncStatus(run);
 }
 
-/** Paused: no new ReplicaSet and no rollout, only scaling of the one active set. */
-async function syncPaused(run: Run): Promise<void> {
+/** Paused or scaled: no new ReplicaSet and no rollout step, only (proportional) scaling of the existing sets. */
+async function syncScale(run: Run): Promise<void> {
   const newRS = await ensureNewRS(run, false);
-  const desired = run.dep.spec?.replicas ?? 1;
-  const active = run.rss.filter((rs) => replicasOf(rs) > 0);
-  const target = active.length === 0 ? newRS : active.length === 1 && (!newRS || active[0] === newRS) ? active[0] : undefined;
-  if (target && replicasOf(target) !== desired) await scale(run, target, desired);
-  await cleanup(run);
+  const { old } = splitReplicaSets(run.dep, run.rss);
+  for (const [rs, n] of proportionalScale(run.dep, newRS, old)) await scale(run, rs, n);
+  if (run.dep.spec?.paused) await cleanup(run);
   return syncStatus(run);
 }
 
@@ -175,9 +173,11 @@ async function scale(run: Run, rs: KubeObject, replicas: number): Promise<void> 
   const upd = structuredClone(rs) as KubeObject;
   upd.spec = { ...upd.spec, replicas };
   const ann = rsAnnotations(run.dep, revisionOf(rs));
-  upd.metadata.annotations = { ...upd.metadata.annotations, 'deployment.kubernetes.io/desired-replicas': ann['deployment.kubernetes.io/desired-replicas']!, 'deployment.kubernetes.io/max-replicas': ann['deployment.kubernetes.io/max-replicas']! };
+  upd.metadata.annotations = { ...upd.metadata.annotations, [DESIRED]: ann[DESIRED]!, [MAX_REPLICAS]: ann[MAX_REPLICAS]! };
+  if (from === replicas && stableStringify(upd.metadata.annotations) === stableStringify(rs.metadata.annotations ?? {})) return;
   const saved = await run.d.client.update(rsRef, upd);
   replaceRS(run, rs, saved);
+  if (from === replicas) return;
   run.d.recorder?.event({ ...run.dep, apiVersion: 'apps/v1', kind: 'Deployment' }, 'Normal', 'ScalingReplicaSet',
     `Scaled ${replicas > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${replicas}`);
 }
