@@ -127,6 +127,10 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
   const log = await until('container log', async () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('start') && readFileSync(logFile, 'utf8'));
   t.match(log, /Z stdout F start hello-from-configmap prepared/, 'CRI log line with env and init output');
 
+  let logText = '';
+  for await (const chunk of await k.kubelet.logs('default', 'web', { container: 'main' })) logText += chunk;
+  t.match(logText, /^start hello-from-configmap prepared\n/, 'kubectl-logs rendering');
+  t.match(await k.kubelet.exec('default', 'web', { command: ['sh'], stdin: true, tty: true }), /^http:\/\/127\.0\.0\.1:\d+\/exec\//, 'exec streaming URL');
   const cid = running.status!.containerStatuses![0]!.containerID!.replace('containerd://', '');
   await cri.execSync(cid, ['touch', '/tmp/stop'], 10);
   const restarted = await until('container restarted', async () => {

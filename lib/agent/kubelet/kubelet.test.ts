@@ -293,3 +293,17 @@ t.test('OOMKilled is reported as the termination reason', async (t) => {
   t.match(p.status?.containerStatuses?.[0]?.state.terminated, { exitCode: 137, reason: 'OOMKilled' });
   t.equal(p.status?.phase, 'Failed');
 });
+
+t.test('exec, attach, port-forward and logs lookups', async (t) => {
+  const { client, cri, kubelet, sync } = setup(t);
+  client.seed(pods, basePod('two', { containers: [{ name: 'a', image: 'docker.io/library/busybox:1.36' }, { name: 'b', image: 'docker.io/library/busybox:1.36' }] }));
+  await kubelet.start();
+  await sync('two');
+  t.match(await kubelet.exec('default', 'two', { container: 'a', command: ['ls'] }), /\/exec\/c-/);
+  t.match(await kubelet.attach('default', 'two', { container: 'b' }), /\/attach\/c-/);
+  t.match(await kubelet.portForward('default', 'two', [80]), /\/portforward\/sb-/);
+  await t.rejects(kubelet.exec('default', 'two', { command: ['ls'] }), { code: 400, message: /choose one of: \[a b\]/ } as unknown as Error);
+  await t.rejects(kubelet.exec('default', 'nope', { command: ['ls'] }), { code: 404 } as unknown as Error);
+  await t.rejects(kubelet.logs('default', 'two', { container: 'a', previous: true }), { message: /previous terminated container "a"/ } as unknown as Error);
+  t.equal(cri.calls.filter((c) => c.method === 'exec').length, 1);
+});

@@ -22,7 +22,8 @@ import { ConfigError, containerEnv, type ObjectSource } from './env.ts';
 import { killPod, runHook, stopContainerGracefully } from './lifecycle.ts';
 import { isSidecar, podKey, type ContainerSpec, type Pod, type PodStatus } from './pod-types.ts';
 import { defaultProbeRunner, ProbeManager, type ProbeRunner } from './probes.ts';
-import { emptyState, RuntimeCache, type PodRuntimeState } from './runtime-state.ts';
+import { emptyState, RuntimeCache, type PodRuntimeState, type RuntimeContainer } from './runtime-state.ts';
+import { followLogFile, readLogFile, type LogOptions } from './logs.ts';
 import { computePodStatus, sameStatus } from './status.ts';
 import { containerMounts, setUpVolumes, tearDownPodDir } from './volumes.ts';
 
@@ -463,8 +464,67 @@ export class Kubelet {
     await this.#removeRuntime(uid, state);
   }
 
+  /** The pod bound to this node with that namespace/name. */
+  pod(namespace: string, name: string): Pod | undefined {
+    return this.informer.cache.get(name, namespace);
+  }
+
+  /** The newest container (or the one before it with previous) of a pod; container defaults to the only one. */
+  async findContainer(namespace: string, podName: string, container?: string, previous = false): Promise<{ pod: Pod; container: RuntimeContainer; sandboxId: string }> {
+    const pod = this.pod(namespace, podName);
+    if (!pod) throw new KubeletError(404, `pod ${namespace}/${podName} is not on node ${this.#o.nodeName}`);
+    const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name);
+    const name = container ?? (pod.spec.containers.length === 1 ? pod.spec.containers[0]!.name : undefined);
+    if (!name) throw new KubeletError(400, `a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`);
+    if (!names.includes(name)) throw new KubeletError(400, `container ${name} is not valid for pod ${podName}`);
+    const state = (await this.relist()).get(pod.metadata.uid!) ?? emptyState();
+    const mine = state.containers.filter((c) => c.name === name);
+    const c = mine[previous ? 1 : 0];
+    if (!c) throw new KubeletError(400, previous ? `previous terminated container "${name}" in pod "${podName}" not found` : `container "${name}" in pod "${podName}" is waiting to start`);
+    return { pod, container: c, sandboxId: c.sandboxId };
+  }
+
+  /** kubectl logs: the rendered text, or (follow) chunks until the container stops. */
+  async logs(namespace: string, podName: string, o: LogOptions & { container?: string; previous?: boolean; follow?: boolean; signal?: AbortSignal } = {}): Promise<AsyncIterable<string>> {
+    const { container } = await this.findContainer(namespace, podName, o.container, o.previous);
+    if (!o.follow) {
+      const text = await readLogFile(container.logPath, o);
+      return (async function* () { yield text; })();
+    }
+    const signal = o.signal ? AbortSignal.any([o.signal, this.#o.signal]) : this.#o.signal;
+    return followLogFile(container.logPath, { ...o, signal, stillRunning: async () => (await this.#o.cri.containerStatus(container.id))?.state === 'CONTAINER_RUNNING' });
+  }
+
+  /** Streaming URL on the runtime's stream server for exec (kubectl exec). */
+  async exec(namespace: string, podName: string, o: { container?: string; command: string[]; stdin?: boolean; stdout?: boolean; stderr?: boolean; tty?: boolean }): Promise<string> {
+    const { container } = await this.findContainer(namespace, podName, o.container);
+    if (container.state !== 'CONTAINER_RUNNING') throw new KubeletError(400, `container ${container.name} is not running`);
+    return this.#o.cri.exec({ container_id: container.id, cmd: o.command, stdin: !!o.stdin, stdout: o.stdout ?? true, stderr: o.stderr ?? !o.tty, tty: !!o.tty });
+  }
+
+  async attach(namespace: string, podName: string, o: { container?: string; stdin?: boolean; stdout?: boolean; stderr?: boolean; tty?: boolean }): Promise<string> {
+    const { container } = await this.findContainer(namespace, podName, o.container);
+    return this.#o.cri.attach({ container_id: container.id, stdin: !!o.stdin, stdout: o.stdout ?? true, stderr: o.stderr ?? !o.tty, tty: !!o.tty });
+  }
+
+  async portForward(namespace: string, podName: string, ports: number[]): Promise<string> {
+    const pod = this.pod(namespace, podName);
+    const sb = pod && this.#lastState.get(pod.metadata.uid!)?.sandboxes.find((s) => s.state === 'SANDBOX_READY');
+    if (!sb) throw new KubeletError(404, `pod ${namespace}/${podName} has no running sandbox`);
+    return this.#o.cri.portForward(sb.id, ports);
+  }
+
   /** Latest relist result for a pod (tests, stats). */
   runtimeState(uid: string): PodRuntimeState | undefined { return this.#lastState.get(uid); }
+}
+
+/** A kubelet API error with the HTTP status the API server should answer. */
+export class KubeletError extends Error {
+  readonly code: number;
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
 }
 
 function stripUndefined<T>(v: T): T {
