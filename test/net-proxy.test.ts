@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { FakeClient } from '../lib/client/fake.ts';
 import { core, discovery } from '../lib/client/types.ts';
 import { netnsRunner, execRunner } from '../lib/agent/exec/runner.ts';
-import { iptablesFor, listChains, restore, type IptablesMode } from '../lib/agent/exec/iptables.ts';
+import { detectIptables, iptablesFor, listChains, restore, type IptablesMode } from '../lib/agent/exec/iptables.ts';
 import { startProxy } from '../lib/agent/proxy/proxier.ts';
 import { cleanupProxyRules } from '../lib/agent/proxy/cleanup.ts';
 import { addNetns, canUseNetns, delNetns, shortId, tcpGet, tcpServer, veth } from './net-helpers.ts';
@@ -20,6 +20,8 @@ for (const m of ['nft', 'legacy'] as const) {
 if (!usable || !modes.length) t.plan(0, 'needs root, ip netns and iptables');
 
 const goldenDir = new URL('../lib/agent/proxy/testdata/', import.meta.url);
+// Connectivity is proven on the host's backend; the other backend only loads and cleans the rule sets.
+const detected = usable ? (await detectIptables(execRunner)).mode : 'nft';
 
 for (const mode of modes) {
   t.test(`proxy rules in a netns (${mode})`, async (t) => {
@@ -33,10 +35,6 @@ for (const mode of modes) {
       await delNetns(pod);
     });
     await addNetns(node);
-    await addNetns(pod);
-    await veth({ a: node, aIf: `tn${id}`, aAddr: '10.42.9.1/24', b: pod, bIf: `tp${id}`, bAddr: '10.42.9.2/24' });
-    await execRunner.run('ip', ['-n', node, 'route', 'add', '10.43.0.0/16', 'dev', `tn${id}`]);
-    await execRunner.run('ip', ['-n', pod, 'route', 'add', 'default', 'via', '10.42.9.1']);
     const runner = netnsRunner(node);
     const ipt = iptablesFor(mode);
 
@@ -46,6 +44,12 @@ for (const mode of modes) {
     }
     await cleanupProxyRules(runner, ipt);
     t.same((await listChains(runner, ipt, 'nat')).filter((c) => c.startsWith('TSK-')), [], 'golden rule sets cleaned up');
+    if (mode !== detected) return;
+
+    await addNetns(pod);
+    await veth({ a: node, aIf: `tn${id}`, aAddr: '10.42.9.1/24', b: pod, bIf: `tp${id}`, bAddr: '10.42.9.2/24' });
+    await execRunner.run('ip', ['-n', node, 'route', 'add', '10.43.0.0/16', 'dev', `tn${id}`]);
+    await execRunner.run('ip', ['-n', pod, 'route', 'add', 'default', 'via', '10.42.9.1']);
 
     const server = await tcpServer(pod, 8080);
     t.teardown(() => { server.kill('SIGKILL'); });
