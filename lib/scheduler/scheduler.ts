@@ -59,6 +59,10 @@ export class Scheduler {
     this.pods.addHandler({
       add: (p) => this.#onPod(p),
       update: (old, p) => {
+        // A user edit of an unschedulable pod (selector, tolerations, requests, labels) is worth a try at once.
+        if (old !== p && !p.spec?.nodeName && this.#unschedulable.has(keyOf(p)) && (JSON.stringify(old.spec) !== JSON.stringify(p.spec) || JSON.stringify(old.metadata.labels) !== JSON.stringify(p.metadata.labels))) {
+          this.controller.enqueue(keyOf(p));
+        }
         this.#onPod(p);
         if (old.spec?.nodeName && !isTerminal(old) && isTerminal(p)) this.#retryUnschedulable();
       },
