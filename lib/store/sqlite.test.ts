@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -143,4 +143,14 @@ t.test('periodic compaction keeps the retention, reclaims space, and idles witho
     await new Promise((r) => setTimeout(r, 5));
   }
   t.equal(files(), idle, 'ten idle compaction periods write nothing');
+});
+
+t.test('a database held open by another live process is refused', async (t) => {
+  const path = join(dir, 'held.db');
+  writeFileSync(`${path}.pid`, '1\n'); // PID 1 is always alive
+  t.throws(() => new SqliteStore({ path, compactIntervalMs: 0 }), /already open in process 1/);
+  writeFileSync(`${path}.pid`, '999999999\n'); // not a live process: a stale file from a killed server
+  const s = new SqliteStore({ path, compactIntervalMs: 0 });
+  await s.close();
+  t.notOk(existsSync(`${path}.pid`), 'the pid file is removed at close');
 });

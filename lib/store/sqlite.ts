@@ -16,7 +16,7 @@ import { openSqlite, type SqlDb } from './sqlite-driver.ts';
 import { initSchema, prepareStatements, prevOf, rangeEnd, toKv, type Row, type Statements } from './sqlite-schema.ts';
 import { Compactor, type CompactionOptions } from './sqlite-compact.ts';
 import { WatchHub } from './watch-hub.ts';
-import { releasePidFile, writePidFile } from './pid-file.ts';
+import { holderPid, releasePidFile, writePidFile } from './pid-file.ts';
 
 const log = logger('store/sqlite');
 const EMPTY = new Uint8Array(0);
@@ -82,6 +82,10 @@ export class SqliteStore implements Store {
     this.path = opts.path;
     this.#clock = opts.clock ?? realClock;
     this.#hub = new WatchHub(opts.watchBuffer);
+    this.#pidFile = opts.pidFile ?? opts.path !== ':memory:';
+    // Revisions are assigned in this process's memory: a second writer process would collide with it.
+    const holder = this.#pidFile ? holderPid(opts.path) : undefined;
+    if (holder !== undefined && holder !== process.pid) throw new Error(`the store ${opts.path} is already open in process ${holder}`);
     try {
       this.#db = openSqlite(opts.path, { busyTimeoutMs: opts.busyTimeoutMs ?? 30_000, nativeBinding: opts.nativeBinding });
     } catch (err) {
@@ -103,7 +107,6 @@ export class SqliteStore implements Store {
     });
     this.#commitDelayMs = opts.commitDelayMs ?? 0;
     this.#nextExpiry = this.#st.leaseNext.get()?.expires ?? Infinity;
-    this.#pidFile = opts.pidFile ?? opts.path !== ':memory:';
     if (this.#pidFile) writePidFile(opts.path);
     this.#every(opts.leaseCheckIntervalMs ?? 1000, () => this.#expireLeases());
     const progressMs = opts.progressIntervalMs ?? 5000;
