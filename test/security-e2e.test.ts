@@ -108,6 +108,9 @@ t.test('a user without bindings is forbidden, then RBAC grants', async (t) => {
   t.equal((await kubectl(jane, 'get', 'pods', '-n', 'default')).code, 0);
   t.equal((await kubectl(jane, 'auth', 'can-i', 'create', 'pods', '-n', 'default')).out.trim(), 'no');
   t.equal((await kubectl(jane, 'auth', 'can-i', 'list', 'pods', '-n', 'kube-system')).out.trim(), 'no');
+  t.equal((await kubectl(kubeconfig, 'auth', 'can-i', 'list', 'pods', '-n', 'default', '--as', 'someone', '--as-group', 'devs')).out.trim(), 'yes', 'admin impersonates');
+  const noImp = await kubectl(jane, 'get', 'pods', '--as', 'system:admin');
+  t.match(noImp.err, 'users "system:admin" is forbidden: User "jane" cannot impersonate resource "users" in API group "" at the cluster scope');
   const list = await kubectl(jane, 'auth', 'can-i', '--list', '-n', 'default');
   t.match(list.out, /pods\/log/);
   const secretsDenied = await kubectl(jane, 'get', 'secret', 'x', '-n', 'default');

@@ -98,10 +98,18 @@ export class NodeAuthorizer implements Authorizer {
     return noOpinion();
   }
 
+  // Per-node references from the last listing. A hit is trusted for a few seconds; a miss always relists, so a pod
+  // bound a moment ago is never refused because of the cache.
+  readonly #cache = new Map<string, { at: number; refs: Refs }>();
+
   async #related(node: string, kind: keyof Refs, a: Attributes): Promise<AuthzResult> {
     if (!a.name || !a.namespace) return noOpinion(`can only ${a.verb} individual resources of this type`);
+    const key = `${a.namespace}/${a.name}`;
+    const hit = this.#cache.get(node);
+    if (hit && Date.now() - hit.at < 5000 && hit.refs[kind].has(key)) return allow;
     const refs = podReferences(await this.#graph.podsOnNode(node));
-    return refs[kind].has(`${a.namespace}/${a.name}`) ? allow : noOpinion(`no relationship found between node '${node}' and this object`);
+    this.#cache.set(node, { at: Date.now(), refs });
+    return refs[kind].has(key) ? allow : noOpinion(`no relationship found between node '${node}' and this object`);
   }
 }
 

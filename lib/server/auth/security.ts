@@ -20,6 +20,7 @@ import { privilegedGroupAuthorizer, RbacAuthorizer, unionAuthorizer } from './rb
 import { localSubjectAccessReview, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from './reviews.ts';
 import { ServiceAccountTokens, type ObjectLookup } from './service-account-token.ts';
 import { forbiddenStatus } from './status.ts';
+import { impersonate } from './impersonation.ts';
 import { createTokenRequest } from './token-request.ts';
 import { ANONYMOUS, type Authenticator, type Authorizer, type UserInfo } from './types.ts';
 
@@ -103,7 +104,8 @@ export class Security {
           log.debug('authentication failed', { path, reason: r.error });
           return r;
         }
-        return { user: r.user };
+        const as = await impersonate(r.user, req.headers, this.authorizer);
+        return { user: as ?? r.user };
       },
       authorize: async (a) => {
         const path = a.path ?? '';
