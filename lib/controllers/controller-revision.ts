@@ -1,6 +1,9 @@
 // ControllerRevision history shared by the DaemonSet and StatefulSet controllers (what `kubectl rollout history`
 // and `rollout undo` read), plus the small pod and owner helpers those workload controllers share.
 import { apps, isAlreadyExists, type Client, type KubeObject, type OwnerReference } from '../client/types.ts';
+import type { Controller } from '../controller/controller.ts';
+import type { Expectations } from '../controller/expectations.ts';
+import type { Informer } from '../controller/informer.ts';
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
 export const revisionsRef = apps('controllerrevisions');
@@ -127,4 +130,24 @@ export function ownerKey(obj: KubeObject, kind: string): string | undefined {
   const ref = controllerOf(obj);
   if (!ref || ref.kind !== kind) return undefined;
   return obj.metadata.namespace ? `${obj.metadata.namespace}/${ref.name}` : ref.name;
+}
+
+/**
+ * Enqueues a child's controller of `kind` on every change, telling expectations about observed creations and
+ * deletions (so a reconcile racing its own informer does not create or delete twice).
+ */
+export function watchChildren(c: Controller, informer: Informer, kind: string, expectations?: Expectations): void {
+  const childKey = (p: KubeObject) => `${p.metadata.namespace}/${p.metadata.name}`;
+  informer.addHandler({
+    add: (p) => { const k = ownerKey(p, kind); if (k) { expectations?.creationObserved(k); c.enqueue(k); } },
+    update: (old, p) => {
+      const k = ownerKey(p, kind);
+      const ok = ownerKey(old, kind);
+      if (ok && ok !== k) c.enqueue(ok);
+      if (!k) return;
+      if (p.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) expectations?.deletionObserved(k, childKey(p));
+      c.enqueue(k);
+    },
+    delete: (p) => { const k = ownerKey(p, kind); if (k) { expectations?.deletionObserved(k, childKey(p)); c.enqueue(k); } },
+  });
 }

@@ -2,7 +2,8 @@ import t from 'tap';
 import { apps, batch, core, type KubeObject } from '../client/types.ts';
 import { FakeClock, realClock } from '../clock.ts';
 import { initJobController, reconcileJob, type JobDeps } from './job.ts';
-import { seeded, verbs, readyCondition } from './controller-revision-fixtures.ts';
+import { listerOf, seeded, verbs, readyCondition } from './controller-revision-fixtures.ts';
+import { Expectations } from '../controller/expectations.ts';
 import { TRACKING_FINALIZER, backoffDelay, formatIndexes, parseIndexes } from './job-pods.ts';
 import { FakeClient } from '../client/fake.ts';
 import { nullRecorder } from '../controller/events.ts';
@@ -242,4 +243,27 @@ t.test('successPolicy completes an Indexed job early and stops the rest', async 
   const st = lastStatus(client)!;
   t.same(st.conditions.map((c: { type: string; reason: string }) => `${c.type}:${c.reason}`), ['SuccessCriteriaMet:SuccessPolicy', 'Complete:SuccessPolicy']);
   t.equal(st.completedIndexes, '0');
+});
+
+t.test('pods of a deleted job lose the tracking finalizer', async (t) => {
+  const { client, listers } = seeded([[batch('jobs'), []], [core('pods'), [pod('a', 'Running'), pod('b', 'Succeeded')]]]);
+  const deps: JobDeps = { client, clock: new FakeClock(T0), jobs: listers[0]!, pods: listers[1]! };
+  await reconcileJob(deps, 'default/pi');
+  t.same(verbs(client), ['patch pods a', 'patch pods b']);
+});
+
+t.test('expectations: no second round of pods before the first is observed', async (t) => {
+  const { client, deps } = setup(job({ parallelism: 2, completions: 2 }));
+  deps.expectations = new Expectations(deps.clock);
+  await reconcileJob(deps, 'default/pi');
+  t.equal(verbs(client).filter((v) => v.startsWith('create')).length, 2);
+  client.actions.length = 0;
+  deps.jobs = listerOf(client.objects(batch('jobs')));
+  await reconcileJob(deps, 'default/pi');
+  t.same(verbs(client).filter((v) => v.startsWith('create')), [], 'informer has not seen them yet');
+  deps.expectations.creationObserved('default/pi');
+  deps.expectations.creationObserved('default/pi');
+  deps.jobs = listerOf(client.objects(batch('jobs')));
+  await reconcileJob(deps, 'default/pi');
+  t.equal(verbs(client).filter((v) => v.startsWith('create')).length, 2, 'stale lister, expectations satisfied: creates again (as Kubernetes would)');
 });

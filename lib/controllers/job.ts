@@ -7,9 +7,10 @@ import type { Lister } from '../controller/cache.ts';
 import { splitKey } from '../controller/cache.ts';
 import { Controller } from '../controller/controller.ts';
 import type { EventRecorder } from '../controller/events.ts';
+import { Expectations } from '../controller/expectations.ts';
 import type { ControllerContext, Runnable } from './context.ts';
 import { logger } from '../log/logger.ts';
-import { isOwnedBy, isPodActive, isPodReady, ownerKey, stableStringify } from './controller-revision.ts';
+import { controllerOf, isOwnedBy, isPodActive, isPodReady, stableStringify, watchChildren } from './controller-revision.ts';
 import {
   backoffDelay, formatIndexes, hasCondition, isIndexed, isJobFinished, isPodFailed, matchPodFailurePolicy, matchSuccessPolicy, newJobPod, parseIndexes,
   podFinishTime,
@@ -30,6 +31,7 @@ export interface JobDeps {
   /** Consecutive failures and the last failure time per job key (pod re-creation backoff). */
   backoff?: Map<string, { failures: number; last: number }>;
   recorder?: EventRecorder;
+  expectations?: Expectations;
 }
 
 const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -37,8 +39,17 @@ const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString()
 export async function reconcileJob(deps: JobDeps, key: string): Promise<void> {
   const { namespace, name } = splitKey(key);
   const job = deps.jobs.get(name, namespace);
-  if (!job) { deps.backoff?.delete(key); return; }
-  if (job.metadata.deletionTimestamp) return;
+  // Pods of a job that is gone (or replaced) must not keep the tracking finalizer.
+  const orphans = deps.pods.list(namespace).filter((p) => {
+    const ref = controllerOf(p);
+    return ref?.kind === 'Job' && ref.name === name && ref.uid !== job?.metadata.uid && p.metadata.finalizers?.includes(TRACKING_FINALIZER);
+  });
+  await removeFinalizers(deps.client, orphans);
+  if (!job) { deps.backoff?.delete(key); deps.expectations?.delete(key); return; }
+  if (job.metadata.deletionTimestamp) {
+    await removeFinalizers(deps.client, deps.pods.list(namespace).filter((p) => isOwnedBy(p, job) && !isPodActive(p) && p.metadata.finalizers?.includes(TRACKING_FINALIZER)));
+    return;
+  }
   const pods = deps.pods.list(namespace).filter((p) => isOwnedBy(p, job));
   if (isJobFinished(job)) {
     await removeFinalizers(deps.client, pods.filter((p) => p.metadata.finalizers?.includes(TRACKING_FINALIZER)));
@@ -136,9 +147,22 @@ async function deletePods(deps: JobDeps, job: KubeObject, pods: KubeObject[]): P
   }
 }
 
-async function createPod(deps: JobDeps, job: KubeObject, index?: number): Promise<void> {
-  const p = await deps.client.create(podsRef, newJobPod(job, index), job.metadata.namespace);
-  deps.recorder?.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${p.metadata.name}`);
+const childKey = (p: KubeObject) => `${p.metadata.namespace}/${p.metadata.name}`;
+
+/** Creates one pod per entry (a completion index, or undefined for NonIndexed), expecting to observe each. */
+async function createPods(deps: JobDeps, key: string, job: KubeObject, indexes: (number | undefined)[]): Promise<void> {
+  if (!indexes.length) return;
+  deps.expectations?.expect(key, indexes.length);
+  for (const [n, index] of indexes.entries()) {
+    try {
+      const p = await deps.client.create(podsRef, newJobPod(job, index), job.metadata.namespace);
+      deps.recorder?.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${p.metadata.name}`);
+    } catch (e) {
+      deps.expectations?.lowerAdds(key, indexes.length - n);
+      deps.recorder?.event(job, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
+      throw e;
+    }
+  }
 }
 
 function finish(deps: JobDeps, job: KubeObject, status: Record<string, any>, type: 'Complete' | 'Failed', reason: string, message: string, now: number): void {
@@ -200,19 +224,26 @@ async function manage(deps: JobDeps, key: string, job: KubeObject, pods: KubeObj
     return;
   }
 
+  // Until our informer has seen the pods we created or deleted, a second decision would double them.
+  if (deps.expectations && !deps.expectations.satisfied(key)) {
+    status.active = active.length;
+    status.ready = active.filter(isPodReady).length;
+    return;
+  }
   let keep = active;
   if (isIndexed(job)) keep = await manageIndexed(deps, key, job, active, status, now);
   else {
     let want = completions === undefined ? (succeeded > 0 ? active.length : parallelism) : Math.max(0, Math.min(parallelism, completions - succeeded));
     if (active.length > want) {
       const excess = [...active].sort(deletionOrder).slice(0, active.length - want);
+      deps.expectations?.expect(key, 0, excess.map(childKey));
       await deletePods(deps, job, excess);
       keep = active.filter((p) => !excess.includes(p));
       want = keep.length;
     }
     const diff = want - keep.length - (spec.podReplacementPolicy === 'Failed' ? status.terminating : 0);
     if (diff > 0 && backoffOk(deps, key, now)) {
-      for (let i = 0; i < diff; i++) await createPod(deps, job);
+      await createPods(deps, key, job, Array.from({ length: diff }, () => undefined));
       status.active = keep.length + diff;
       status.ready = keep.filter(isPodReady).length;
       return;
@@ -256,17 +287,16 @@ async function manageIndexed(deps: JobDeps, key: string, job: KubeObject, active
     excess.push(...extra);
     keep = keep.filter((p) => !extra.includes(p));
   }
-  await deletePods(deps, job, excess);
   const room = parallelism - keep.length;
-  if (room <= 0 || !backoffOk(deps, key, now)) return keep;
-  const taken = new Set(keep.map((p) => podIndex(p)!));
-  let created = 0;
-  for (let i = 0; i < completions && created < room; i++) {
-    if (completed.has(i) || taken.has(i)) continue;
-    await createPod(deps, job, i);
-    created++;
+  const indexes: number[] = [];
+  if (room > 0 && backoffOk(deps, key, now)) {
+    const taken = new Set(keep.map((p) => podIndex(p)!));
+    for (let i = 0; i < completions && indexes.length < room; i++) if (!completed.has(i) && !taken.has(i)) indexes.push(i);
   }
-  return keep.concat(Array.from({ length: created }, () => ({ metadata: {} })));
+  if (excess.length) deps.expectations?.expect(key, 0, excess.map(childKey));
+  await deletePods(deps, job, excess);
+  await createPods(deps, key, job, indexes);
+  return keep.concat(indexes.map(() => ({ metadata: {} })));
 }
 
 async function handleTtl(deps: JobDeps, key: string, job: KubeObject): Promise<void> {
@@ -288,10 +318,13 @@ async function handleTtl(deps: JobDeps, key: string, job: KubeObject): Promise<v
 export function initJobController(ctx: ControllerContext): Runnable {
   const jobs = ctx.factory.informer(jobsRef);
   const pods = ctx.factory.informer(podsRef);
-  const deps: JobDeps = { client: ctx.client, clock: ctx.clock, jobs: jobs.lister, pods: pods.lister, backoff: new Map(), recorder: ctx.recorder('job-controller') };
+  const deps: JobDeps = {
+    client: ctx.client, clock: ctx.clock, jobs: jobs.lister, pods: pods.lister, backoff: new Map(), recorder: ctx.recorder('job-controller'),
+    expectations: new Expectations(ctx.clock),
+  };
   const c = new Controller({ name: 'job', clock: ctx.clock, workers: 2, reconcile: (key) => reconcileJob(deps, key) });
   deps.requeueAfter = (key, ms) => c.enqueueAfter(key, Math.max(0, ms));
   c.watch(jobs);
-  c.watch(pods, (p) => ownerKey(p, 'Job'));
+  watchChildren(c, pods, 'Job', deps.expectations);
   return c;
 }
