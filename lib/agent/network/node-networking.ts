@@ -87,9 +87,12 @@ export async function startNodeNetworking(o: NodeNetworkingOptions): Promise<Nod
   }
   if (!o.disable?.proxy) waits.push(startProxy({ client: o.client, runner, nodeName: o.nodeName, clusterCidr: o.clusterCidr, signal: o.signal, clock, ipt }).ready);
   if (!o.disable?.dns) {
-    const dns = await startDns({
-      client: o.client, listen: o.dnsListen ?? [{ address: o.nodeIp, port: 53 }], domain: o.clusterDomain,
-      upstreams: o.dnsUpstreams ?? (await hostUpstreams()), signal: o.signal, clock,
+    const base = { client: o.client, domain: o.clusterDomain, upstreams: o.dnsUpstreams ?? (await hostUpstreams()), signal: o.signal, clock };
+    const dns = await startDns({ ...base, listen: o.dnsListen ?? [{ address: o.nodeIp, port: 53 }] }).catch(async (err: unknown) => {
+      if (o.dnsListen) throw err;
+      // Port 53 taken on the node address (a local dnsmasq, say): any port works, the EndpointSlice carries it.
+      log.warn('cluster DNS cannot use port 53 on the node address; using a free port', { err: String((err as Error).cause ?? err) });
+      return startDns({ ...base, listen: [{ address: o.nodeIp, port: 0 }] });
     });
     const port = dns.addresses[0]?.port ?? 53;
     await ensureKubeDnsService(o.client, { clusterDns: o.clusterDns, nodeName: o.nodeName, nodeIp: o.nodeIp, dnsPort: port });
