@@ -13,8 +13,11 @@ export interface ControllerContext {
   recorder(component: string): EventRecorder;
   /** PEM of the cluster CA for kube-root-ca.crt. */
   caPem?: string;
-  /** Namespaced resources the namespace controller empties on deletion (and the garbage collector watches). */
-  namespacedResources?: ResourceRef[];
+  /**
+   * Namespaced resources the namespace controller empties on deletion. A function is asked on every namespace
+   * deletion, so resources added at run time (CRDs) are included; absent: a built-in list.
+   */
+  namespacedResources?: ResourceRef[] | (() => ResourceRef[]);
   /** Pod GC threshold of terminated pods (Kubernetes: 12500). */
   terminatedPodGCThreshold?: number;
 }

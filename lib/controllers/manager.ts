@@ -56,7 +56,8 @@ export interface StartControllersOptions {
   leaderElection: { identity: string; namespace?: string; name?: string; leaseDurationSeconds?: number; renewIntervalMs?: number; retryIntervalMs?: number };
   caPem?: string;
   disabled?: string[];
-  namespacedResources?: ResourceRef[];
+  /** See ControllerContext.namespacedResources, e.g. () => catalog.all().filter((s) => s.namespaced).map(...). */
+  namespacedResources?: ResourceRef[] | (() => ResourceRef[]);
   terminatedPodGCThreshold?: number;
   /** Informer resync period (default 10 min; reconciles that change nothing write nothing). */
   resyncMs?: number;

@@ -13,7 +13,7 @@ const log = logger('controller/namespace');
 const nsRef = core('namespaces');
 export const NAMESPACE_FINALIZER = 'kubernetes';
 
-/** Namespaced resources emptied by default when none are given (pods first so their owners do not recreate them last). */
+/** Namespaced resources emptied by default when none are given. */
 export const defaultNamespacedResources: ResourceRef[] = [
   ...defaultGCResources.filter((r) => r.namespaced).map((r) => r.ref),
   core('events'), core('podtemplates'), core('resourcequotas'), core('limitranges'),
@@ -29,7 +29,7 @@ export const defaultNamespacedResources: ResourceRef[] = [
 export interface NamespaceDeps {
   client: Pick<Client, 'list' | 'delete' | 'update'>;
   namespaces: Lister;
-  resources: ResourceRef[];
+  resources: ResourceRef[] | (() => ResourceRef[]);
   /** Content remaining: ask for another pass after ms. */
   requeueAfter?(key: string, ms: number): void;
   attempts?: Map<string, number>;
@@ -41,7 +41,9 @@ export async function reconcileNamespace(d: NamespaceDeps, key: string): Promise
   if (!ns || !ns.metadata.deletionTimestamp) { d.attempts?.delete(key); return 0; }
   if (!(ns.spec?.finalizers ?? []).includes(NAMESPACE_FINALIZER)) return 0;
   let remaining = 0;
-  for (const ref of d.resources) {
+  const resources = typeof d.resources === 'function' ? d.resources() : d.resources;
+  for (const ref of resources) {
+    if (ref.group === '' && ref.resource === 'namespaces') continue;
     let items: KubeObject[];
     try {
       items = (await d.client.list(ref, { namespace: key })).items;
