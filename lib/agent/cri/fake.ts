@@ -26,6 +26,8 @@ export class FakeCri implements CriRuntime {
   #seq = 0;
   #ip = 1;
   now: () => number = () => Date.now();
+  /** The NetworkReady condition (false until a CNI config exists on a real node). */
+  networkReady = true;
 
   constructor(images: string[] = []) {
     for (const i of images) this.addImage(i);
@@ -61,7 +63,7 @@ export class FakeCri implements CriRuntime {
 
   async version(): Promise<VersionInfo> { return { version: '0.1.0', runtime_name: 'fake', runtime_version: '1.0.0', runtime_api_version: 'v1' }; }
   async status(): Promise<{ conditions: RuntimeCondition[] }> {
-    return { conditions: [{ type: 'RuntimeReady', status: true, reason: '', message: '' }, { type: 'NetworkReady', status: true, reason: '', message: '' }] };
+    return { conditions: [{ type: 'RuntimeReady', status: true, reason: '', message: '' }, { type: 'NetworkReady', status: this.networkReady, reason: this.networkReady ? '' : 'NetworkPluginNotReady', message: this.networkReady ? '' : 'cni plugin not initialized' }] };
   }
 
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {

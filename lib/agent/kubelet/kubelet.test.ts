@@ -307,3 +307,19 @@ t.test('exec, attach, port-forward and logs lookups', async (t) => {
   await t.rejects(kubelet.logs('default', 'two', { container: 'a', previous: true }), { message: /previous terminated container "a"/ } as unknown as Error);
   t.equal(cri.calls.filter((c) => c.method === 'exec').length, 1);
 });
+
+t.test('sandboxes wait for the pod network; hostNetwork pods do not', async (t) => {
+  const { client, cri, clock, kubelet, sync } = setup(t);
+  cri.networkReady = false;
+  client.seed(pods, basePod('net'), basePod('host', { hostNetwork: true }));
+  await kubelet.start();
+  let p = await sync('net');
+  t.equal([...cri.sandboxes.values()].filter((s) => s.config.metadata.name === 'net').length, 0, 'no sandbox without a network');
+  t.equal(p.status?.containerStatuses?.[0]?.state.waiting?.reason, 'ContainerCreating');
+  p = await sync('host');
+  t.equal(p.status?.podIP, '192.168.1.10', 'host network pod runs with the node IP');
+  cri.networkReady = true;
+  clock.advance(1500);
+  p = await sync('net');
+  t.ok(p.status?.containerStatuses?.[0]?.state.running, 'started once the network is ready');
+});

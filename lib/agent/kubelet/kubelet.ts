@@ -243,6 +243,10 @@ export class Kubelet {
     let podIP = state.sandboxes[0]?.ip;
     const sbConfig = sandboxConfig(pod, { logsRoot: this.logsDir, attempt: a.createSandbox ? a.sandboxAttempt : (state.sandboxes[0]?.attempt ?? 0), dns: this.#dns(pod) });
     if (a.createSandbox) {
+      if (!pod.spec.hostNetwork && !(await this.#networkReady())) {
+        log.debug('waiting for the pod network before creating the sandbox', () => ({ pod: podKey(pod) }));
+        return;
+      }
       mkdirSync(sbConfig.log_directory!, { recursive: true });
       await this.#volumesFor(pod, podIP, true);
       log.info('creating sandbox', { pod: podKey(pod), attempt: a.sandboxAttempt });
@@ -258,6 +262,17 @@ export class Kubelet {
       const kind = pod.spec.initContainers?.some((c) => c.name === name) ? (isSidecar(spec) ? 'sidecar' : 'init') : 'regular';
       await this.#startContainer({ pod, spec, kind, sandboxId, sbConfig, podIP, volumes, state, waiting });
     }
+  }
+
+  #netReady = { at: -Infinity, ok: false };
+
+  /** The runtime's NetworkReady condition (the CNI config exists), cached for a second. */
+  async #networkReady(): Promise<boolean> {
+    const now = this.#clock.now();
+    if (this.#netReady.ok || now - this.#netReady.at < 1000) return this.#netReady.ok;
+    const st = await this.#o.cri.status().catch(() => ({ conditions: [] }));
+    this.#netReady = { at: now, ok: st.conditions.find((c) => c.type === 'NetworkReady')?.status ?? false };
+    return this.#netReady.ok;
   }
 
   #waitingOf(uid: string): Waiting {

@@ -62,3 +62,20 @@ t.test('an existing node keeps its fields; our labels are merged', async (t) => 
   t.equal(n.metadata.labels?.['kubernetes.io/hostname'], 'n');
   t.notOk(n.metadata.labels?.['node-role.kubernetes.io/control-plane']);
 });
+
+t.test('Ready follows the runtime network condition within a second', async (t) => {
+  const client = new FakeClient();
+  const clock = new FakeClock();
+  const ac = new AbortController();
+  t.teardown(() => ac.abort());
+  const cri = new FakeCri();
+  cri.networkReady = false;
+  const n = await startNode({ client, cri, nodeName: 'n', nodeIP: '10.0.0.1', dataDir: '/nonexistent', signal: ac.signal, clock, facts: () => facts() }).ready;
+  const ready = (o: typeof n) => o.status.conditions.find((c: { type: string }) => c.type === 'Ready');
+  t.match(ready(n), { status: 'False', reason: 'KubeletNotReady', message: /NetworkReady=false/ });
+  await flush();
+  cri.networkReady = true;
+  clock.advance(1000);
+  await flush();
+  t.equal(ready(await client.get(core('nodes'), 'n')).status, 'True');
+});

@@ -123,7 +123,9 @@ async function statusLoop(o: NodeOptions, clock: Clock, node: KubeObject): Promi
   let lastWrite = clock.now();
   const id: NodeIdentity = { ...o, containerRuntimeVersion: await runtimeVersion(o.cri) };
   while (!o.signal.aborted) {
-    await clock.sleep(o.statusCheckMs ?? 10_000, o.signal);
+    // Check every second while not Ready (Ready shows up quickly once the pod network is configured).
+    const ready = (last?.conditions as { type: string; status: string }[] | undefined)?.find((c) => c.type === 'Ready')?.status === 'True';
+    await clock.sleep(ready ? (o.statusCheckMs ?? 10_000) : Math.min(1000, o.statusCheckMs ?? 1000), o.signal);
     if (o.signal.aborted) break;
     try {
       const facts = (o.facts ?? (() => machineFacts(o.dataDir)))();
