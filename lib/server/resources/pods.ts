@@ -5,7 +5,7 @@ import { conflict, invalid as invalidError, tooManyRequests } from '../registry/
 import { fromLabelSelectorObject, matchLabels } from '../registry/selectors.ts';
 import { age, ageColumn, column, humanDuration, nameColumn } from './table.ts';
 import type { ResourceStrategy, StatusCause, SubresourceRequest } from './types.ts';
-import { dns1123Label, duplicate, forbidden, required, validateMeta } from './validation.ts';
+import { dns1123Label, duplicate, forbidden, invalid, notSupported, required, validateMeta } from './validation.ts';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -72,17 +72,57 @@ export function validatePodSpec(spec: Obj | undefined, path: string): StatusCaus
   const cs: Obj[] = spec.containers ?? [];
   if (!Array.isArray(cs) || cs.length === 0) out.push(required(`${path}.containers`));
   const names = new Set<string>();
+  const volumes = new Set<string>();
+  if (spec.volumes !== undefined && !Array.isArray(spec.volumes)) out.push(invalid(`${path}.volumes`, spec.volumes, 'must be a list'));
+  (Array.isArray(spec.volumes) ? spec.volumes : []).forEach((v: Obj, i: number) => {
+    out.push(...dns1123Label(`${path}.volumes[${i}].name`, v?.name));
+    if (v?.name && volumes.has(v.name)) out.push(duplicate(`${path}.volumes[${i}].name`, v.name));
+    volumes.add(v?.name);
+  });
   const check = (list: Obj[], field: string) => list.forEach((c, i) => {
     const p = `${path}.${field}[${i}]`;
     out.push(...dns1123Label(`${p}.name`, c?.name));
     if (c?.name && names.has(c.name)) out.push(duplicate(`${p}.name`, c.name));
     names.add(c?.name);
     if (!c?.image || typeof c.image !== 'string' || !c.image.trim()) out.push(required(`${p}.image`));
+    out.push(...validateContainerExtras(c ?? {}, p, volumes));
   });
   if (Array.isArray(cs)) check(cs, 'containers');
   if (Array.isArray(spec.initContainers)) check(spec.initContainers, 'initContainers');
+  if (spec.dnsPolicy && !['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'].includes(spec.dnsPolicy)) out.push(notSupported(`${path}.dnsPolicy`, spec.dnsPolicy, ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None']));
+  (Array.isArray(spec.tolerations) ? spec.tolerations : []).forEach((t: Obj, i: number) => {
+    if (t?.operator && !['Exists', 'Equal'].includes(t.operator)) out.push(notSupported(`${path}.tolerations[${i}].operator`, t.operator, ['Equal', 'Exists']));
+    if (t?.operator === 'Exists' && t.value) out.push(invalid(`${path}.tolerations[${i}].operator`, t.value, 'value must be empty when `operator` is \'Exists\''));
+  });
   const rp = spec.restartPolicy;
   if (rp && !['Always', 'OnFailure', 'Never'].includes(rp)) out.push({ field: `${path}.restartPolicy`, reason: 'FieldValueNotSupported', message: `Unsupported value: "${rp}": supported values: "Always", "OnFailure", "Never"` });
+  return out;
+}
+
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+function validateContainerExtras(c: Obj, p: string, volumes: Set<string>): StatusCause[] {
+  const out: StatusCause[] = [];
+  const portNames = new Set<string>();
+  (Array.isArray(c.ports) ? c.ports : []).forEach((port: Obj, i: number) => {
+    const f = `${p}.ports[${i}]`;
+    if (!Number.isInteger(port?.containerPort) || port.containerPort < 1 || port.containerPort > 65535) out.push(invalid(`${f}.containerPort`, port?.containerPort, 'must be between 1 and 65535, inclusive'));
+    if (port?.protocol && !['TCP', 'UDP', 'SCTP'].includes(port.protocol)) out.push(notSupported(`${f}.protocol`, port.protocol, ['SCTP', 'TCP', 'UDP']));
+    if (port?.name) {
+      if (typeof port.name !== 'string' || port.name.length > 15 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(port.name) || !/[a-z]/.test(port.name)) out.push(invalid(`${f}.name`, port.name, 'must be no more than 15 characters, contain only lowercase alphanumerics and \'-\', and contain at least one letter'));
+      else if (portNames.has(port.name)) out.push(duplicate(`${f}.name`, port.name));
+      portNames.add(port.name);
+    }
+  });
+  (Array.isArray(c.env) ? c.env : []).forEach((e: Obj, i: number) => {
+    if (typeof e?.name !== 'string' || !ENV_NAME.test(e.name)) out.push(invalid(`${p}.env[${i}].name`, e?.name, "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')"));
+  });
+  (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).forEach((m: Obj, i: number) => {
+    const f = `${p}.volumeMounts[${i}]`;
+    if (!m?.name) out.push(required(`${f}.name`));
+    else if (!volumes.has(m.name)) out.push({ field: `${f}.name`, reason: 'FieldValueNotFound', message: `Not found: ${JSON.stringify(m.name)}` });
+    if (!m?.mountPath) out.push(required(`${f}.mountPath`));
+  });
   return out;
 }
 
