@@ -175,3 +175,24 @@ t.test('node authorizer and NodeRestriction', async (t) => {
   t.match(nodeRestriction(attr(n1, 'POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases'), { metadata: { name: 'n2' } }), /same name/);
   t.equal(nodeRestriction(attr(n1, 'POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases'), { metadata: { name: 'n1' } }), undefined);
 });
+
+t.test('RBAC escalation prevention', async (t) => {
+  const { checkEscalation } = await import('./escalation.ts');
+  const objs = withAggregation([
+    ...policy(),
+    { kind: 'RoleBinding', metadata: { name: 'bob-admin', namespace: 'team' }, roleRef: { kind: 'ClusterRole', name: 'admin' }, subjects: [{ kind: 'User', name: 'bob' }] },
+  ]);
+  const src = staticRbacSource(objs);
+  const az = unionAuthorizer([privilegedGroupAuthorizer, new RbacAuthorizer(src)]);
+  const bob: UserInfo = { username: 'bob', groups: ['system:authenticated'] };
+  const roleRules = (kind: string, name: string, ns: string) => (kind === 'ClusterRole' ? src.clusterRole(name) : src.role(ns, name))?.rules;
+  const binding = (role: string) => ({ metadata: { name: 'x', namespace: 'team' }, roleRef: { kind: 'ClusterRole', name: role }, subjects: [{ kind: 'User', name: 'eve' }] });
+  t.equal(await checkEscalation(az, { user: bob, resource: 'rolebindings', namespace: 'team', object: binding('view'), roleRules }), undefined, 'bob may hand out view');
+  t.equal(await checkEscalation(az, { user: bob, resource: 'rolebindings', namespace: 'team', object: binding('edit'), roleRules }), undefined, 'and edit');
+  t.match(await checkEscalation(az, { user: bob, resource: 'rolebindings', namespace: 'team', object: binding('cluster-admin'), roleRules }), /attempting to grant RBAC permissions not currently held:\n\{APIGroups:\["\*"\], Resources:\["\*"\], Verbs:\["\*"\]\}/);
+  t.match(await checkEscalation(az, { user: bob, resource: 'rolebindings', namespace: 'other', object: { ...binding('view'), metadata: { name: 'x', namespace: 'other' } }, roleRules }), /not currently held/, 'not in another namespace');
+  t.equal(await checkEscalation(az, { user: bob, resource: 'roles', namespace: 'team', object: { metadata: { name: 'r' }, rules: [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get'] }] } }), undefined);
+  t.match(await checkEscalation(az, { user: bob, resource: 'roles', namespace: 'team', object: { metadata: { name: 'r' }, rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['delete'] }] } }), /not currently held/);
+  const admin: UserInfo = { username: 'root', groups: ['system:masters'] };
+  t.equal(await checkEscalation(az, { user: admin, resource: 'clusterrolebindings', object: { metadata: { name: 'y' }, roleRef: { kind: 'ClusterRole', name: 'cluster-admin' } }, roleRules }), undefined);
+});

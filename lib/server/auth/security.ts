@@ -16,7 +16,8 @@ import { reconcileAggregation } from './aggregation.ts';
 import { authenticateRequest, bootstrapTokenAuthenticator, isPublicPath, x509Authenticator } from './authenticate.ts';
 import { NodeAuthorizer, nodeRestriction } from './node-authorizer.ts';
 import { RbacCache } from './rbac-cache.ts';
-import { privilegedGroupAuthorizer, RbacAuthorizer, unionAuthorizer } from './rbac.ts';
+import { privilegedGroupAuthorizer, RbacAuthorizer, unionAuthorizer, type PolicyRule } from './rbac.ts';
+import { checkEscalation } from './escalation.ts';
 import { localSubjectAccessReview, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from './reviews.ts';
 import { ServiceAccountTokens, type ObjectLookup } from './service-account-token.ts';
 import { forbiddenStatus } from './status.ts';
@@ -122,6 +123,16 @@ export class Security {
 
   async admit(a: AdmissionAttributes): Promise<void> {
     if (!a.user) return;
+    if (a.group === 'rbac.authorization.k8s.io' && !a.subresource && (a.operation === 'CREATE' || a.operation === 'UPDATE')) {
+      const why = await checkEscalation(this.authorizer, {
+        user: a.user, resource: a.resource, namespace: a.namespace, object: a.object,
+        roleRules: (kind, name, ns) => ((kind === 'ClusterRole' ? this.rbac.clusterRole(name) : this.rbac.role(ns, name))?.rules as PolicyRule[] | undefined),
+      });
+      if (why) {
+        const name = a.name ?? a.object?.metadata.name;
+        throw forbidden(`${a.resource}.${a.group} ${JSON.stringify(name)} is forbidden: ${why}`);
+      }
+    }
     const verb = a.operation === 'CREATE' ? 'create' : a.operation === 'DELETE' ? 'delete' : a.operation === 'UPDATE' ? 'update' : 'connect';
     const why = nodeRestriction(
       { user: a.user, verb, resourceRequest: true, apiGroup: a.group, apiVersion: a.version, resource: a.resource, subresource: a.subresource, namespace: a.namespace, name: a.name },
