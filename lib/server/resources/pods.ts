@@ -66,7 +66,11 @@ function defaultTolerations(spec: Obj): void {
   spec.tolerations = t;
 }
 
-export function validatePodSpec(spec: Obj | undefined, path: string): StatusCause[] {
+/**
+ * Pod spec validation shared with workload templates. Mount-to-volume references are checked only with
+ * checkMounts (pods): templates may mount volumes added later (StatefulSet volumeClaimTemplates).
+ */
+export function validatePodSpec(spec: Obj | undefined, path: string, opts: { checkMounts?: boolean } = {}): StatusCause[] {
   const out: StatusCause[] = [];
   if (!spec) return [required(path)];
   const cs: Obj[] = spec.containers ?? [];
@@ -85,7 +89,7 @@ export function validatePodSpec(spec: Obj | undefined, path: string): StatusCaus
     if (c?.name && names.has(c.name)) out.push(duplicate(`${p}.name`, c.name));
     names.add(c?.name);
     if (!c?.image || typeof c.image !== 'string' || !c.image.trim()) out.push(required(`${p}.image`));
-    out.push(...validateContainerExtras(c ?? {}, p, volumes));
+    out.push(...validateContainerExtras(c ?? {}, p, opts.checkMounts ? volumes : undefined));
   });
   if (Array.isArray(cs)) check(cs, 'containers');
   if (Array.isArray(spec.initContainers)) check(spec.initContainers, 'initContainers');
@@ -101,7 +105,7 @@ export function validatePodSpec(spec: Obj | undefined, path: string): StatusCaus
 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
-function validateContainerExtras(c: Obj, p: string, volumes: Set<string>): StatusCause[] {
+function validateContainerExtras(c: Obj, p: string, volumes: Set<string> | undefined): StatusCause[] {
   const out: StatusCause[] = [];
   const portNames = new Set<string>();
   (Array.isArray(c.ports) ? c.ports : []).forEach((port: Obj, i: number) => {
@@ -120,7 +124,7 @@ function validateContainerExtras(c: Obj, p: string, volumes: Set<string>): Statu
   (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).forEach((m: Obj, i: number) => {
     const f = `${p}.volumeMounts[${i}]`;
     if (!m?.name) out.push(required(`${f}.name`));
-    else if (!volumes.has(m.name)) out.push({ field: `${f}.name`, reason: 'FieldValueNotFound', message: `Not found: ${JSON.stringify(m.name)}` });
+    else if (volumes && !volumes.has(m.name)) out.push({ field: `${f}.name`, reason: 'FieldValueNotFound', message: `Not found: ${JSON.stringify(m.name)}` });
     if (!m?.mountPath) out.push(required(`${f}.mountPath`));
   });
   return out;
@@ -232,7 +236,7 @@ export const pods: ResourceStrategy = {
     defaultPodSpec(obj.spec);
   },
   validate(obj, old) {
-    const out = [...validateMeta(obj), ...validatePodSpec(obj.spec, 'spec')];
+    const out = [...validateMeta(obj), ...validatePodSpec(obj.spec, 'spec', { checkMounts: true })];
     if (old && mutableSpecView(obj.spec) !== mutableSpecView(old.spec)) {
       out.push(forbidden('spec', 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'));
     }
