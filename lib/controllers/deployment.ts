@@ -242,6 +242,10 @@ async function syncStatus(run: Run): Promise<void> {
       conds = setCondition(conds, { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${rsName}" has timed out progressing.` }, nowS);
     }
   }
+  // A ReplicaSet that cannot create pods (quota, admission) shows through as the Deployment's ReplicaFailure.
+  const failure = run.rss.map((rs) => (rs.status?.conditions ?? []).find((c: DeploymentCondition) => c.type === 'ReplicaFailure' && c.status === 'True')).find(Boolean) as DeploymentCondition | undefined;
+  if (failure) conds = setCondition(conds, { type: 'ReplicaFailure', status: 'True', reason: failure.reason, message: failure.message }, nowS);
+  else conds = conds.filter((c) => c.type !== 'ReplicaFailure');
   const p2 = conds.find((c) => c.type === 'Progressing');
   if (deadline !== undefined && !complete && !dep.spec?.paused && p2?.status === 'True' && p2.lastUpdateTime) {
     d.requeueAfter?.(key, Math.max(1000, Date.parse(p2.lastUpdateTime) + deadline * 1000 - now + 1000));
