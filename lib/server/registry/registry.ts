@@ -157,6 +157,8 @@ export class Registry {
       if (!obj.metadata) obj.metadata = {};
       const p = obj.metadata.resourceVersion;
       if (!precondition && p && /^\d+$/.test(p) && Number(p) !== kv.modRevision) throw conflict(s, name);
+      const uid = obj.metadata.uid;
+      if (uid && uid !== old.metadata.uid) throw conflict(s, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old.metadata.uid}`);
       obj = await this.#prepareUpdate(s, old, obj, w, subresource);
       if (canonical(stripRv(obj)) === canonical(stripRv(old))) return { object: old, created: false };
       if (w.dryRun) return { object: obj, created: false };
