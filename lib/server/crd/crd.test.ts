@@ -75,3 +75,28 @@ t.test('CRD lifecycle through the registry', async (t) => {
   ac.abort();
   await running;
 });
+
+t.test('cluster-scoped, multi-version CRD', async (t) => {
+  const store = new MemoryStore();
+  const { registry, client } = createRegistry({ store, clock: new FakeClock(Date.parse('2026-01-01T00:00:00Z')), bookmarkIntervalMs: 50 });
+  const ac = new AbortController();
+  t.teardown(() => { ac.abort(); return store.close(); });
+  const ctl = new CrdController({ client, catalog: registry.catalog });
+  const running = ctl.run(ac.signal);
+  const crd = widgetCrdObject('Cluster');
+  const v1 = crd.spec.versions[0];
+  crd.spec.versions = [{ ...v1, name: 'v1beta1', storage: false, additionalPrinterColumns: undefined }, v1];
+  await client.create(CRD_REF, crd);
+  for (let i = 0; i < 400 && !registry.catalog.lookup('example.com', 'v1beta1', 'widgets'); i++) await new Promise((r) => setTimeout(r, 25));
+  const s = registry.catalog.lookup('example.com', 'v1beta1', 'widgets')!;
+  t.same(s.versions, ['v1', 'v1beta1'], 'storage version first');
+  t.equal(s.namespaced, false);
+  const beta: ResourceRef = { group: 'example.com', version: 'v1beta1', resource: 'widgets' };
+  const created = await client.create<KubeObject>(beta, { apiVersion: 'example.com/v1beta1', kind: 'Widget', metadata: { name: 'global' }, spec: { size: 1 } });
+  t.equal(created.metadata.namespace, undefined);
+  const asV1 = await client.get<KubeObject>({ ...beta, version: 'v1' }, 'global');
+  t.equal(asV1.apiVersion, 'example.com/v1');
+  t.equal((await client.get<KubeObject>(beta, 'global')).apiVersion, 'example.com/v1beta1');
+  ac.abort();
+  await running;
+});
