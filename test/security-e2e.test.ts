@@ -131,6 +131,9 @@ t.test('ServiceAccount token from kubectl create token', async (t) => {
   t.equal((await kubectl(kubeconfig, 'create', '--validate=false', '-f', rb)).code, 0);
   await eventually('robot can list configmaps', async () => (await kubectl(robot, 'get', 'configmaps', '-n', 'default')).code === 0);
   t.equal((await kubectl(robot, 'auth', 'can-i', 'create', 'deployments.apps', '-n', 'default')).out.trim(), 'yes');
+  const jwks = await httpsRequest({ url: `${srv.url}/openid/v1/jwks`, ca: srv.certs.serverCaPem, headers: { authorization: `Bearer ${tok.out.trim()}` } });
+  t.equal(jwks.status, 200, 'service accounts may read the issuer keys');
+  t.match(jwks.json(), { keys: [{ kty: 'EC', crv: 'P-256', alg: 'ES256' }] });
   t.equal((await kubectl(kubeconfig, 'delete', 'serviceaccount', 'robot', '-n', 'default')).code, 0);
   const gone = await kubectl(robot, 'get', 'configmaps', '-n', 'default');
   t.match(gone.err, /Unauthorized/, 'token of a deleted ServiceAccount is refused');

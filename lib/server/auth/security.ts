@@ -149,6 +149,8 @@ export class Security {
   routes(app: Hono<Env>): void {
     const join = (c: Context<Env>) => this.join.handle(c.req.raw);
     app.get('/cacerts', join);
+    app.get('/.well-known/openid-configuration', (c) => c.json(this.tokens.openidConfiguration()));
+    app.get('/openid/v1/jwks', async (c) => new Response(JSON.stringify(await this.tokens.jwks()), { headers: { 'content-type': 'application/jwk-set+json' } }));
     app.all('/v1-tsk/*', join);
     const user = (c: Context<Env>): UserInfo => c.get('user');
     // Reviews arrive as protobuf from kubectl; decode those here, JSON and YAML through the API's reader.

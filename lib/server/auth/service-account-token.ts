@@ -2,7 +2,7 @@
 // for signature, time, audience and that the service account (and the pod or secret it is bound to) still exists.
 import { createHash, randomUUID } from 'node:crypto';
 import type { KubeObject } from '../../client/types.ts';
-import { publicKeyToPem, signEs256, verifyEs256, type KeyPair } from '../pki/x509.ts';
+import { exportPublicJwk, publicKeyToPem, signEs256, verifyEs256, type KeyPair } from '../pki/x509.ts';
 import type { AuthnRequest, AuthnResult, Authenticator, UserInfo } from './types.ts';
 
 export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -58,6 +58,23 @@ export class ServiceAccountTokens implements Authenticator {
   async #keyId(): Promise<string> {
     this.#kid ??= createHash('sha256').update(await publicKeyToPem(this.#keys.publicKey)).digest('base64url');
     return this.#kid;
+  }
+
+  /** The JSON Web Key Set of the signing key (served at /openid/v1/jwks). */
+  async jwks(): Promise<{ keys: Record<string, unknown>[] }> {
+    const jwk = await exportPublicJwk(this.#keys.publicKey);
+    return { keys: [{ use: 'sig', kty: jwk.kty, kid: await this.#keyId(), crv: jwk.crv, alg: 'ES256', x: jwk.x, y: jwk.y }] };
+  }
+
+  /** OpenID provider configuration for ServiceAccount issuer discovery. */
+  openidConfiguration(): Record<string, unknown> {
+    return {
+      issuer: this.issuer,
+      jwks_uri: `${this.issuer}/openid/v1/jwks`,
+      response_types_supported: ['id_token'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['ES256'],
+    };
   }
 
   async sign(claims: TokenClaims): Promise<string> {

@@ -209,3 +209,7 @@ export async function signEs256(key: CryptoKey, data: Uint8Array): Promise<Uint8
 export async function verifyEs256(key: CryptoKey, sig: Uint8Array, data: Uint8Array): Promise<boolean> {
   return crypto.subtle.verify(SIGN, key, sig, data);
 }
+
+export async function exportPublicJwk(key: CryptoKey): Promise<{ kty?: string; crv?: string; x?: string; y?: string }> {
+  return crypto.subtle.exportKey('jwk', key);
+}
