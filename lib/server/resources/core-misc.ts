@@ -24,7 +24,10 @@ export const resourcequotas: ResourceStrategy = {
   validate: (o) => validateMeta(o),
   prepareForCreate(o) { o.status = {}; },
   columns: [nameColumn, ageColumn, column('Request', 'string', 0, 'Request represents a minimum amount of cpu/memory that a container may consume.'), column('Limit', 'string', 0, 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.')],
-  cells: (o, now) => [o.metadata.name, age(o, now), quotaPairs(o.status?.hard, o.status?.used, (k) => !k.startsWith('limits.')), quotaPairs(o.status?.hard, o.status?.used, (k) => k.startsWith('limits.'))],
+  cells: (o, now) => {
+    const hard = o.status?.hard ?? o.spec?.hard; // before the quota controller fills status
+    return [o.metadata.name, age(o, now), quotaPairs(hard, o.status?.used, (k) => !k.startsWith('limits.')), quotaPairs(hard, o.status?.used, (k) => k.startsWith('limits.'))];
+  },
 };
 
 const modes = (m: string[] | undefined) => (m ?? []).map((x) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' } as Obj)[x] ?? x).join(',');
