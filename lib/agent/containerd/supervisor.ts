@@ -1,7 +1,7 @@
 // The one adapter over the containerd process: writes its config, runs it as a child, restarts it with backoff when
 // it dies, waits until its CRI socket answers, and stops it by PID (SIGTERM, then SIGKILL).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { realClock, type Clock } from '../../clock.ts';
 import { logger } from '../../log/logger.ts';
@@ -33,20 +33,37 @@ export interface SupervisedContainerd {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** A containerd left running by a previous tsk that crashed (PID file): SIGTERM, then SIGKILL after 10 s. */
+async function stopStale(pidFile: string): Promise<void> {
+  let pid: number;
+  try { pid = Number(readFileSync(pidFile, 'utf8').trim()); } catch { return; }
+  const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  let cmdline = '';
+  try { cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { /* gone */ }
+  if (!pid || !alive() || !cmdline.includes('containerd')) return;
+  log.warn('stopping a containerd left over from a previous run', { pid });
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+  if (alive()) process.kill(pid, 'SIGKILL');
+}
+
 export function startContainerd(o: ContainerdOptions): SupervisedContainerd {
   const clock = o.clock ?? realClock;
   const paths = containerdPaths(o.dataDir);
   for (const d of [paths.dir, paths.root, paths.state, paths.certsDir, o.cniConfDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
   writeFileSync(paths.config, containerdConfig({ ...o, paths }), { mode: 0o600 });
+  try { if (statSync(paths.log).size > 10 * 1024 * 1024) renameSync(paths.log, `${paths.log}.1`); } catch { /* no log yet */ }
+  const stale = stopStale(join(paths.dir, 'containerd.pid'));
 
   let child: ChildProcess | undefined;
   let stopping = false;
   let exited: Promise<void> = Promise.resolve();
   let backoff = 1000;
   let startedAt = 0;
+  let fatal: Error | undefined;
 
   const launch = () => {
-    if (stopping || o.signal.aborted) return;
+    if (stopping || o.signal.aborted || fatal) return;
     const fd = openSync(paths.log, 'a');
     const cmd = [o.binary ?? 'containerd', '--config', paths.config];
     // nsenter enters only the network namespace (`ip netns exec` would also remount /sys and hide the cgroup mounts).
@@ -58,7 +75,14 @@ export function startContainerd(o: ContainerdOptions): SupervisedContainerd {
     startedAt = clock.now();
     log.info('containerd started', { pid: c.pid, config: paths.config });
     exited = new Promise((resolve) => {
-      c.on('error', (err) => { log.error('containerd failed to start', { err: String(err) }); });
+      c.on('error', (err: NodeJS.ErrnoException) => {
+        log.error('containerd failed to start', { err: String(err) });
+        if (err.code === 'ENOENT') {
+          fatal = new Error(`containerd not found (${cmd[0]}): install the containerd package`, { cause: err });
+          child = undefined;
+          resolve();
+        }
+      });
       c.on('exit', (code, sig) => {
         child = undefined;
         rmSync(join(paths.dir, 'containerd.pid'), { force: true });
@@ -71,7 +95,7 @@ export function startContainerd(o: ContainerdOptions): SupervisedContainerd {
       });
     });
   };
-  launch();
+  void stale.then(launch);
 
   const endpoint = `unix://${paths.address}`;
   const ready = (async () => {
@@ -80,6 +104,7 @@ export function startContainerd(o: ContainerdOptions): SupervisedContainerd {
     try {
       for (let i = 0; ; i++) {
         if (o.signal.aborted) throw new Error('containerd: aborted while waiting for the CRI socket');
+        if (fatal) throw fatal;
         try {
           const v = await cri.version();
           const st = await cri.status();
@@ -101,6 +126,7 @@ export function startContainerd(o: ContainerdOptions): SupervisedContainerd {
 
   const stop = async (graceMs = 10_000) => {
     stopping = true;
+    await stale;
     const c = child;
     if (!c || c.exitCode !== null) return;
     c.kill('SIGTERM');

@@ -1,0 +1,32 @@
+import t from 'tap';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startContainerd } from './supervisor.ts';
+
+// A stand-in "containerd" script: records its start, exits after a while so the supervisor restarts it.
+t.test('restarts a dying containerd with backoff and stops it by PID', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsk-supervisor-'));
+  const ac = new AbortController();
+  t.teardown(() => { ac.abort(); rmSync(dir, { recursive: true, force: true }); });
+  const bin = join(dir, 'fake-containerd');
+  const starts = join(dir, 'starts');
+  writeFileSync(bin, `#!/bin/sh\necho start >> ${starts}\ntrap 'echo term >> ${starts}; exit 0' TERM\nif [ "$(wc -l < ${starts})" -lt 2 ]; then exit 1; fi\nwhile true; do sleep 0.1; done\n`);
+  chmodSync(bin, 0o755);
+  const cd = startContainerd({ dataDir: dir, signal: ac.signal, binary: bin, sandboxImage: 'p', cniConfDir: join(dir, 'cni'), readyTimeoutMs: 60_000 });
+  for (let i = 0; i < 200 && !(existsSync(starts) && readFileSync(starts, 'utf8').split('\n').filter(Boolean).length >= 2 && cd.pid()); i++) await new Promise((r) => setTimeout(r, 50));
+  t.equal(readFileSync(starts, 'utf8').split('\n').filter(Boolean).length, 2, 'restarted once after dying');
+  t.ok(existsSync(join(dir, 'agent', 'containerd', 'containerd.pid')), 'PID file written');
+  t.match(readFileSync(join(dir, 'agent', 'containerd', 'config.toml'), 'utf8'), /restrict_oom_score_adj = true/);
+  await cd.stop(5000);
+  t.match(readFileSync(starts, 'utf8'), /term/, 'stopped with SIGTERM');
+  t.notOk(existsSync(join(dir, 'agent', 'containerd', 'containerd.pid')), 'PID file removed');
+});
+
+t.test('a missing binary fails ready at once', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsk-supervisor-'));
+  const ac = new AbortController();
+  t.teardown(() => { ac.abort(); rmSync(dir, { recursive: true, force: true }); });
+  const cd = startContainerd({ dataDir: dir, signal: ac.signal, binary: join(dir, 'nope'), sandboxImage: 'p', cniConfDir: join(dir, 'cni') });
+  await t.rejects(cd.ready, /containerd not found/);
+});
