@@ -1,6 +1,7 @@
 // Objects every cluster has from the start: the system namespaces and the `kubernetes` service (with endpoints
 // when the advertised address is known).
 import { core, isAlreadyExists, isNotFound, type Client } from '../../client/types.ts';
+import { systemPriorityClasses } from '../resources/scheduling.ts';
 import { firstServiceIp } from '../resources/services.ts';
 
 export interface BootstrapOptions {
@@ -18,6 +19,7 @@ export async function bootstrapObjects(client: Client, o: BootstrapOptions): Pro
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     await ensure(() => client.create(core('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
   }
+  for (const pc of systemPriorityClasses) await ensure(() => client.create({ group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses' }, structuredClone(pc)));
   const port = o.advertisePort ?? 6443;
   await ensure(() => client.create(core('services'), {
     apiVersion: 'v1', kind: 'Service',
