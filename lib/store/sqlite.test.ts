@@ -154,3 +154,22 @@ t.test('a database held open by another live process is refused', async (t) => {
   await s.close();
   t.notOk(existsSync(`${path}.pid`), 'the pid file is removed at close');
 });
+
+t.test('watchers that asked for progress notifications get them periodically', async (t) => {
+  const clock = new FakeClock();
+  const s = new SqliteStore({ path: join(dir, 'progress.db'), clock, compactIntervalMs: 0, progressIntervalMs: 5000 });
+  t.teardown(() => s.close());
+  await s.create('/p/a', new TextEncoder().encode('1'));
+  const asked = s.watch('/p/', 0, { progressNotify: true });
+  const quiet = s.watch('/p/', 0);
+  t.teardown(() => { asked.close(); quiet.close(); });
+  await s.create('/other', new TextEncoder().encode('1'));
+  clock.advance(5000);
+  const it = asked[Symbol.asyncIterator]();
+  const m = await it.next();
+  t.same(m.value, { progress: true, revision: 2 }, 'progress at the current revision, past events of other prefixes');
+  quiet.close();
+  const rest = [];
+  for await (const x of quiet) rest.push(x);
+  t.same(rest, [], 'no notification for a watcher that did not ask');
+});
