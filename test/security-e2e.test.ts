@@ -75,7 +75,7 @@ t.test('anonymous requests', async (t) => {
   const anon = await httpsRequest({ url: `${srv.url}/api/v1/namespaces/default/pods`, ca: srv.certs.serverCaPem });
   t.equal(anon.status, 401);
   t.match(anon.json(), { kind: 'Status', reason: 'Unauthorized', code: 401 });
-  for (const p of ['/version', '/healthz', '/cacerts', '/readyz']) t.equal((await httpsRequest({ url: `${srv.url}${p}`, ca: srv.certs.serverCaPem })).status, 200, p);
+  for (const p of ['/version', '/healthz', '/cacerts', '/readyz', '/livez', '/ping']) t.equal((await httpsRequest({ url: `${srv.url}${p}`, ca: srv.certs.serverCaPem })).status, 200, p);
   t.equal((await httpsRequest({ url: `${srv.url}/cacerts`, ca: srv.certs.serverCaPem })).text(), srv.certs.serverCaPem);
   const bad = await httpsRequest({ url: `${srv.url}/api`, ca: srv.certs.serverCaPem, headers: { authorization: 'Bearer nonsense' } });
   t.equal(bad.status, 401);

@@ -149,6 +149,7 @@ export class Security {
   routes(app: Hono<Env>): void {
     const join = (c: Context<Env>) => this.join.handle(c.req.raw);
     app.get('/cacerts', join);
+    app.get('/ping', () => new Response('pong', { headers: { 'content-type': 'text/plain' } })); // k3s's liveness probe for agents
     app.get('/.well-known/openid-configuration', (c) => c.json(this.tokens.openidConfiguration()));
     app.get('/openid/v1/jwks', async (c) => new Response(JSON.stringify(await this.tokens.jwks()), { headers: { 'content-type': 'application/jwk-set+json' } }));
     app.all('/v1-tsk/*', join);
