@@ -2,7 +2,7 @@ import t from 'tap';
 import { FakeClient } from '../client/fake.ts';
 import { core } from '../client/types.ts';
 import { Cache } from '../controller/cache.ts';
-import { lbIngress, reconcileServiceLb, startServiceLb } from './servicelb.ts';
+import { lbIngress, portConflict, reconcileServiceLb, startServiceLb } from './servicelb.ts';
 import type { KubeObject } from '../client/types.ts';
 
 const node = (name: string, ready: boolean, addrs: [string, string][], labels?: Record<string, string>): KubeObject => ({
@@ -60,4 +60,14 @@ t.test('standalone controller follows node changes', async (t) => {
   t.same(await ips(['10.0.0.2']), ['10.0.0.2']);
   await client.create(core('nodes'), node('b', true, [['InternalIP', '10.0.0.3']]));
   t.same(await ips(['10.0.0.2', '10.0.0.3']), ['10.0.0.2', '10.0.0.3']);
+});
+
+t.test('port conflicts leave the younger service pending', async (t) => {
+  const a = { metadata: { name: 'a', namespace: 'x', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } };
+  const b = { metadata: { name: 'b', namespace: 'x', creationTimestamp: '2026-01-02T00:00:00Z' }, spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }, { port: 443 }] } };
+  const c = { metadata: { name: 'c', namespace: 'x', creationTimestamp: '2026-01-03T00:00:00Z' }, spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'UDP' }] } };
+  const all = [a, b, c];
+  t.equal(portConflict(a, all), undefined);
+  t.equal(portConflict(b, all)?.metadata.name, 'a');
+  t.equal(portConflict(c, all), undefined, 'UDP 80 does not clash with TCP 80');
 });

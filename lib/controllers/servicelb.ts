@@ -42,11 +42,24 @@ export interface ServiceLbDeps {
   nodes: Lister;
 }
 
+const portKeys = (svc: KubeObject): string[] =>
+  ((svc.spec?.ports ?? []) as { port: number; protocol?: string }[]).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`);
+
+const age = (s: KubeObject) => `${s.metadata.creationTimestamp ?? ''}/${s.metadata.namespace}/${s.metadata.name}`;
+
+/** The older LoadBalancer service already holding one of svc's ports on the node addresses, if any. Pure. */
+export function portConflict(svc: KubeObject, all: KubeObject[]): KubeObject | undefined {
+  const mine = new Set(portKeys(svc));
+  return all.filter((o) => isOurs(o) && !o.metadata.deletionTimestamp && age(o) < age(svc))
+    .find((o) => portKeys(o).some((k) => mine.has(k)));
+}
+
 export async function reconcileServiceLb(deps: ServiceLbDeps, key: string): Promise<void> {
   const { namespace, name } = splitKey(key);
   const svc = deps.services.get(name, namespace);
   if (!svc || svc.metadata.deletionTimestamp || !isOurs(svc)) return;
-  const ingress = lbIngress(deps.nodes.list());
+  // Like klipper-lb: a port already taken by an older LoadBalancer service leaves this one pending.
+  const ingress = portConflict(svc, deps.services.list()) ? [] : lbIngress(deps.nodes.list());
   const current = (svc.status?.loadBalancer?.ingress ?? []) as unknown[];
   if (JSON.stringify(current) === JSON.stringify(ingress)) return;
   const next = structuredClone(svc) as KubeObject;
@@ -60,9 +73,11 @@ export function initServiceLbController(ctx: ControllerContext): Runnable {
   const nodes = ctx.factory.informer(nodesRef);
   const deps: ServiceLbDeps = { client: ctx.client, services: services.lister, nodes: nodes.lister };
   const c = new Controller({ name: 'servicelb', clock: ctx.clock, reconcile: (key) => reconcileServiceLb(deps, key) });
-  c.watch(services, (s) => (isOurs(s) ? `${s.metadata.namespace}/${s.metadata.name}` : undefined));
+  // Any LoadBalancer service change can free or take a port another one waits for.
+  const allLb = () => services.lister.list().filter(isOurs).map((s) => `${s.metadata.namespace}/${s.metadata.name}`);
+  c.watch(services, (s) => (isOurs(s) ? [...new Set([`${s.metadata.namespace}/${s.metadata.name}`, ...allLb()])] : allLb()));
   // Any node change can change every LoadBalancer service's addresses.
-  c.watch(nodes, () => services.lister.list().filter(isOurs).map((s) => `${s.metadata.namespace}/${s.metadata.name}`));
+  c.watch(nodes, allLb);
   return c;
 }
 
