@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -172,4 +172,15 @@ t.test('watchers that asked for progress notifications get them periodically', a
   const rest = [];
   for await (const x of quiet) rest.push(x);
   t.same(rest, [], 'no notification for a watcher that did not ask');
+});
+
+t.test('a pid file whose PID now names another process (reboot, reuse) is stale', async (t) => {
+  const path = join(dir, 'reused.db');
+  writeFileSync(`${path}.pid`, '1 not-this-boot 1\n');
+  const s = new SqliteStore({ path, compactIntervalMs: 0 });
+  await s.close();
+  writeFileSync(`${path}.pid`, `1 ${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()} 123456789\n`);
+  const again = new SqliteStore({ path, compactIntervalMs: 0 });
+  await again.close();
+  t.pass('opened both times');
 });
