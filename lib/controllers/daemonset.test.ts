@@ -1,6 +1,7 @@
 import t from 'tap';
 import { apps, core, type KubeObject } from '../client/types.ts';
 import { FakeClock } from '../clock.ts';
+import { Expectations } from '../controller/expectations.ts';
 import { hashOf, revisionData } from './controller-revision.ts';
 import { readyCondition, seeded, verbs } from './controller-revision-fixtures.ts';
 import { reconcileDaemonSet, type DaemonSetDeps } from './daemonset.ts';
@@ -148,4 +149,12 @@ t.test('a failed daemon pod is killed, then killed again only after a backoff', 
   await reconcileDaemonSet(second.deps, 'kube-system/d');
   t.same(verbs(second.client).filter((v) => !v.includes('status')), [], 'backing off');
   t.same(requeues, [1000]);
+});
+
+t.test('pending expectations hold back a second round of creations', async (t) => {
+  const { client, deps } = setup(ds(), three());
+  deps.expectations = new Expectations(deps.clock);
+  deps.expectations.expect('kube-system/d', 3);
+  await reconcileDaemonSet(deps, 'kube-system/d');
+  t.same(verbs(client).filter((v) => v.startsWith('create pods')), []);
 });

@@ -56,11 +56,13 @@ t.test('workload controllers over the real registry', async (t) => {
   fakeKubelet(client, ac.signal);
   await m.ready;
 
+  // Claims wait for their first consumer (as with k3s's local-path class), so the scheduler places the pods.
+  await client.create({ group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' }, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'local' }, provisioner: 'tsk.io/local', volumeBindingMode: 'WaitForFirstConsumer' });
   const tmpl = (image: string) => ({ metadata: { labels: { app: 'w' } }, spec: { containers: [{ name: 'c', image }] } });
   await client.create(apps('daemonsets'), { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'd', namespace: 'default' }, spec: { selector: { matchLabels: { app: 'd' } }, template: { ...tmpl('a:1'), metadata: { labels: { app: 'd' } } } } }, 'default');
   await client.create(apps('statefulsets'), {
     apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'web', namespace: 'default' },
-    spec: { replicas: 2, serviceName: 'web', selector: { matchLabels: { app: 'w' } }, template: tmpl('n:1'), volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }] },
+    spec: { replicas: 2, serviceName: 'web', selector: { matchLabels: { app: 'w' } }, template: tmpl('n:1'), volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { storageClassName: 'local', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }] },
   }, 'default');
   await client.create(batch('jobs'), { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j', namespace: 'default' }, spec: { completions: 2, parallelism: 2, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'b' }] } } } }, 'default');
   await client.create({ group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' }, { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'pdb', namespace: 'default' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'w' } } } }, 'default');
