@@ -1,9 +1,26 @@
 import t from 'tap';
+import { containerdConfig, containerdPaths } from './config.ts';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startContainerd } from './supervisor.ts';
 
+// ---- config
+t.test('containerd config carries the measured settings', async (t) => {
+  const paths = containerdPaths('/var/lib/tsk');
+  const toml = containerdConfig({ paths, sandboxImage: 'docker.io/tsk/pause:1', cniConfDir: '/var/lib/tsk/agent/etc/cni' });
+  t.equal(paths.address, '/var/lib/tsk/agent/containerd/containerd.sock');
+  t.match(toml, /^version = 2$/m);
+  t.match(toml, /restrict_oom_score_adj = true/);
+  t.match(toml, /sandbox_image = "docker.io\/tsk\/pause:1"/);
+  t.match(toml, /SystemdCgroup = false/);
+  t.match(toml, /bin_dir = "\/usr\/lib\/cni"/);
+  t.match(toml, /conf_dir = "\/var\/lib\/tsk\/agent\/etc\/cni"/);
+  t.match(toml, /config_path = "\/var\/lib\/tsk\/agent\/containerd\/certs.d"/);
+  t.match(toml, /\[metrics\]\n {2}address = ""/);
+});
+
+// ---- supervisor
 // A stand-in "containerd" script: records its start, exits after a while so the supervisor restarts it.
 t.test('restarts a dying containerd with backoff and stops it by PID', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tsk-supervisor-'));
