@@ -30,6 +30,8 @@ export interface NetpolOptions {
   clock?: Clock;
   ipt?: Iptables;
   minSyncIntervalMs?: number;
+  /** Periodic re-render that also puts the FORWARD jump back in first place (default 60 s). */
+  resyncMs?: number;
 }
 
 export function startNetworkPolicy(o: NetpolOptions): { ready: Promise<void>; idle(): Promise<void> } {
@@ -56,6 +58,10 @@ export function startNetworkPolicy(o: NetpolOptions): { ready: Promise<void>; id
     },
   });
   for (const c of caches) void c.run(o.signal);
-  o.signal.addEventListener('abort', () => coalescer.stop(), { once: true });
+  const clock = o.clock ?? realClock;
+  let timer: { cancel(): void } | undefined;
+  const tick = () => { timer = clock.setTimeout(() => { changed(); tick(); }, o.resyncMs ?? 60_000); };
+  tick();
+  o.signal.addEventListener('abort', () => { timer?.cancel(); coalescer.stop(); }, { once: true });
   return { ready, idle: () => coalescer.idle() };
 }

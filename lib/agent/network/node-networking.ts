@@ -85,7 +85,10 @@ export async function startNodeNetworking(o: NodeNetworkingOptions): Promise<Nod
     const net = await startPodNetwork({ client: o.client, runner, nodeName: o.nodeName, nodeIp: o.nodeIp, podCidr, clusterCidr: o.clusterCidr, backend, signal: o.signal, mtu, clock, ipt });
     waits.push(net.ready);
   }
-  if (!o.disable?.proxy) waits.push(startProxy({ client: o.client, runner, nodeName: o.nodeName, clusterCidr: o.clusterCidr, signal: o.signal, clock, ipt }).ready);
+  const proxyReady = o.disable?.proxy
+    ? Promise.resolve()
+    : startProxy({ client: o.client, runner, nodeName: o.nodeName, clusterCidr: o.clusterCidr, signal: o.signal, clock, ipt }).ready;
+  waits.push(proxyReady);
   if (!o.disable?.dns) {
     const base = { client: o.client, domain: o.clusterDomain, upstreams: o.dnsUpstreams ?? (await hostUpstreams()), signal: o.signal, clock };
     const dns = await startDns({ ...base, listen: o.dnsListen ?? [{ address: o.nodeIp, port: 53 }] }).catch(async (err: unknown) => {
@@ -98,7 +101,10 @@ export async function startNodeNetworking(o: NodeNetworkingOptions): Promise<Nod
     await ensureKubeDnsService(o.client, { clusterDns: o.clusterDns, nodeName: o.nodeName, nodeIp: o.nodeIp, dnsPort: port });
     waits.push(dns.ready);
   }
-  if (!o.disable?.networkPolicy) waits.push(startNetworkPolicy({ client: o.client, runner, nodeName: o.nodeName, signal: o.signal, clock, ipt }).ready);
+  if (!o.disable?.networkPolicy) {
+    // After the proxy installed its FORWARD jumps, so that the policy jump ends up first (its resync keeps it there).
+    waits.push(proxyReady.then(() => startNetworkPolicy({ client: o.client, runner, nodeName: o.nodeName, signal: o.signal, clock, ipt }).ready));
+  }
   return { podCidr, ready: Promise.all(waits).then(() => undefined) };
 }
 
