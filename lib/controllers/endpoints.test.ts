@@ -77,3 +77,28 @@ t.test('endpointslices: owned slice with conditions, reused in place, no idle wr
   await reconcileEndpointSlices(d, 'ns/web');
   t.same(verbs(client), [`update endpointslices ${s.metadata.name}`], 'updated in place');
 });
+
+t.test('mirroring: Endpoints of a selector-less service become slices; skip-mirror and selector services are not mirrored', async (t) => {
+  const { reconcileMirroring } = await import('./endpointslice-mirroring.ts');
+  const ext = { metadata: { name: 'db', namespace: 'ns', uid: 'svc-db' }, spec: { ports: [{ port: 5432 }] } };
+  const ep = { metadata: { name: 'db', namespace: 'ns', uid: 'ep-db', labels: { team: 'x' } }, subsets: [{ addresses: [{ ip: '192.0.2.10' }], notReadyAddresses: [{ ip: '192.0.2.11' }], ports: [{ name: 'pg', port: 5432 }] }] };
+  const skipped = { metadata: { name: 'kubernetes', namespace: 'ns', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets: [{ addresses: [{ ip: '192.0.2.1' }] }] };
+  const { client, listers } = seeded([[core('services'), [ext, { metadata: { name: 'kubernetes', namespace: 'ns' }, spec: {} }]], [core('endpoints'), [ep, skipped]], [discovery('endpointslices'), []]]);
+  const d = { client, services: listers[0]!, endpoints: listers[1]!, slices: listers[2]!, expectations: new Expectations(new FakeClock()) };
+  await reconcileMirroring(d, 'ns/db');
+  await reconcileMirroring(d, 'ns/kubernetes');
+  t.same(verbs(client), ['create endpointslices db-*']);
+  const s = client.objects(discovery('endpointslices'))[0]!;
+  t.same(s.metadata.labels, { team: 'x', 'kubernetes.io/service-name': 'db', 'endpointslice.kubernetes.io/managed-by': 'endpointslicemirroring-controller.k8s.io' });
+  t.match(s.metadata.ownerReferences, [{ kind: 'Endpoints', uid: 'ep-db' }]);
+  t.same(s.ports, [{ name: 'pg', port: 5432, protocol: 'TCP' }]);
+  t.same(s.endpoints.map((e: any) => [e.addresses[0], e.conditions.ready]), [['192.0.2.10', true], ['192.0.2.11', false]]);
+  d.slices = listerOf(client.objects(discovery('endpointslices')));
+  d.expectations.creationObserved('ns/db');
+  client.actions.length = 0;
+  await reconcileMirroring(d, 'ns/db');
+  t.same(client.actions, [], 'no write when equal');
+  d.endpoints = listerOf([]);
+  await reconcileMirroring(d, 'ns/db');
+  t.same(verbs(client), [`delete endpointslices ${s.metadata.name}`], 'removed with the Endpoints');
+});

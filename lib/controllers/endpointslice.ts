@@ -2,7 +2,7 @@
 // endpoints each) per address type and resolved port set, owned by the Service, labelled
 // kubernetes.io/service-name and managed-by endpointslice-controller.k8s.io. Terminating pods stay listed with
 // ready=false/terminating=true. Existing slices are reused in place; writes only on difference.
-import { core, discovery, isNotFound, type Client, type KubeObject } from '../client/types.ts';
+import { core, discovery, isNotFound, type Client, type KubeObject, type OwnerReference } from '../client/types.ts';
 import { splitKey, type Lister } from '../controller/cache.ts';
 import { Controller } from '../controller/controller.ts';
 import { Expectations } from '../controller/expectations.ts';
@@ -25,7 +25,7 @@ export interface EndpointSliceDeps {
   expectations?: Expectations;
 }
 
-interface Desired { addressType: string; ports: ResolvedPort[]; endpoints: KubeObject[] }
+export interface Desired { addressType: string; ports: ResolvedPort[]; endpoints: KubeObject[] }
 
 export function desiredSlices(svc: KubeObject, pods: readonly KubeObject[]): Desired[] {
   const groups = new Map<string, Desired>();
@@ -64,17 +64,31 @@ export async function reconcileEndpointSlices(d: EndpointSliceDeps, key: string)
   const { namespace, name } = splitKey(key);
   if (d.expectations && !d.expectations.satisfied(key)) return;
   const svc = d.services.get(name, namespace);
-  const existing = d.slices.list(namespace, { [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: MANAGED_BY });
-  if (!svc || !svc.spec?.selector || !Object.keys(svc.spec.selector).length) {
-    for (const s of existing) await d.client.delete(slicesRef, s.metadata.name!, namespace).catch(ignoreNotFound);
-    return;
-  }
-  const labels = { ...svc.metadata.labels, [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: MANAGED_BY };
-  if (svc.spec?.clusterIP === 'None') (labels as Record<string, string>)['service.kubernetes.io/headless'] = '';
+  if (!svc || !svc.spec?.selector || !Object.keys(svc.spec.selector).length) return applySlices(d, key, { namespace: namespace!, service: name, managedBy: MANAGED_BY });
+  const labels: Record<string, string> = { ...svc.metadata.labels };
+  if (svc.spec?.clusterIP === 'None') labels['service.kubernetes.io/headless'] = '';
   const owner = { apiVersion: 'v1', kind: 'Service', name, uid: svc.metadata.uid!, controller: true, blockOwnerDeletion: true };
+  return applySlices(d, key, { namespace: namespace!, service: name, managedBy: MANAGED_BY, labels, owner, desired: desiredSlices(svc, selectedPods(svc, d.pods)) });
+}
+
+export interface SliceSet {
+  namespace: string;
+  service: string;
+  managedBy: string;
+  labels?: Record<string, string>;
+  owner?: OwnerReference;
+  /** Absent: delete every slice of this service managed by managedBy. */
+  desired?: Desired[];
+}
+
+/** Makes the slices labelled service-name/managed-by equal to `desired`, reusing existing slices in place. */
+export async function applySlices(d: Pick<EndpointSliceDeps, 'client' | 'slices' | 'expectations'>, key: string, set: SliceSet): Promise<void> {
+  const { namespace, service, managedBy } = set;
+  const existing = d.slices.list(namespace, { [SERVICE_NAME_LABEL]: service, [MANAGED_BY_LABEL]: managedBy });
+  const labels = { ...set.labels, [SERVICE_NAME_LABEL]: service, [MANAGED_BY_LABEL]: managedBy };
   let creates = 0;
   const unused = [...existing].sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : 1));
-  for (const want of desiredSlices(svc, selectedPods(svc, d.pods))) {
+  for (const want of set.desired ?? []) {
     const body = { addressType: want.addressType, endpoints: want.endpoints, ports: want.ports };
     const i = unused.findIndex((s) => s.addressType === want.addressType && stableStringify(s.ports ?? []) === stableStringify(want.ports));
     const j = i >= 0 ? i : unused.findIndex((s) => s.addressType === want.addressType);
@@ -91,7 +105,7 @@ export async function reconcileEndpointSlices(d: EndpointSliceDeps, key: string)
     try {
       await d.client.create(slicesRef, {
         apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
-        metadata: { generateName: `${name}-`, namespace, labels, ownerReferences: [owner] }, ...body,
+        metadata: { generateName: `${service}-`, namespace, labels, ...(set.owner ? { ownerReferences: [set.owner] } : {}) }, ...body,
       }, namespace);
     } catch (e) {
       d.expectations?.lowerAdds(key);

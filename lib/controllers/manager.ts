@@ -11,6 +11,7 @@ import type { ControllerContext, ControllerInit } from './context.ts';
 import { deploymentController } from './deployment.ts';
 import { endpointsController } from './endpoints.ts';
 import { endpointSliceController } from './endpointslice.ts';
+import { endpointSliceMirroringController } from './endpointslice-mirroring.ts';
 import { garbageCollectorController } from './garbage-collector.ts';
 import { nodeLifecycleController } from './node-lifecycle.ts';
 import { podGCController } from './pod-gc.ts';
@@ -38,6 +39,7 @@ export const controllers: Record<string, ControllerInit> = {
   deployment: (ctx) => deploymentController(ctx),
   endpoints: (ctx) => endpointsController(ctx),
   endpointslice: (ctx) => endpointSliceController(ctx),
+  endpointslicemirroring: (ctx) => endpointSliceMirroringController(ctx),
   garbagecollector: (ctx) => garbageCollectorController(ctx),
   namespace: (ctx) => namespaceController(ctx),
   nodelifecycle: (ctx) => nodeLifecycleController(ctx),
