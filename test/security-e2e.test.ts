@@ -152,6 +152,14 @@ t.test('node authorizer limits a kubelet', async (t) => {
   const other = await kubectl(n1, 'get', 'secret', 'theirs', '-n', 'default');
   t.match(other.err, `secrets "theirs" is forbidden: User "system:node:n1" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'n1' and this object`);
   t.equal((await kubectl(n1, 'get', 'nodes')).code, 0);
+  const n1Creds = readKubeconfig(n1);
+  const tokenFor = (body: object) => httpsRequest({ url: `${srv.url}/api/v1/namespaces/default/serviceaccounts/default/token`, method: 'POST', ca: n1Creds.caPem, cert: n1Creds.certPem, key: n1Creds.keyPem, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  await c.create(core('serviceaccounts'), { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'default' } }, 'default').catch(() => undefined);
+  const bound = await tokenFor({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'p1' } } });
+  t.equal(bound.status, 201, bound.text());
+  const unbound = await tokenFor({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} });
+  t.equal(unbound.status, 403);
+  t.match(unbound.json(), { message: 'serviceaccounts "default" is forbidden: node requested token not bound to a pod' });
   t.equal((await kubectl(n1, 'get', 'pods', '-A')).code, 0);
   t.equal((await kubectl(n1, 'label', 'node', 'n1', 'a=b')).code, 0, 'own node');
   const foreign = await kubectl(n1, 'label', 'node', 'n2', 'a=b');

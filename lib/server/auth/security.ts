@@ -14,7 +14,7 @@ import { forbidden } from '../registry/errors.ts';
 import type { ResourceCatalog } from '../resources/catalog.ts';
 import { reconcileAggregation } from './aggregation.ts';
 import { authenticateRequest, bootstrapTokenAuthenticator, isPublicPath, x509Authenticator } from './authenticate.ts';
-import { NodeAuthorizer, nodeRestriction } from './node-authorizer.ts';
+import { NodeAuthorizer, nodeNameOf, nodeRestriction } from './node-authorizer.ts';
 import { RbacCache } from './rbac-cache.ts';
 import { privilegedGroupAuthorizer, RbacAuthorizer, unionAuthorizer, type PolicyRule } from './rbac.ts';
 import { checkEscalation } from './escalation.ts';
@@ -178,9 +178,31 @@ export class Security {
     app.post('/apis/authentication.k8s.io/v1/tokenreviews', async (c) => created(await tokenReview(await readReview(c), this.authenticators)));
   }
 
-  /** Handlers for ApiAppOptions.subresourceHandlers (none left: serviceaccounts/token lives in the catalog). */
+  /**
+   * Handlers for ApiAppOptions.subresourceHandlers. serviceaccounts/token over HTTP adds NodeRestriction (a node's
+   * tokens must be bound to a pod on that node, running as that service account); in-process callers reach the
+   * same TokenRequest through the catalog (installTokenSubresource).
+   */
   subresourceHandlers(): Record<string, SubresourceHandler> {
-    return {};
+    return {
+      'serviceaccounts/token': async (c, r) => {
+        if (c.req.method !== 'POST') throw new ApiError({ status: 'Failure', code: 405, reason: 'MethodNotAllowed', message: 'the server does not allow this method on the requested resource (serviceaccounts/token)' });
+        const body = await readObject(c);
+        const namespace = r.namespace ?? 'default';
+        const name = r.name ?? '';
+        const node = nodeNameOf(c.get('user'));
+        if (node) {
+          const refuse = (why: string) => forbidden(`serviceaccounts ${JSON.stringify(name)} is forbidden: ${why}`);
+          const ref = body.spec?.boundObjectRef as { kind?: string; name?: string } | undefined;
+          if (ref?.kind !== 'Pod' || !ref.name) throw refuse('node requested token not bound to a pod');
+          const pod = await this.#lookup.get('pods', namespace, ref.name);
+          if (!pod || pod.spec?.nodeName !== node) throw refuse('node requested token bound to a pod scheduled on a different node');
+          if ((pod.spec?.serviceAccountName || 'default') !== name) throw refuse('node requested token bound to a pod running as a different service account');
+        }
+        const out = await createTokenRequest({ tokens: this.tokens, lookup: this.#lookup, namespace, name, body });
+        return Response.json(out, { status: 201 });
+      },
+    };
   }
 
   /**
