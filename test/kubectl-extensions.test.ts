@@ -63,6 +63,13 @@ spec:
   await kubectl('set', 'image', 'deployment/web', 'nginx=nginx:1.28');
   t.equal(JSON.parse(await kubectl('get', 'deployment', 'web', '-o', 'json')).spec.template.spec.containers[0].image, 'nginx:1.28');
 
+  // A manifest using most fields of the common kinds passes strict field validation; a typo does not.
+  const rich = path.join(import.meta.dirname, 'kubectl-extensions-rich.yaml');
+  t.match(await kubectl('apply', '-f', rich), /deployment.apps\/rich created[^]*lease.coordination.k8s.io\/rich created/);
+  t.match(await kubectl('apply', '-f', rich), /deployment.apps\/rich unchanged/);
+  const typo = file('typo.yaml', fs.readFileSync(rich, 'utf8').replace('workingDir: /srv', 'workingDir: /srv\n        imagee: x'));
+  await t.rejects(kubectl('apply', '-f', typo), /strict decoding error: unknown field "spec.template.spec.containers\[0\].imagee"/);
+
   t.match(await kubectl('explain', 'pod.spec.containers'), /image\s+<string>/);
   t.match(await kubectl('explain', 'deployment.spec.strategy'), /rollingUpdate\s+<RollingUpdateDeployment>/);
 
