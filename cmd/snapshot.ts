@@ -6,8 +6,9 @@ import type { Argv, CommandModule } from 'yargs';
 import { DEFAULTS } from '../lib/config.ts';
 import { setupLogging } from './cli.ts';
 
+// Not strict: the shared config file (/etc/tsk/config.yaml) holds server flags this command does not know.
 const dataDir = <T>(y: Argv<T>) =>
-  y.option('data-dir', { alias: 'd', type: 'string', default: DEFAULTS.dataDir, describe: 'folder holding the server state' });
+  y.strict(false).option('data-dir', { alias: 'd', type: 'string', default: DEFAULTS.dataDir, describe: 'folder holding the server state' });
 
 const saveCommand: CommandModule = {
   command: 'save',
