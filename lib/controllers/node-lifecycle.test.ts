@@ -107,3 +107,11 @@ t.test('a lease declaring a longer duration extends the grace period', async (t)
   t.same(s.client.actions, []);
   t.equal(s.requeues.at(-1), 60_000);
 });
+
+t.test('pressure conditions become NoSchedule taints', async (t) => {
+  const n = node();
+  n.status.conditions[1].status = 'True';
+  const s = setup(n, []);
+  await reconcileNode(s.d, 'n1');
+  t.same(s.client.objects(core('nodes'))[0]!.spec.taints, [{ key: 'node.kubernetes.io/memory-pressure', effect: 'NoSchedule' }]);
+});

@@ -20,7 +20,14 @@ const podsRef = core('pods');
 export const NOT_READY = 'node.kubernetes.io/not-ready';
 export const UNREACHABLE = 'node.kubernetes.io/unreachable';
 export const UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
-const MANAGED = new Set([NOT_READY, UNREACHABLE, UNSCHEDULABLE]);
+/** Conditions that become NoSchedule taints while True (Kubernetes' TaintNodesByCondition). */
+const CONDITION_TAINTS: Record<string, string> = {
+  MemoryPressure: 'node.kubernetes.io/memory-pressure',
+  DiskPressure: 'node.kubernetes.io/disk-pressure',
+  PIDPressure: 'node.kubernetes.io/pid-pressure',
+  NetworkUnavailable: 'node.kubernetes.io/network-unavailable',
+};
+const MANAGED = new Set([NOT_READY, UNREACHABLE, UNSCHEDULABLE, ...Object.values(CONDITION_TAINTS)]);
 const CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
 
 export interface NodeLifecycleDeps {
@@ -53,6 +60,7 @@ export function desiredTaints(node: KubeObject, now: number): Taint[] {
   else if (ready?.status === 'Unknown') { keep(UNREACHABLE, 'NoSchedule'); keep(UNREACHABLE, 'NoExecute'); }
   else if (!ready) for (const t of cur) if (t.key === NOT_READY && t.effect === 'NoSchedule') want.push(t); // registering kubelet's own taint
   if (node.spec?.unschedulable) keep(UNSCHEDULABLE, 'NoSchedule');
+  for (const c of conds) if (c.status === 'True' && CONDITION_TAINTS[c.type]) keep(CONDITION_TAINTS[c.type]!, 'NoSchedule');
   return want;
 }
 
