@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import * as packet from 'dns-packet';
 import { FakeClient } from '../../client/fake.ts';
 import { core, discovery } from '../../client/types.ts';
-import { startDns } from './server.ts';
+import { metricsText, startDns } from './server.ts';
 
 function udpQuery(port: number, name: string, type: string, id = 7): Promise<packet.DecodedPacket & { rcode?: string }> {
   return new Promise((resolve, reject) => {
@@ -87,4 +87,8 @@ t.test('cluster zone over UDP and TCP, forwarding with cache', async (t) => {
   t.equal(up.count(), 1, 'second lookup came from the cache');
   t.equal((await udpQuery(port, 'missing.example', 'A')).rcode, 'NXDOMAIN', 'upstream NXDOMAIN passed through');
   t.equal((await tcpQuery(port, 'www.example.com', 'A')).rcode, 'SERVFAIL', 'TCP forward to a UDP-only upstream fails cleanly');
+});
+
+t.test('metrics text', async (t) => {
+  t.match(metricsText({ requests: 3, local: 2, nxdomain: 1, cacheHits: 0, forwarded: 1, servfail: 0 }), /^# TYPE tsk_dns_requests_total counter\ntsk_dns_requests_total 3\n[^]*tsk_dns_cache_hits_total 0\n/);
 });

@@ -2,6 +2,7 @@
 // everything else forwarded upstream through a small TTL cache.
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket as TcpSocket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import * as packet from 'dns-packet';
 import type { Client, KubeObject } from '../../client/types.ts';
 import { core, discovery } from '../../client/types.ts';
@@ -26,6 +27,8 @@ export interface DnsOptions {
   signal: AbortSignal;
   clock?: Clock;
   forwardTimeoutMs?: number;
+  /** Serve Prometheus text metrics on this address (CoreDNS' 9153); failures to bind are logged, not fatal. */
+  metricsListen?: DnsListen;
 }
 
 export interface DnsServer {
@@ -50,7 +53,11 @@ export class DnsHandler {
     this.#timeout = opts.forwardTimeoutMs ?? 2000;
   }
 
+  /** Counters for /metrics. */
+  readonly stats = { requests: 0, local: 0, nxdomain: 0, cacheHits: 0, forwarded: 0, servfail: 0 };
+
   async handle(msg: Buffer, tcp: boolean): Promise<Buffer | undefined> {
+    this.stats.requests++;
     let req: packet.DecodedPacket & { opcode?: string };
     try {
       req = packet.decode(msg) as packet.DecodedPacket & { opcode?: string };
@@ -68,18 +75,22 @@ export class DnsHandler {
         flags: packet.AUTHORITATIVE_ANSWER | packet.RECURSION_AVAILABLE | (req.flag_rd ? packet.RECURSION_DESIRED : 0) | RCODE[local.rcode],
         questions: [q], answers: local.answers, authorities: local.authorities, additionals: local.additionals,
       });
+      this.stats.local++;
+      if (local.rcode === 'NXDOMAIN') this.stats.nxdomain++;
       return tcp ? res : truncateForUdp(res, req);
     }
     if (!zone && q.name.toLowerCase().replace(/\.$/, '').endsWith(this.#domainHint)) return errorReply(req.id ?? 0, RCODE.SERVFAIL, req);
     const key = DnsCache.key(q, tcp);
     const hit = this.#cache.get(key, req.id ?? 0);
-    if (hit) return hit;
+    if (hit) { this.stats.cacheHits++; return hit; }
     try {
       const res = await forwardQuery(this.#upstreams, msg, { tcp, timeoutMs: this.#timeout });
+      this.stats.forwarded++;
       this.#cache.put(key, res);
       return res;
     } catch (err) {
       log.debug('forwarding failed', { name: q.name, err: String(err) });
+      this.stats.servfail++;
       return errorReply(req.id ?? 0, RCODE.SERVFAIL, req);
     }
   }
@@ -200,6 +211,7 @@ export async function startDns(opts: DnsOptions): Promise<DnsServer> {
   }
   void services.run(opts.signal);
   void slices.run(opts.signal);
+  if (opts.metricsListen) serveMetrics(handler, opts.metricsListen, opts.signal);
   const closed = new Promise<void>((resolve) => {
     const stop = () => {
       for (const u of udp) u.close();
@@ -215,4 +227,23 @@ export async function startDns(opts: DnsOptions): Promise<DnsServer> {
   });
   log.info('cluster DNS listening', { addresses: addresses.map((a) => `${a.protocol}://${a.address}:${a.port}`) });
   return { addresses, ready: Promise.all([services.synced, slices.synced]).then(() => undefined), closed };
+}
+
+export function metricsText(stats: DnsHandler['stats']): string {
+  const lines: string[] = [];
+  for (const [k, v] of Object.entries(stats)) {
+    const name = `tsk_dns_${k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())}_total`;
+    lines.push(`# TYPE ${name} counter`, `${name} ${v}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function serveMetrics(h: DnsHandler, l: DnsListen, signal: AbortSignal): void {
+  const srv = createHttpServer((req, res) => {
+    if (req.url !== '/metrics') { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metricsText(h.stats));
+  });
+  srv.on('error', (err) => log.warn('DNS metrics listener failed', { err: String(err) }));
+  srv.listen(l.port, l.address);
+  signal.addEventListener('abort', () => srv.close(), { once: true });
 }

@@ -90,7 +90,10 @@ export async function startNodeNetworking(o: NodeNetworkingOptions): Promise<Nod
     : startProxy({ client: o.client, runner, nodeName: o.nodeName, clusterCidr: o.clusterCidr, signal: o.signal, clock, ipt }).ready;
   waits.push(proxyReady);
   if (!o.disable?.dns) {
-    const base = { client: o.client, domain: o.clusterDomain, upstreams: o.dnsUpstreams ?? (await hostUpstreams()), signal: o.signal, clock };
+    const base = {
+      client: o.client, domain: o.clusterDomain, upstreams: o.dnsUpstreams ?? (await hostUpstreams()), signal: o.signal, clock,
+      ...(o.dnsListen ? {} : { metricsListen: { address: o.nodeIp, port: 9153 } }),
+    };
     const dns = await startDns({ ...base, listen: o.dnsListen ?? [{ address: o.nodeIp, port: 53 }] }).catch(async (err: unknown) => {
       if (o.dnsListen) throw err;
       // Port 53 taken on the node address (a local dnsmasq, say): any port works, the EndpointSlice carries it.
