@@ -25,7 +25,7 @@ export const metaDefs: DefTable = {
   'meta.LabelSelector': ['A label query over a set of resources. Empty matches everything.', { matchLabels: '{s|Label key/value pairs that must all match.', matchExpressions: '[meta.LabelSelectorRequirement|Requirements that must all match.' }],
   'meta.LabelSelectorRequirement': ['A selector requirement: key, operator (In, NotIn, Exists, DoesNotExist) and values.', { key: 's*', operator: 's*', values: '[s' }],
   'meta.Condition': ['A condition of a resource.', { type: 's*', status: 's*', observedGeneration: 'I', lastTransitionTime: 't*', reason: 's*', message: 's*' }],
-  'meta.ListMeta': ['Metadata of a list.', { resourceVersion: 's', continue: 's', remainingItemCount: 'I' }],
+  'meta.ListMeta': ['Metadata of a list.', { resourceVersion: 's', continue: 's', remainingItemCount: 'I', selfLink: 's', shardInfo: 'o' }],
 };
 
 const probe = {
@@ -100,6 +100,8 @@ const podSpec = {
   resources: 'core.ResourceRequirements',
   resourceClaims: '[o@name',
   hostnameOverride: 's',
+  schedulingGroup: 'o',
+  evictionResponders: '[o',
 } as const;
 
 export const coreDefs: DefTable = {
@@ -116,12 +118,12 @@ export const coreDefs: DefTable = {
   'core.SecretEnvSource': ['A Secret whose keys become environment variables.', { name: 's', optional: 'b' }],
   'core.LocalObjectReference': ['A reference to an object in the same namespace.', { name: 's' }],
   'core.ResourceRequirements': ['Compute resource requirements.', { limits: '{q|Maximum amount of compute resources allowed.', requests: '{q|Minimum amount of compute resources required.', claims: '[o@name' }],
-  'core.VolumeMount': ['A mounting of a volume within a container.', { name: 's*', readOnly: 'b', mountPath: 's*', subPath: 's', mountPropagation: 's', subPathExpr: 's', recursiveReadOnly: 's' }],
+  'core.VolumeMount': ['A mounting of a volume within a container.', { name: 's*', readOnly: 'b', mountPath: 's*', subPath: 's', mountPropagation: 's', subPathExpr: 's', recursiveReadOnly: 's', bindMountOptions: '[s' }],
   'core.Probe': ['A health check performed against a container.', probe],
   'core.ExecAction': ['Run a command.', { command: '[s' }],
-  'core.HTTPGetAction': ['An HTTP GET request.', { path: 's', port: 'x*', host: 's', scheme: 's', httpHeaders: '[o' }],
+  'core.HTTPGetAction': ['An HTTP GET request.', { path: 's', port: 'x*', host: 's', scheme: 's', httpHeaders: '[o', protocol: 's' }],
   'core.TCPSocketAction': ['A TCP connection attempt.', { port: 'x*', host: 's' }],
-  'core.GRPCAction': ['A gRPC health check.', { port: 'i*', service: 's' }],
+  'core.GRPCAction': ['A gRPC health check.', { port: 'i*', service: 's', mode: 's' }],
   'core.Lifecycle': ['Actions on container lifecycle events.', { postStart: 'o', preStop: 'o', stopSignal: 's' }],
   'core.SecurityContext': ['Security configuration of a container.', { capabilities: 'o', privileged: 'b', seLinuxOptions: 'o', windowsOptions: 'o', runAsUser: 'I', runAsGroup: 'I', runAsNonRoot: 'b', readOnlyRootFilesystem: 'b', allowPrivilegeEscalation: 'b', procMount: 's', seccompProfile: 'o', appArmorProfile: 'o' }],
   'core.PodSecurityContext': ['Pod-level security attributes.', { seLinuxOptions: 'o', runAsUser: 'I', runAsGroup: 'I', runAsNonRoot: 'b', supplementalGroups: '[I', fsGroup: 'I', sysctls: '[o', fsGroupChangePolicy: 's', seccompProfile: 'o', appArmorProfile: 'o', windowsOptions: 'o', supplementalGroupsPolicy: 's', seLinuxChangePolicy: 's' }],
@@ -135,17 +137,17 @@ export const coreDefs: DefTable = {
     photonPersistentDisk: 'o', portworxVolume: 'o', scaleIO: 'o', storageos: 'o',
   }],
   'core.HostPathVolumeSource': ['A host path mapped into a pod.', { path: 's*', type: 's' }],
-  'core.EmptyDirVolumeSource': ['An empty directory for a pod.', { medium: 's', sizeLimit: 'q' }],
-  'core.SecretVolumeSource': ['A Secret as a volume.', { secretName: 's', items: '[core.KeyToPath', defaultMode: 'i', optional: 'b' }],
-  'core.ConfigMapVolumeSource': ['A ConfigMap as a volume.', { name: 's', items: '[core.KeyToPath', defaultMode: 'i', optional: 'b' }],
-  'core.KeyToPath': ['Maps a key to a path in a volume.', { key: 's*', path: 's*', mode: 'i' }],
+  'core.EmptyDirVolumeSource': ['An empty directory for a pod.', { medium: 's', sizeLimit: 'q', mode: 'i' }],
+  'core.SecretVolumeSource': ['A Secret as a volume.', { secretName: 's', items: '[core.KeyToPath', defaultMode: 'i', optional: 'b', defaultUser: 'I' }],
+  'core.ConfigMapVolumeSource': ['A ConfigMap as a volume.', { name: 's', items: '[core.KeyToPath', defaultMode: 'i', optional: 'b', defaultUser: 'I' }],
+  'core.KeyToPath': ['Maps a key to a path in a volume.', { key: 's*', path: 's*', mode: 'i', user: 'I' }],
   'core.PersistentVolumeClaimVolumeSource': ['A PersistentVolumeClaim as a volume.', { claimName: 's*', readOnly: 'b' }],
   'core.PodSpec': ['Specification of a pod.', podSpec],
   'core.PodTemplateSpec': ['Template of the pods to create.', { metadata: 'meta.ObjectMeta', spec: 'core.PodSpec' }],
   'core.PodStatus': ['Observed state of a pod.', {
     phase: 's|Pending, Running, Succeeded, Failed or Unknown.', conditions: '[core.PodCondition@type', message: 's', reason: 's',
     hostIP: 's', hostIPs: '[o', podIP: 's', podIPs: '[o@ip', startTime: 't', initContainerStatuses: '[o', containerStatuses: '[o',
-    ephemeralContainerStatuses: '[o', qosClass: 's', nominatedNodeName: 's', resize: 's', resourceClaimStatuses: '[o', observedGeneration: 'I', resources: 'o',
+    ephemeralContainerStatuses: '[o', qosClass: 's', nominatedNodeName: 's', resize: 's', resourceClaimStatuses: '[o', observedGeneration: 'I', resources: 'o', extendedResourceClaimStatus: 'o', allocatedResources: 'o', nodeAllocatableResourceClaimStatuses: '[o', volumeHealth: '[o',
   }],
   'core.PodCondition': ['A condition of a pod.', { type: 's*', status: 's*', observedGeneration: 'I', lastProbeTime: 't', lastTransitionTime: 't', reason: 's', message: 's' }],
   'core.Pod': ['A collection of containers that can run on a host.', { apiVersion: 'V', kind: 'K', metadata: 'meta.ObjectMeta', spec: 'core.PodSpec|Desired behavior of the pod.', status: 'core.PodStatus|Most recently observed status of the pod.' }],
@@ -192,7 +194,7 @@ export const batchDefs: DefTable = {
   'batch.JobSpec': ['Specification of a Job.', {
     parallelism: 'i', completions: 'i', activeDeadlineSeconds: 'I', backoffLimit: 'i|Retries before marking the job failed. Defaults to 6.',
     selector: labelSelector, manualSelector: 'b', template: 'core.PodTemplateSpec*', ttlSecondsAfterFinished: 'i', completionMode: 's', suspend: 'b',
-    podFailurePolicy: 'o', backoffLimitPerIndex: 'i', maxFailedIndexes: 'i', podReplacementPolicy: 's', successPolicy: 'o', managedBy: 's',
+    podFailurePolicy: 'o', backoffLimitPerIndex: 'i', maxFailedIndexes: 'i', podReplacementPolicy: 's', successPolicy: 'o', managedBy: 's', scheduling: 'o',
   }],
   'batch.CronJob': ['A Job run on a schedule.', { apiVersion: 'V', kind: 'K', metadata: 'meta.ObjectMeta', spec: 'batch.CronJobSpec', status: 'o' }],
   'batch.CronJobSpec': ['Specification of a CronJob.', {
