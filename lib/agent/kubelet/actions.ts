@@ -22,6 +22,8 @@ export interface PodActions {
   backoff: string[];
   /** Old exited containers to remove (keeps the two newest per name). */
   removeContainers: string[];
+  /** Older sandboxes of the pod (after a sandbox was recreated) to stop and remove. */
+  removeSandboxes: string[];
   /** The pod reached its end (restartPolicy forbids further starts). */
   terminal: boolean;
 }
@@ -35,7 +37,7 @@ export interface ActionContext {
   started(name: string, id: string): boolean;
 }
 
-const noActions = (): PodActions => ({ killPod: false, createSandbox: false, sandboxAttempt: 0, startContainers: [], killContainers: [], backoff: [], removeContainers: [], terminal: false });
+const noActions = (): PodActions => ({ killPod: false, createSandbox: false, sandboxAttempt: 0, startContainers: [], killContainers: [], backoff: [], removeContainers: [], removeSandboxes: [], terminal: false });
 
 /** Newest container named name in sandbox sb. */
 export function latestIn(state: PodRuntimeState, sb: string | undefined, name: string): RuntimeContainer | undefined {
@@ -88,6 +90,7 @@ export function computePodActions(pod: Pod, state: PodRuntimeState, ctx: ActionC
   }
 
   const sb = sandbox.id;
+  a.removeSandboxes = state.sandboxes.slice(1).map((s) => s.id);
   const restartable = (spec: ContainerSpec, c: RuntimeContainer, alwaysRestart: boolean): 'start' | 'backoff' | 'done' => {
     if (!alwaysRestart && !shouldRestart(pod, c)) return 'done';
     return ctx.inBackoff(spec.name, c) ? 'backoff' : 'start';

@@ -377,3 +377,23 @@ t.test('kubelet with the in-process API registry', async (t) => {
   t.ok(cri.calls.some((c) => c.method === 'stopContainer'), 'containers stopped');
   t.equal(cri.sandboxes.size, 0, 'sandbox removed');
 });
+
+t.test('a dead sandbox is replaced (init containers run again) and then removed; restart counts carry on', async (t) => {
+  const { client, cri, kubelet, sync } = setup(t);
+  client.seed(pods, basePod('reboot', { initContainers: [{ name: 'init', image: 'docker.io/library/busybox:1.36' }] }));
+  await kubelet.start();
+  await sync('reboot');
+  cri.exitContainer(cri.byName('init')[0]!.status.id, 0);
+  await sync('reboot');
+  const first = [...cri.sandboxes.keys()][0]!;
+  await cri.stopPodSandbox(first);
+  let p = await sync('reboot');
+  t.equal(cri.byName('init').filter((c) => c.sandboxId !== first).length, 1, 'init runs in the new sandbox');
+  cri.exitContainer(cri.byName('init').find((c) => c.sandboxId !== first)!.status.id, 0);
+  p = await sync('reboot');
+  t.notOk(cri.sandboxes.has(first), 'old sandbox removed');
+  t.equal(cri.sandboxes.size, 1);
+  t.ok(p.status?.containerStatuses?.[0]?.state.running);
+  t.equal(p.status?.containerStatuses?.[0]?.restartCount, 1, 'restart count continues');
+  t.equal(cri.byName('main')[0]!.config.metadata.attempt, 1);
+});

@@ -234,6 +234,11 @@ export class Kubelet {
       state.containers = state.containers.map((x) => (x.id === c.id ? dead : x));
     }
     for (const id of a.removeContainers) await this.#o.cri.removeContainer(id).catch((e) => log.debug('remove container', { id, err: String(e) }));
+    for (const id of a.removeSandboxes) {
+      log.info('removing an old sandbox', { pod: podKey(pod), sandbox: id });
+      await this.#o.cri.stopPodSandbox(id).catch(() => {});
+      await this.#o.cri.removePodSandbox(id).catch((e) => log.debug('remove sandbox', { id, err: String(e) }));
+    }
     for (const name of a.backoff) {
       const d = this.#backoff.delay(`${uid}/${name}`) ?? 10_000;
       waiting.set(name, { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(d / 1000)}s restarting failed container=${name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${uid})` });

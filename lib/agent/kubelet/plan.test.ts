@@ -72,6 +72,7 @@ const cases: Case[] = [
   { name: 'sandbox died: new sandbox, attempt+1', pod: pod(), state: st([c('app', 'CONTAINER_EXITED')], [sb({ state: 'SANDBOX_NOTREADY', attempt: 2 })]), want: { createSandbox: true, killPod: false, sandboxAttempt: 3, startContainers: ['app'] } },
   { name: 'sandbox without IP: recreate', pod: pod(), state: st([], [sb({ ip: undefined })]), want: { createSandbox: true, killPod: true } },
   { name: 'hostNetwork sandbox needs no IP', pod: pod({ hostNetwork: true }), state: st([c('app', 'CONTAINER_RUNNING')], [sb({ ip: undefined })]), want: { createSandbox: false } },
+  { name: 'new sandbox running: old ones are removed', pod: pod(), state: st([c('app', 'CONTAINER_RUNNING')], [sb(), sb({ id: 'old', state: 'SANDBOX_NOTREADY', createdAt: 0 })]), want: { removeSandboxes: ['old'], createSandbox: false } },
   { name: 'sandbox died, Never, containers ran: terminal', pod: pod({ restartPolicy: 'Never' }), state: st([c('app', 'CONTAINER_EXITED', { exitCode: 137 })], [sb({ state: 'SANDBOX_NOTREADY' })]), want: { terminal: true, createSandbox: false } },
   { name: 'deleting: kill', pod: pod({ deleting: true }), state: st([c('app', 'CONTAINER_RUNNING')]), want: { killPod: true, createSandbox: false, startContainers: [] } },
   { name: 'deleting, already stopped', pod: pod({ deleting: true }), state: st([c('app', 'CONTAINER_EXITED')], [sb({ state: 'SANDBOX_NOTREADY' })]), want: { killPod: false } },
