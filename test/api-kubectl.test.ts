@@ -102,6 +102,12 @@ t.test('errors as kubectl prints them', async (t) => {
   t.match(r.stderr, /The Namespace "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"/);
   r = await kubectl('create', '-f', file('bad.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: {name: bad, namespace: e2e}\nspec: {containers: [{name: c}]}\n'), '--validate=false');
   t.match(r.stderr, /The Pod "bad" is invalid: spec.containers\[0\].image: Required value/);
+  const typo = file('typo.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typo, namespace: e2e}\ndatta: {a: b}\n');
+  r = await kubectl('apply', '-f', typo);
+  t.match(r.stderr, /strict decoding error: unknown field "datta"/);
+  r = await kubectl('apply', '-f', typo, '--validate=warn');
+  t.equal(r.code, 0);
+  t.match(r.stderr, /Warning: unknown field "datta"/);
   r = await kubectl('get', 'frobnicators');
   t.match(r.stderr, /the server doesn't have a resource type "frobnicators"/);
   r = await kubectl('get', '--raw', '/api/v1/namespaces/e2e/pods/x/y/z');

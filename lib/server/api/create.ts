@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import { toVersion } from '../registry/object.ts';
 import { createSubresource } from '../registry/subresource.ts';
+import { validateFields, withWarnings } from './field-validation.ts';
 import { negotiate, shaped } from './negotiate.ts';
 import { readObject, refuse, requireNamespace, writeContext, type ResourceRequest } from './request.ts';
 
@@ -17,6 +18,7 @@ export async function createHandler(c: Context, r: ResourceRequest): Promise<Res
   if (r.name) refuse('POST', r);
   const shape = negotiate(c);
   const body = await readObject(c);
+  const warnings = validateFields(r, body);
   const obj = toVersion(s, await r.registry.create(s, r.namespace, body, w), r.version);
-  return shaped(c, s, shape, obj, r.registry.clock.now(), 201);
+  return withWarnings(shaped(c, s, shape, obj, r.registry.clock.now(), 201), warnings);
 }

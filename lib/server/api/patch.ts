@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { patchTypeOf } from '../patch/index.ts';
 import { toVersion } from '../registry/object.ts';
 import { patchObject } from '../registry/patch-object.ts';
+import { validateFields, withWarnings } from './field-validation.ts';
 import { negotiate, shaped } from './negotiate.ts';
 import { parseJson, parseYamlBody, readBody, refuse, requireNamespace, writeContext, type ResourceRequest } from './request.ts';
 
@@ -19,8 +20,9 @@ export async function patchHandler(c: Context, r: ResourceRequest): Promise<Resp
   }
   const bytes = await readBody(c);
   const body = type === 'apply' ? parseYamlBody(bytes) : parseJson(bytes);
+  const warnings = r.subresource !== 'scale' && type !== 'json' ? validateFields(r, body, type !== 'apply') : [];
   const shape = r.subresource === 'scale' ? 'object' : negotiate(c);
   const res = await patchObject(r.registry, s, r.namespace, r.name, type, body, w, r.subresource);
   const obj = r.subresource === 'scale' ? res.object : toVersion(s, res.object, r.version);
-  return shaped(c, s, shape, obj, r.registry.clock.now(), res.created ? 201 : 200);
+  return withWarnings(shaped(c, s, shape, obj, r.registry.clock.now(), res.created ? 201 : 200), warnings);
 }

@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import { toVersion } from '../registry/object.ts';
 import { updateScale } from '../registry/scale.ts';
+import { validateFields, withWarnings } from './field-validation.ts';
 import { negotiate, shaped } from './negotiate.ts';
 import { readObject, refuse, requireNamespace, writeContext, type ResourceRequest } from './request.ts';
 
@@ -13,7 +14,8 @@ export async function updateHandler(c: Context, r: ResourceRequest): Promise<Res
   const body = await readObject(c);
   if (r.subresource === 'scale') return Response.json(await updateScale(r.registry, s, r.namespace, r.name, () => body, w));
   if (r.subresource && r.subresource !== 'status' && r.subresource !== 'finalize') refuse('PUT', r);
+  const warnings = validateFields(r, body);
   const shape = negotiate(c);
   const res = await r.registry.update(s, r.namespace, r.name, body, w, r.subresource);
-  return shaped(c, s, shape, toVersion(s, res.object, r.version), r.registry.clock.now(), res.created ? 201 : 200);
+  return withWarnings(shaped(c, s, shape, toVersion(s, res.object, r.version), r.registry.clock.now(), res.created ? 201 : 200), warnings);
 }
