@@ -50,7 +50,7 @@ export class ClientEventRecorder implements EventRecorder {
       return;
     }
     const namespace = obj.metadata.namespace || 'default';
-    const name = `${obj.metadata.name}.${(now * 1_000_000 + (this.#seq++ % 1_000_000)).toString(16)}`;
+    const name = `${obj.metadata.name}.${(BigInt(now) * 1_000_000n + BigInt(this.#seq++ % 1_000_000)).toString(16)}`;
     if (this.#seen.size >= (this.opts.maxTracked ?? 4096)) this.#seen.delete(this.#seen.keys().next().value!);
     this.#seen.set(key, { name, namespace, count: 1, written: now, lastWrite: now });
     const involvedObject = {
