@@ -103,3 +103,10 @@ t.test('ContainerResource metrics look at one container only', async (t) => {
   t.same(client.actions[0]!.object, { spec: { replicas: 4 } }, 'app at 100% of 50% target; the idle sidecar is ignored');
   t.match(statusOf(client)!.currentMetrics[0], { type: 'ContainerResource', containerResource: { container: 'app', current: { averageUtilization: 100 } } });
 });
+
+t.test('a target above maxReplicas is brought down without metrics', async (t) => {
+  const { client, deps } = setup({ maxReplicas: 3 }, 5, [], []);
+  await reconcileHpa(deps, 'default/w');
+  t.same(client.actions[0]!.object, { spec: { replicas: 3 } });
+  t.match(condOf(statusOf(client)!, 'ScalingLimited'), { status: 'True', reason: 'TooManyReplicas' });
+});

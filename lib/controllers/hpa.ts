@@ -82,6 +82,11 @@ export async function reconcileHpa(deps: HpaDeps, key: string): Promise<void> {
   if (current === 0 && min !== 0) {
     desired = 0;
     setC(cond('ScalingActive', 'False', 'ScalingDisabled', 'scaling is disabled since the replica count of the target is zero'));
+  } else if (current > max || current < min) {
+    // Outside the bounds the target is brought back without looking at metrics.
+    desired = current > max ? max : min;
+    setC(cond('ScalingLimited', 'True', current > max ? 'TooManyReplicas' : 'TooFewReplicas',
+      `the desired replica count is ${current > max ? 'more than the maximum' : 'less than the minimum'} replica count`));
   } else {
     let proposal = 0;
     const currentMetrics: unknown[] = [];
