@@ -14,6 +14,7 @@ import { enableEncryption } from '../lib/server/encryption/config.ts';
 import { createBootstrapToken, deleteBootstrapToken, listBootstrapTokens } from '../lib/server/join/bootstrap-tokens.ts';
 import { caHash } from '../lib/server/join/token.ts';
 import { joinCluster } from '../lib/agent/join/join.ts';
+import { HttpsClient } from '../lib/client/https.ts';
 import { generateKeyPair, privateKeyToPem, signLeaf } from '../lib/server/pki/x509.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsk-sec-e2e-'));
@@ -183,6 +184,13 @@ t.test('agents join over the API server with the server token or a bootstrap tok
   const who = await kubectl(viaSecret.kubeconfigPath, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}');
   t.equal(who.out, 'system:node:edge-1');
   await t.rejects(joinCluster({ server: srv.url, token: srv.token, dataDir: join(dir, 'impostor'), nodeName: 'edge-1' }), /node password rejected/);
+  // The agent's own client with the joined credentials: registers its Node and Lease, may not touch others'.
+  const agent = new HttpsClient({ server: srv.url, ca: viaSecret.caPem, cert: viaSecret.clientCert, key: viaSecret.clientKey });
+  await agent.create(core('nodes'), { apiVersion: 'v1', kind: 'Node', metadata: { name: 'edge-1' } });
+  const lease = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' };
+  await agent.create(lease, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'edge-1', namespace: 'kube-node-lease' }, spec: { holderIdentity: 'edge-1', leaseDurationSeconds: 40 } }, 'kube-node-lease');
+  await t.rejects(agent.create(lease, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'edge-9', namespace: 'kube-node-lease' }, spec: {} }, 'kube-node-lease'), { code: 403 });
+  await t.rejects(agent.create(core('nodes'), { apiVersion: 'v1', kind: 'Node', metadata: { name: 'edge-9' } }), { code: 403 });
 
   const admin = restClient(readKubeconfig(kubeconfig));
   const bt = await createBootstrapToken(admin, { ttlMs: 3_600_000, description: 'e2e' });
