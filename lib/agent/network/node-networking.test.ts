@@ -27,6 +27,7 @@ t.test('wires CNI, overlay, proxy, DNS and policies for one node (recorded comma
   const conf = JSON.parse(await readFile(join(dir, 'cni', '10-tsk.conflist'), 'utf8'));
   t.equal(conf.plugins[0].mtu, 1350, 'VXLAN overhead taken off the underlay MTU');
   t.equal(client.objects(core('nodes'))[0]!.metadata.annotations!['tsk.io/backend'], 'vxlan');
+  for (let i = 0; i < 200 && !client.objects(discovery('endpointslices')).length; i++) await new Promise((r) => setTimeout(r, 25));
   t.equal(client.objects(core('services'))[0]!.spec.clusterIP, '10.43.0.10');
   t.equal(client.objects(discovery('endpointslices'))[0]!.endpoints[0].addresses[0], '192.168.5.1');
   const l = runner.lines();

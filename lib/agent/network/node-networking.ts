@@ -63,6 +63,21 @@ async function waitForPodCidr(o: NodeNetworkingOptions, clock: Clock): Promise<s
   throw new Error('aborted while waiting for the node podCIDR');
 }
 
+/** Retries fn with backoff (0.5 s doubling to 30 s) until it succeeds or the signal aborts. */
+async function retry<T>(signal: AbortSignal, clock: Clock, what: string, fn: () => Promise<T>): Promise<T> {
+  let delay = 500;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (signal.aborted) throw err;
+      log.warn(`${what} failed; retrying`, { err: String(err), retryMs: delay });
+      await clock.sleep(delay, signal);
+      delay = Math.min(delay * 2, 30_000);
+    }
+  }
+}
+
 export interface NodeNetworking {
   podCidr: string;
   /** Resolves when the proxy, the overlay and DNS have done their first sync. */
@@ -77,7 +92,8 @@ export async function startNodeNetworking(o: NodeNetworkingOptions): Promise<Nod
   const podCidr = await waitForPodCidr(o, clock);
   const mtu = await interfaceMtu(runner, o.nodeIp);
   if (backend !== 'none') {
-    await o.client.patch(core('nodes'), o.nodeName, 'merge', { metadata: { annotations: nodeNetworkAnnotations({ nodeName: o.nodeName, publicIp: o.nodeIp, backend }) } });
+    const annotations = nodeNetworkAnnotations({ nodeName: o.nodeName, publicIp: o.nodeIp, backend });
+    await retry(o.signal, clock, 'publishing the node network annotations', () => o.client.patch(core('nodes'), o.nodeName, 'merge', { metadata: { annotations } }));
   }
   await writeCniConfig(o.cniConfDir, { podCidr, ipamDataDir: join(o.stateDir, 'cni-ipam'), mtu: backend === 'vxlan' ? mtu - VXLAN.overhead : mtu });
   const waits: Promise<unknown>[] = [];
@@ -101,7 +117,9 @@ export async function startNodeNetworking(o: NodeNetworkingOptions): Promise<Nod
       return startDns({ ...base, listen: [{ address: o.nodeIp, port: 0 }] });
     });
     const port = dns.addresses[0]?.port ?? 53;
-    await ensureKubeDnsService(o.client, { clusterDns: o.clusterDns, nodeName: o.nodeName, nodeIp: o.nodeIp, dnsPort: port });
+    // In the background: an agent may have to wait for the server (or for permissions) to publish its slice.
+    void retry(o.signal, clock, 'publishing the kube-dns Service and EndpointSlice', () =>
+      ensureKubeDnsService(o.client, { clusterDns: o.clusterDns, nodeName: o.nodeName, nodeIp: o.nodeIp, dnsPort: port })).catch(() => undefined);
     waits.push(dns.ready);
   }
   if (!o.disable?.networkPolicy) {
