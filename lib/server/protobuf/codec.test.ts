@@ -25,6 +25,30 @@ t.test('bodies the real kubectl sends', async (t) => {
   });
 });
 
+t.test('more kinds from kubectl create', async (t) => {
+  const d = (n: string) => decodeProtobufObject(fixture(`${n}.bin`)) as any;
+  t.same(d('roles').rules, [{ verbs: ['get', 'list'], apiGroups: [''], resources: ['pods', 'configmaps'], resourceNames: ['x'] }]);
+  t.same(d('rolebindings').subjects, [
+    { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'bob' },
+    { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'devs' },
+    { kind: 'ServiceAccount', name: 'sa1', namespace: 'default' },
+  ]);
+  t.same(d('rolebindings').roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r1' });
+  t.same(d('clusterroles').rules, [{ verbs: ['get'], nonResourceURLs: ['/healthz'] }]);
+  t.equal(d('clusterrolebindings').roleRef.kind, 'ClusterRole');
+  t.same(d('poddisruptionbudgets').spec, { selector: { matchLabels: { app: 'web' } }, maxUnavailable: '25%' });
+  t.same(d('ingresses').spec, {
+    tls: [{ hosts: ['a.com'], secretName: 'sec' }], ingressClassName: 'nginx',
+    rules: [{ host: 'a.com', http: { paths: [{ path: '/path', pathType: 'Prefix', backend: { service: { name: 'svc', port: { number: 80 } } } }] } }],
+  });
+  t.same(d('services').spec, { ports: [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 30080 }], selector: { app: 's1' }, type: 'NodePort' });
+  t.same(d('serviceaccounts'), { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'sa1' } });
+  t.same(d('resourcequotas').spec, { hard: { pods: '10', 'requests.cpu': '2' } });
+  t.same(d('jobs').spec.template.spec, { containers: [{ name: 'j1', image: 'busybox', command: ['echo', 'hi'], resources: {} }], restartPolicy: 'Never' });
+  t.equal(d('cronjobs').spec.schedule, '*/5 * * * *');
+  t.equal(d('cronjobs').spec.jobTemplate.spec.template.spec.restartPolicy, 'OnFailure');
+});
+
 t.test('round trip of a full deployment', async (t) => {
   const dep = {
     apiVersion: 'apps/v1', kind: 'Deployment',

@@ -244,7 +244,7 @@ export const POINTER_FIELDS = new Set([
   'PodDisruptionBudgetSpec.unhealthyPodEvictionPolicy', 'ServiceSpec.allocateLoadBalancerNodePorts', 'ServiceSpec.ipFamilyPolicy',
   'ServiceSpec.loadBalancerClass', 'ServiceSpec.internalTrafficPolicy', 'ServiceSpec.trafficDistribution', 'ServicePort.appProtocol',
   'ServiceAccount.automountServiceAccountToken', 'ClientIPConfig.timeoutSeconds', 'PriorityClass.preemptionPolicy',
-  'TokenRequestSpec.expirationSeconds', 'Subject.namespace', 'PriorityClass.value',
+  'TokenRequestSpec.expirationSeconds', 'PriorityClass.value',
   'PodSpec.os', 'VolumeMount.mountPropagation', 'VolumeMount.recursiveReadOnly', 'EmptyDirVolumeSource.sizeLimit',
 ]);
 
