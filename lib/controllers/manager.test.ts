@@ -125,6 +125,15 @@ t.test('deployment to ready pods with endpoints; foreground deletion; namespace 
     return !d && rs.length === 0 && ps.length === 0;
   });
 
+  // Background deletion (kubectl's default): the owner goes at once, the collector removes the rest.
+  await client.create(apps('replicasets'), {
+    apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'bg', namespace: 'default' },
+    spec: { replicas: 2, selector: { matchLabels: { app: 'bg' } }, template: { metadata: { labels: { app: 'bg' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+  }, 'default');
+  await until('bg pods', async () => (await client.list(core('pods'), { namespace: 'default', labelSelector: 'app=bg' })).items.length === 2);
+  await client.delete(apps('replicasets'), 'bg', 'default', { propagationPolicy: 'Background' });
+  await until('bg pods collected', async () => (await client.list(core('pods'), { namespace: 'default', labelSelector: 'app=bg' })).items.length === 0);
+
   // Namespace deletion empties it and removes the kubernetes finalizer.
   await client.create(core('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'scratch' } });
   await client.create(core('configmaps'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'scratch' }, data: {} }, 'scratch');
