@@ -1,4 +1,4 @@
-// fieldValidation=Strict|Warn|Ignore on writes. Unknown fields answer 400 under Strict; otherwise they are dropped
+// fieldValidation=Strict|Warn|Ignore on writes. Unknown fields answer 400 under Strict; under Warn/Ignore they are dropped
 // from the body (as Kubernetes' decoder drops them) and, under Warn, reported in Warning headers. The schema walk is
 // the openapi package's; patch directives ($setElementOrder/..., $patch) are not fields.
 import type { KubeObject } from '../../client/types.ts';
@@ -8,8 +8,10 @@ import type { ResourceRequest } from './request.ts';
 
 /** Checks and prunes `obj` in place; returns the warnings to send. */
 export function validateFields(r: ResourceRequest, obj: unknown, isPatch = false): string[] {
-  const mode = r.query.get('fieldValidation') ?? 'Ignore';
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return [];
+  // Without the parameter nothing is checked or pruned: a field our schemas lack must never vanish from the
+  // writes of our own components (kubectl always sends the parameter).
+  const mode = r.query.get('fieldValidation');
+  if (!mode || !obj || typeof obj !== 'object' || Array.isArray(obj)) return [];
   const unknown = unknownFields(r.strategy, obj as KubeObject, r.version).filter((p) => !p.includes('$'));
   if (!unknown.length) return [];
   const msgs = unknown.map((p) => `unknown field "${p}"`);
