@@ -118,3 +118,17 @@ t.test('the server node gets local kubelet certificates without a network join',
   t.not(c.servingCert, a.servingCert, 'new IP, new serving certificate');
   t.equal(c.clientCert, a.clientCert);
 });
+
+t.test('tsk token rotate: the server reads the new secret at once; old tokens stop joining', async (t) => {
+  const { readServerSecret, rotateServerToken } = await import('./token.ts');
+  const serverDir = tmp(t);
+  const certs = await ensureCertificates({ dataDir: serverDir, nodeName: 'srv' });
+  const old = ensureServerToken({ dataDir: serverDir, caPem: certs.serverCaPem });
+  const svc = new JoinService({ certs, secret: () => readServerSecret(serverDir), client: new FakeClient() });
+  const server = await serve(t, servingTlsOptions(certs), svc, []);
+  const fresh = rotateServerToken({ dataDir: serverDir, caPem: certs.serverCaPem });
+  t.not(fresh.secret, old.secret);
+  await t.rejects(joinCluster({ server, token: old.token, dataDir: tmp(t), nodeName: 'a1' }), /refused the token/);
+  const ok = await joinCluster({ server, token: fresh.token, dataDir: tmp(t), nodeName: 'a2' });
+  t.ok(isSignedBy(ok.clientCert, certs.clientCaPem));
+});
