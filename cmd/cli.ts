@@ -47,8 +47,12 @@ export function setupLogging(argv: { logFormat?: string; v?: number; logLevel?: 
   configureLogging({ level, format: (argv.logFormat ?? 'text') as LogFormat });
 }
 
+/** TSK_* variables that configure something other than a flag; yargs must not read them as flags. */
+const NOT_FLAGS = ['TSK_CONFIG_FILE', 'TSK_NATIVE_CACHE', 'TSK_LOG_LEVEL_DEFAULT', 'TSK_TEST', 'TSK_REGISTRY_STORE'];
+
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
+  for (const k of NOT_FLAGS) delete process.env[k];
   const fileConfig = loadConfigFile(argv);
   let y = yargs(argv)
     .scriptName('tsk')

@@ -3,7 +3,6 @@
 set -u
 cd "$(dirname "$0")/.."
 bash test/setup.sh
-export TSK_TEST=1
 export PATH="$PWD/node_modules/.bin:$PATH"
 mkdir -p .tap
 # tap compiles its plugin list (package.json "tap.plugin": no ts-node; Node strips types itself)

@@ -1,0 +1,50 @@
+// The whole server end to end, as a user runs it: the single executable built from this checkout, `tsk server`
+// inside a network namespace with its own containerd, driven by the real kubectl.
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { busyboxImageArchive } from '../lib/agent/images/builtin.ts';
+import { createNetns, kc, kubectl, root, startServer, tempDir, useBinary, waitFor } from './harness.ts';
+
+t.test('tsk server runs pods, services and DNS, and keeps its state through kill -9', async (t) => {
+  const work = tempDir(t, 'tsk-server-e2e-');
+  const exe = join(work, 'tsk');
+  execFileSync(join(root, 'node_modules/node/bin/node'), [join(root, 'scripts/build-binary.ts'), '--out', exe], { stdio: 'pipe', timeout: 300_000 });
+  useBinary(exe);
+  t.teardown(() => useBinary(undefined));
+  t.match(execFileSync(exe, ['version'], { encoding: 'utf8' }), /kubernetes v1\.32\.4/);
+
+  const netns = createNetns(t, '10.199.0.2');
+  const dataDir = join(work, 'data');
+  mkdirSync(join(dataDir, 'agent/images'), { recursive: true });
+  writeFileSync(join(dataDir, 'agent/images/busybox.tar'), busyboxImageArchive());
+  let server = await startServer(t, { netns, dataDir, nodeName: 'e2e-server', args: ['--node-ip', '10.199.0.2'] });
+
+  await waitFor('node Ready', () => kubectl(server, ['get', 'node', 'e2e-server', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).stdout === 'True', 90_000);
+  t.match(kc(server, ['get', 'nodes', '-o', 'wide']), /e2e-server\s+Ready\s+control-plane/);
+
+  kc(server, ['create', 'deployment', 'web', '--image=busybox:latest', '--replicas=2', '--', 'sh', '-c', 'echo hello-from-web > /tmp/index.html && exec httpd -f -p 8080 -h /tmp']);
+  kc(server, ['expose', 'deployment', 'web', '--port=80', '--target-port=8080']);
+  t.match(kc(server, ['rollout', 'status', 'deployment/web', '--timeout=120s']), /successfully rolled out/);
+  const ips = kc(server, ['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].status.podIP}']).trim().split(/\s+/);
+  t.equal(ips.length, 2);
+  for (const ip of ips) t.match(ip, /^10\.42\.0\.\d+$/);
+  await waitFor('endpoints', () => kc(server, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-o', 'jsonpath={.items[*].endpoints[*].addresses[*]}']).trim().split(/\s+/).length === 2);
+
+  // A client pod reaches the service by its DNS name through the proxy's rules.
+  kc(server, ['run', 'client', '--image=busybox:latest', '--restart=Never', '--', 'sh', '-c', 'wget -qO- http://web.default.svc.cluster.local/ | grep -q hello-from-web']);
+  const phase = await waitFor('client pod finished', () => {
+    const p = kubectl(server, ['get', 'pod', 'client', '-o', 'jsonpath={.status.phase}']).stdout;
+    return p === 'Succeeded' || p === 'Failed' ? p : '';
+  }, 90_000);
+  t.equal(phase, 'Succeeded', 'service name resolves and the ClusterIP answers from a pod');
+
+  // The store survives kill -9: objects are still there after a restart, pods keep running.
+  const rvBefore = kc(server, ['get', 'deployment', 'web', '-o', 'jsonpath={.metadata.uid}']);
+  await server.kill9();
+  server = await startServer(t, { netns, dataDir, nodeName: 'e2e-server', args: ['--node-ip', '10.199.0.2'] });
+  t.equal(kc(server, ['get', 'deployment', 'web', '-o', 'jsonpath={.metadata.uid}']), rvBefore);
+  t.match(kc(server, ['rollout', 'status', 'deployment/web', '--timeout=120s']), /successfully rolled out/);
+  t.equal(kc(server, ['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].status.podIP}']).trim().split(/\s+/).sort().join(), [...ips].sort().join(), 'the same pods keep running');
+});
