@@ -1,4 +1,6 @@
-// /etc/resolv.conf parsing and the upstreams the cluster DNS forwards to. Pure.
+// /etc/resolv.conf parsing and the upstreams the cluster DNS forwards to.
+import { readFile } from 'node:fs/promises';
+
 export interface ResolvConf {
   servers: string[];
   searches: string[];
@@ -35,7 +37,6 @@ export function upstreamsFrom(hostText: string, fallbackText = '', last: string[
 
 /** Reads the host's resolv.conf (for podDnsConfig's hostResolv and the forwarder's upstreams). */
 export async function readHostResolv(path = '/etc/resolv.conf'): Promise<{ text: string; conf: ResolvConf }> {
-  const { readFile } = await import('node:fs/promises');
   const text = await readFile(path, 'utf8').catch(() => '');
   return { text, conf: parseResolvConf(text) };
 }
