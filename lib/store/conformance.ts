@@ -268,6 +268,7 @@ export function storeConformance(t: Test, factory: StoreFactory): void {
     for (let i = 0; i < 10; i++) await s.create(`/slow/${i}`, enc('x'));
     t.ok(await pollUntil(() => w.closedReason !== undefined), 'closed');
     t.match(w.closedReason, /slow/);
+    t.throws(() => s.watch('/slow/', 1), { name: 'CompactedError' }, 'a replay longer than the buffer answers Compacted (relist)');
     const fast = s.watch('/slow/', 0);
     fast.close();
     t.equal(fast.closedReason, undefined, 'closing by the client gives no store reason');

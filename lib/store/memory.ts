@@ -143,6 +143,8 @@ export class MemoryStore implements Store {
       if (r.kv.modRevision <= from || !r.kv.key.startsWith(prefix)) continue;
       backlog.push(r.deleted ? { type: 'delete', kv: r.kv, prevKv: r.prev } : { type: 'put', kv: r.kv, prevKv: r.prev });
     }
+    // More history than a watcher may buffer: answer like a compacted revision, so the client relists.
+    if (backlog.length > this.#hub.limit) throw new CompactedError(this.#compacted);
     return this.#hub.add(prefix, from, backlog, opts);
   }
 

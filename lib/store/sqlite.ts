@@ -212,6 +212,9 @@ export class SqliteStore implements Store {
     const backlog: WatchEvent[] = [];
     if (from < this.#rev) {
       const rows = this.#st.events.all({ from, start: prefix, end: rangeEnd(prefix), limit: this.#hub.limit + 1 });
+      // More history than a watcher may buffer: answer like a compacted revision, so the client relists instead of
+      // re-watching from the same revision and being closed as too slow again.
+      if (rows.length > this.#hub.limit) throw new CompactedError(this.#compactRev);
       for (const r of rows) {
         const prevKv = prevOf(r);
         backlog.push(r.deleted ? { type: 'delete', kv: toKv(r), prevKv } : { type: 'put', kv: toKv(r), prevKv });

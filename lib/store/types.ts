@@ -74,7 +74,12 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export class StoreError extends Error {}
+export class StoreError extends Error {
+  constructor(message?: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
 
 export class AlreadyExistsError extends StoreError {
   readonly key: string;
