@@ -19,7 +19,6 @@ import { adopt, claim, controllerRef, release, type OwnerKind } from './pod-cont
 const deploymentsRef = apps('deployments');
 const rsRef = apps('replicasets');
 export const deploymentKind: OwnerKind = { ref: deploymentsRef, kind: 'Deployment', apiVersion: 'apps/v1' };
-const rsKind: OwnerKind = { ref: rsRef, kind: 'ReplicaSet', apiVersion: 'apps/v1' };
 
 export interface DeploymentDeps {
   client: Client;
@@ -276,6 +275,5 @@ export function deploymentController(ctx: ControllerContext): Runnable & { contr
     if (ref) return ref.kind === 'Deployment' ? `${rs.metadata.namespace}/${ref.name}` : undefined;
     return deployments.lister.list(rs.metadata.namespace).filter((dp) => dp.spec?.selector && !isEmptySelector(dp.spec.selector) && matchesSelector(dp.spec.selector, rs.metadata.labels)).map(keyOf);
   });
-  void rsKind;
   return { controller, deps, run: (signal) => controller.run(signal) };
 }

@@ -2,7 +2,6 @@
 // namespaced resource, then its `kubernetes` finalizer is removed through namespaces/finalize so the API server
 // can delete it. Content still terminating (graceful pods) is waited for with a bounded backoff.
 import { core, isNotFound, type Client, type KubeObject, type ResourceRef } from '../client/types.ts';
-import type { Clock } from '../clock.ts';
 import { type Lister } from '../controller/cache.ts';
 import { Controller } from '../controller/controller.ts';
 import { logger } from '../log/logger.ts';
@@ -83,4 +82,3 @@ export function namespaceController(ctx: ControllerContext): Runnable & { contro
   return { controller, deps, run: (signal) => controller.run(signal) };
 }
 
-export type { Clock };
