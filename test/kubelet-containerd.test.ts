@@ -103,7 +103,7 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
       initContainers: [{ name: 'prep', image: 'docker.io/library/busybox:tsk-test', imagePullPolicy: 'Never', command: ['sh', '-c', 'echo prepared > /work/init.txt'], volumeMounts: [{ name: 'work', mountPath: '/work' }] }],
       containers: [{
         name: 'main', image: 'docker.io/library/busybox:tsk-test', imagePullPolicy: 'Never',
-        command: ['sh', '-c', 'echo "start $GREETING $(cat /work/init.txt)"; while [ ! -f /tmp/stop ]; do sleep 0.2; done; exit 3'],
+        command: ['sh', '-c', 'echo "start $GREETING $(cat /work/init.txt)"; while [ ! -f /tmp/stop ]; do sleep 0.2; done; echo stopped-by-test > /dev/termination-log; exit 3'],
         env: [{ name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'app', key: 'greeting' } } }],
         volumeMounts: [{ name: 'cfg', mountPath: '/etc/app' }, { name: 'work', mountPath: '/work' }],
         readinessProbe: { exec: { command: ['cat', '/etc/app/greeting'] }, periodSeconds: 1 },
@@ -139,6 +139,7 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
     return s && s.restartCount >= 1 && s.state.running && p;
   });
   t.equal(restarted.status!.containerStatuses![0]!.lastState.terminated?.exitCode, 3, 'last exit code reported');
+  t.equal(restarted.status!.containerStatuses![0]!.lastState.terminated?.message, 'stopped-by-test\n', 'termination message reported');
 
   const p = await get();
   p.metadata.deletionTimestamp = new Date().toISOString();

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 import { core, coordination, type KubeObject } from '../../client/types.ts';
 import { FakeClient } from '../../client/fake.ts';
 import { FakeClock } from '../../clock.ts';
@@ -396,4 +396,27 @@ t.test('a dead sandbox is replaced (init containers run again) and then removed;
   t.ok(p.status?.containerStatuses?.[0]?.state.running);
   t.equal(p.status?.containerStatuses?.[0]?.restartCount, 1, 'restart count continues');
   t.equal(cri.byName('main')[0]!.config.metadata.attempt, 1);
+});
+
+t.test('termination messages: the file, or the log tail with FallbackToLogsOnError', async (t) => {
+  const { client, cri, kubelet, sync } = setup(t);
+  client.seed(pods,
+    basePod('msg', { restartPolicy: 'Never' }),
+    basePod('fallback', { restartPolicy: 'Never', containers: [{ name: 'main', image: 'docker.io/library/busybox:1.36', terminationMessagePolicy: 'FallbackToLogsOnError' }] }));
+  await kubelet.start();
+  await sync('msg');
+  await sync('fallback');
+  const byPod = (name: string) => [...cri.containers.values()].find((c) => c.config.labels?.['io.kubernetes.pod.name'] === name)!;
+  const m = byPod('msg');
+  const mount = m.config.mounts!.find((x) => x.container_path === '/dev/termination-log')!;
+  writeFileSync(mount.host_path, 'all done');
+  cri.exitContainer(m.status.id, 0);
+  let p = await sync('msg');
+  t.equal(p.status?.containerStatuses?.[0]?.state.terminated?.message, 'all done');
+  const f = byPod('fallback');
+  mkdirSync(dirname(f.status.log_path), { recursive: true });
+  writeFileSync(f.status.log_path, '2026-01-01T00:00:00.000000000Z stderr F panic: boom\n');
+  cri.exitContainer(f.status.id, 2);
+  p = await sync('fallback');
+  t.equal(p.status?.containerStatuses?.[0]?.state.terminated?.message, 'panic: boom\n');
 });

@@ -1,9 +1,9 @@
 // The kubelet: pods bound to this node (informer with a spec.nodeName field selector) are synced by one worker per
 // pod: relist the runtime (CRI polling, 1 s; containerd 1.6 has no event stream), compute the plan
 // (actions.ts), apply it, then write the pod status only when it changed.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { core, isConflict, isNotFound, type Client, type KubeObject } from '../../client/types.ts';
 import { realClock, type Clock } from '../../clock.ts';
 import { Informer } from '../../controller/informer.ts';
@@ -23,7 +23,7 @@ import { killPod, runHook, stopContainerGracefully } from './lifecycle.ts';
 import { isSidecar, podKey, type ContainerSpec, type Pod, type PodStatus } from './pod-types.ts';
 import { defaultProbeRunner, ProbeManager, type ProbeRunner } from './probes.ts';
 import { emptyState, RuntimeCache, type PodRuntimeState, type RuntimeContainer } from './runtime-state.ts';
-import { followLogFile, readLogFile, type LogOptions } from './logs.ts';
+import { followLogFile, readLogFile, renderLogs, type LogOptions } from './logs.ts';
 import { computePodStatus, sameStatus } from './status.ts';
 import { containerMounts, setUpVolumes, tearDownPodDir } from './volumes.ts';
 
@@ -358,7 +358,12 @@ export class Kubelet {
     let config;
     try {
       const env = await containerEnv(pod, spec, this.#objectSource(pod.metadata.namespace ?? 'default'), { podIP: o.podIP, hostIP: this.nodeIP, nodeName: this.#o.nodeName }, this.#o.nodeAllocatable);
-      config = containerConfig(pod, spec, { kind: o.kind, attempt, env, mounts: containerMounts(spec, o.volumes, pod), image });
+      const mounts = containerMounts(spec, o.volumes, pod);
+      const termFile = this.#terminationFile(uid, spec.name, attempt);
+      mkdirSync(dirname(termFile), { recursive: true });
+      writeFileSync(termFile, '');
+      mounts.push({ container_path: spec.terminationMessagePath ?? '/dev/termination-log', host_path: termFile });
+      config = containerConfig(pod, spec, { kind: o.kind, attempt, env, mounts, image });
       await this.#checkNonRoot(pod, spec, image);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
@@ -387,6 +392,27 @@ export class Kubelet {
   }
 
   #lastPullFailure = new Map<string, number>();
+  #termMessages = new Map<string, string>();
+
+  #terminationFile(uid: string, name: string, attempt: number): string {
+    return join(this.podsDir, uid, 'containers', name, `${attempt}-termination-log`);
+  }
+
+  /** terminationMessagePath content (4 KiB at most), or with FallbackToLogsOnError the log tail of a failed container. */
+  #terminationMessage(pod: Pod, c: RuntimeContainer): string | undefined {
+    if (c.state !== 'CONTAINER_EXITED') return undefined;
+    const hit = this.#termMessages.get(c.id);
+    if (hit !== undefined) return hit;
+    let msg = '';
+    try { msg = readFileSync(this.#terminationFile(pod.metadata.uid!, c.name, c.attempt), 'utf8').slice(0, 4096); } catch { /* none */ }
+    const spec = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((x) => x.name === c.name);
+    if (!msg && c.exitCode !== 0 && spec?.terminationMessagePolicy === 'FallbackToLogsOnError' && c.logPath) {
+      try { msg = renderLogs(readFileSync(c.logPath, 'utf8'), { tailLines: 80 }).slice(-2048); } catch { /* no log */ }
+    }
+    if (this.#termMessages.size > 10_000) this.#termMessages.clear();
+    this.#termMessages.set(c.id, msg);
+    return msg;
+  }
 
   async #checkNonRoot(pod: Pod, spec: ContainerSpec, image: string): Promise<void> {
     const nonRoot = spec.securityContext?.runAsNonRoot ?? pod.spec.securityContext?.runAsNonRoot;
@@ -425,6 +451,7 @@ export class Kubelet {
         return !spec?.readinessProbe || this.probes.result(uid, id, 'readiness') === 'success';
       },
       started: (name, id) => this.#started(pod, uid, name, id),
+      terminationMessage: (c) => this.#terminationMessage(pod, c),
     });
     if (sameStatus(stripUndefined(status), stripUndefined(pod.status ?? {}))) return;
     let cur: Pod = pod;

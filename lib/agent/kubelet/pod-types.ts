@@ -41,6 +41,7 @@ export interface ContainerSpec {
   stdinOnce?: boolean;
   tty?: boolean;
   terminationMessagePath?: string;
+  terminationMessagePolicy?: 'File' | 'FallbackToLogsOnError';
 }
 
 export interface SecurityContext {

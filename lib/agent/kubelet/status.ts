@@ -9,15 +9,18 @@ export interface StatusContext {
   started(name: string, id: string): boolean;
   /** Why a container is waiting instead of running: CrashLoopBackOff, ErrImagePull, ImagePullBackOff, CreateContainerConfigError... */
   waiting: Map<string, { reason: string; message?: string }>;
+  /** The container's termination message (terminationMessagePath file, or log tail per policy). */
+  terminationMessage?(c: RuntimeContainer): string | undefined;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-function terminatedOf(c: RuntimeContainer): ContainerStateJson {
+function terminatedOf(c: RuntimeContainer, ctx: StatusContext): ContainerStateJson {
   const reason = c.reason === 'OOMKilled' ? 'OOMKilled' : c.reason || (c.exitCode === 0 ? 'Completed' : 'Error');
+  const message = ctx.terminationMessage?.(c) || c.message;
   return {
     terminated: {
-      exitCode: c.exitCode, reason, ...(c.message ? { message: c.message } : {}),
+      exitCode: c.exitCode, reason, ...(message ? { message } : {}),
       startedAt: c.startedAt ? iso(c.startedAt) : undefined, finishedAt: c.finishedAt ? iso(c.finishedAt) : undefined, containerID: `containerd://${c.id}`,
     },
   };
@@ -29,7 +32,7 @@ function containerStatus(spec: ContainerSpec, all: RuntimeContainer[], ctx: Stat
   const previous = mine[1];
   const waiting = ctx.waiting.get(spec.name);
   let state: ContainerStateJson;
-  let lastState: ContainerStateJson = previous && previous.state === 'CONTAINER_EXITED' ? terminatedOf(previous) : (prev?.lastState ?? {});
+  let lastState: ContainerStateJson = previous && previous.state === 'CONTAINER_EXITED' ? terminatedOf(previous, ctx) : (prev?.lastState ?? {});
   if (!latest) {
     state = { waiting: { reason: waiting?.reason ?? defaultWaiting, ...(waiting?.message ? { message: waiting.message } : {}) } };
   } else if (latest.state === 'CONTAINER_RUNNING') {
@@ -37,9 +40,9 @@ function containerStatus(spec: ContainerSpec, all: RuntimeContainer[], ctx: Stat
   } else if (latest.state === 'CONTAINER_EXITED') {
     if (waiting) {
       state = { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } };
-      lastState = terminatedOf(latest);
+      lastState = terminatedOf(latest, ctx);
     } else {
-      state = terminatedOf(latest);
+      state = terminatedOf(latest, ctx);
     }
   } else {
     state = { waiting: { reason: waiting?.reason ?? 'ContainerCreating' } };
