@@ -109,6 +109,11 @@ export async function ensureRevision(client: Client, o: RevisionOwner, existing:
       return { revision: await client.create(revisionsRef, rev), collisionCount };
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
+      // Our cache may just not have it yet: the same data under that name is ours; only a true collision bumps the count.
+      const found = await client.get(revisionsRef, rev.metadata.name!, rev.metadata.namespace);
+      if (stableStringify(found.data) === want && found.metadata.ownerReferences?.some((r) => r.uid === o.owner.metadata.uid)) {
+        return { revision: found, collisionCount };
+      }
       collisionCount++;
     }
   }

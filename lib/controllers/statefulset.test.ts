@@ -2,7 +2,7 @@ import t from 'tap';
 import { apps, batch, core, type Client, type KubeObject } from '../client/types.ts';
 import { FakeClock } from '../clock.ts';
 import { hashOf, revisionData } from './controller-revision.ts';
-import { readyCondition, seeded, verbs } from './controller-revision-fixtures.ts';
+import { listerOf, readyCondition, seeded, verbs } from './controller-revision-fixtures.ts';
 import { reconcileStatefulSet, type StatefulSetDeps } from './statefulset.ts';
 import { MemoryStore } from '../store/memory.ts';
 import { createRegistry } from '../server/registry/index.ts';
@@ -246,4 +246,15 @@ t.test('workload controllers over the real registry', async (t) => {
   });
   const revs = (await client.list(apps('controllerrevisions'), { namespace: 'default' })).items;
   t.equal(revs.length, 4, 'two revisions each');
+});
+
+t.test('a revision our cache has not seen yet is reused, not duplicated', async (t) => {
+  const { client, deps } = setup(sts({ replicas: 0 }), [], []);
+  await reconcileStatefulSet(deps, 'default/web');
+  client.actions.length = 0;
+  const again = { ...deps, statefulSets: listerOf(client.objects(apps('statefulsets'))) }; // revisions lister still stale
+  await reconcileStatefulSet(again, 'default/web');
+  t.same(verbs(client).filter((v) => v.includes('controllerrevisions')), [], 'AlreadyExists, then the existing one is used');
+  t.equal(client.objects(apps('controllerrevisions')).length, 1);
+  t.equal(client.objects(apps('statefulsets'))[0]!.status.collisionCount, 0);
 });
