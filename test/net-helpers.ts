@@ -4,13 +4,19 @@ import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execRunner } from '../lib/agent/exec/runner.ts';
 
-export const canUseNetns = async (): Promise<boolean> => {
-  if (process.getuid?.() !== 0) return false;
-  const r = await execRunner.run('ip', ['netns', 'list'], { allowFail: true }).catch(() => ({ code: 1 }));
-  return r.code === 0;
-};
-
 export const shortId = () => randomBytes(3).toString('hex');
+
+let netnsOk: boolean | undefined;
+
+/** Root, iproute2, and a network namespace can really be created (and removed again). */
+export const canUseNetns = async (): Promise<boolean> => {
+  if (netnsOk !== undefined) return netnsOk;
+  if (process.getuid?.() !== 0) return (netnsOk = false);
+  const name = `tsk-t-${shortId()}-probe`;
+  const r = await execRunner.run('ip', ['netns', 'add', name], { allowFail: true }).catch(() => ({ code: 1 }));
+  if (r.code === 0) await execRunner.run('ip', ['netns', 'del', name], { allowFail: true });
+  return (netnsOk = r.code === 0);
+};
 
 const sh = (args: string[]) => execRunner.run('ip', args);
 
