@@ -86,3 +86,17 @@ t.test('replication controller uses its map selector and v1 owner', async (t) =>
   t.match(client.actions[0]!.object!.metadata.ownerReferences, [{ apiVersion: 'v1', kind: 'ReplicationController', uid: 'rc-uid' }]);
   void listerOf;
 });
+
+t.test('failing creates: slow start tries once, records ReplicaFailure', async (t) => {
+  const { client, d } = deps([rs(5)], []);
+  let attempts = 0;
+  const create = client.create.bind(client);
+  client.create = (async (ref: any, obj: any, ns?: string) => {
+    if (ref.resource === 'pods') { attempts++; throw new Error('exceeded quota: pods'); }
+    return create(ref, obj, ns);
+  }) as typeof client.create;
+  await reconcileReplicaSet(d, 'ns/web');
+  t.equal(attempts, 1);
+  t.match(client.objects(apps('replicasets'))[0]!.status.conditions, [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'exceeded quota: pods' }]);
+  t.ok(d.expectations!.satisfied('ns/web'), 'expectations lowered for creates never made');
+});

@@ -67,13 +67,20 @@ async function manage(d: ReplicaSetDeps, key: string, rs: KubeObject, owned: Kub
     d.expectations?.expect(key, n);
     const tmpl = rs.spec?.template ?? {};
     let failed: unknown;
-    const errors = await inBatches(Array.from({ length: n }), 16, async () => {
-      const pod = await d.client.create(podsRef, podFromTemplate(rs, tmpl, d.kind), rs.metadata.namespace);
-      d.recorder?.event(ev, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
-    });
+    // Slow start (as Kubernetes): batches of 1, 2, 4, ... so a create that keeps failing (quota, admission) fails once, not n times.
+    let done = 0;
+    let errors: unknown[] = [];
+    for (let batch = 1; done < n && !errors.length; batch *= 2) {
+      const size = Math.min(batch, n - done);
+      errors = await inBatches(Array.from({ length: size }), 16, async () => {
+        const pod = await d.client.create(podsRef, podFromTemplate(rs, tmpl, d.kind), rs.metadata.namespace);
+        d.recorder?.event(ev, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
+      });
+      done += size;
+    }
     if (errors.length) {
       failed = errors[0];
-      d.expectations?.lowerAdds(key, errors.length);
+      d.expectations?.lowerAdds(key, errors.length + (n - done));
       const msg = String((failed as Error)?.message ?? failed);
       d.recorder?.event(ev, 'Warning', 'FailedCreate', `Error creating: ${msg}`);
       return msg;
