@@ -13,6 +13,8 @@ export interface CronSchedule {
   dowStar: boolean;
   /** Zone from a CRON_TZ= / TZ= prefix. */
   timeZone?: string;
+  /** `@every <duration>`: a constant delay in ms (whole seconds, at least 1 s). */
+  every?: number;
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
@@ -84,6 +86,12 @@ export function parseSchedule(spec: string): CronSchedule {
     if (!isValidTimeZone(timeZone!)) throw new Error(`provided bad location ${timeZone}`);
     s = s.slice(tz[0].length).trim();
   }
+  const every = /^@every\s+(\S+)$/i.exec(s);
+  if (every) {
+    const ms = Math.max(1000, Math.floor(parseGoDuration(every[1]!) / 1000) * 1000);
+    const none = new Set<number>();
+    return { minute: none, hour: none, dom: none, month: none, dow: none, domStar: false, dowStar: false, timeZone, every: ms };
+  }
   if (s.startsWith('@')) {
     const d = DESCRIPTORS[s.toLowerCase()];
     if (!d) throw new Error(`unrecognized descriptor: ${s}`);
@@ -97,6 +105,17 @@ export function parseSchedule(spec: string): CronSchedule {
   const month = parseField(fields[3]!, { min: 1, max: 12, names: MONTHS, nameBase: 1 });
   const dow = parseField(fields[4]!, { min: 0, max: 6, names: DAYS });
   return { minute: minute.set, hour: hour.set, dom: dom.set, month: month.set, dow: dow.set, domStar: dom.star, dowStar: dow.star, timeZone };
+}
+
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go's time.ParseDuration ("1h30m", "90s", "1.5h") in ms; throws when invalid or not positive. */
+export function parseGoDuration(d: string): number {
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0, pos = 0, m: RegExpExecArray | null;
+  while ((m = re.exec(d))) { total += Number(m[1]) * UNITS[m[2]!]!; pos = re.lastIndex; }
+  if (!d || pos !== d.length || total <= 0) throw new Error(`failed to parse duration @every ${d}`);
+  return total;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -156,6 +175,7 @@ const YEARS_LIMIT = 5;
  */
 export function nextSchedule(spec: string | CronSchedule, after: number, tz?: string): number | undefined {
   const s = typeof spec === 'string' ? parseSchedule(spec) : spec;
+  if (s.every) return Math.floor(after / 1000) * 1000 + s.every;
   const zone = s.timeZone ?? tz ?? 'UTC';
   const afterWall = after + zoneOffset(after, zone);
   const hours = sorted(s.hour), minutes = sorted(s.minute);

@@ -149,12 +149,14 @@ t.test('nextSchedule table', async (t) => {
     ['30 1 * * *', '2026-11-01T05:30:00Z', 'America/New_York', '2026-11-01T06:30:00Z'],
     ['30 1 * * *', '2026-11-01T06:30:00Z', 'America/New_York', '2026-11-02T06:30:00Z'],
     ['0 3 * * *', '2026-11-01T04:00:00Z', 'America/New_York', '2026-11-01T08:00:00Z'],
+    ['@every 1h30m', '2026-01-01T00:07:30.250Z', undefined, '2026-01-01T01:37:30Z'],
+    ['@every 90s', '2026-01-01T00:00:00Z', undefined, '2026-01-01T00:01:30Z'],
   ];
   for (const [spec, after, tz, want] of cases) t.equal(isoOf(nextSchedule(spec, at(after), tz)), want, `${spec} after ${after} in ${tz ?? 'UTC'}`);
 });
 
 t.test('parseSchedule rejects bad schedules', async (t) => {
-  for (const bad of ['60 * * * *', '* * * *', '* * * * * *', '@every 5m', 'TZ=Bad/Zone * * * * *', '5-1 * * * *', '*/0 * * * *', '* * * * 7', 'x * * * *']) {
+  for (const bad of ['60 * * * *', '* * * *', '* * * * * *', '@every 5x', '@every', 'TZ=Bad/Zone * * * * *', '5-1 * * * *', '*/0 * * * *', '* * * * 7', 'x * * * *']) {
     t.throws(() => parseSchedule(bad), bad);
   }
   const s = parseSchedule('*/2 * * * *');
