@@ -420,3 +420,18 @@ t.test('termination messages: the file, or the log tail with FallbackToLogsOnErr
   p = await sync('fallback');
   t.equal(p.status?.containerStatuses?.[0]?.state.terminated?.message, 'panic: boom\n');
 });
+
+t.test('activeDeadlineSeconds: the pod is killed and fails with DeadlineExceeded', async (t) => {
+  const { client, cri, clock, kubelet, sync } = setup(t);
+  client.seed(pods, basePod('deadline', { activeDeadlineSeconds: 30 }));
+  await kubelet.start();
+  let p = await sync('deadline');
+  t.ok(p.status?.containerStatuses?.[0]?.state.running);
+  clock.advance(31_000);
+  p = await sync('deadline');
+  t.equal(p.status?.phase, 'Failed');
+  t.equal(p.status?.reason, 'DeadlineExceeded');
+  t.equal(cri.byName('main')[0]!.status.state, 'CONTAINER_EXITED');
+  p = await sync('deadline');
+  t.equal(cri.byName('main').length, 1, 'not restarted');
+});

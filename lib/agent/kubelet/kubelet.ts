@@ -195,6 +195,15 @@ export class Kubelet {
     const actions = computePodActions(pod, state, this.#actionContext(uid, pod));
 
     if (pod.metadata.deletionTimestamp) return this.#finishDeletion(pod, state, actions);
+    if (this.#deadlineExceeded(pod)) {
+      log.info('pod exceeded activeDeadlineSeconds', { pod: podKey(pod) });
+      await killPod({ cri: this.#o.cri, clock: this.#clock, pod, graceSeconds: this.#grace(pod), podIP: state.sandboxes[0]?.ip }, state);
+      this.probes.stopPod(uid);
+      const after = (await this.relist()).get(uid) ?? emptyState();
+      return this.#writeStatus({ ...pod, status: { ...pod.status, phase: 'Failed' } }, after, {
+        reason: 'DeadlineExceeded', message: `Pod was active on the node longer than the specified deadline`,
+      });
+    }
     if (actions.killPod) await killPod({ cri: this.#o.cri, clock: this.#clock, pod, graceSeconds: this.#grace(pod), podIP: state.sandboxes[0]?.ip }, state);
     if (!actions.terminal) await this.#apply(pod, state, actions);
     else this.probes.stopPod(uid);
@@ -442,9 +451,16 @@ export class Kubelet {
     this.probes.retain(uid, keep);
   }
 
-  async #writeStatus(pod: Pod, state: PodRuntimeState): Promise<void> {
+  #deadlineExceeded(pod: Pod): boolean {
+    const d = pod.spec.activeDeadlineSeconds;
+    const start = pod.status?.startTime;
+    if (!d || !start || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return false;
+    return this.#clock.now() - Date.parse(start) >= d * 1000;
+  }
+
+  async #writeStatus(pod: Pod, state: PodRuntimeState, extra: Partial<PodStatus> = {}): Promise<void> {
     const uid = pod.metadata.uid!;
-    const status = computePodStatus(pod, state, {
+    const computed = computePodStatus(pod, state, {
       now: this.#clock.now(), hostIP: this.nodeIP, waiting: this.#waitingOf(uid),
       ready: (name, id) => {
         const spec = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
@@ -453,6 +469,7 @@ export class Kubelet {
       started: (name, id) => this.#started(pod, uid, name, id),
       terminationMessage: (c) => this.#terminationMessage(pod, c),
     });
+    const status: PodStatus = { ...computed, ...(pod.status?.reason ? { reason: pod.status.reason, message: pod.status.message } : {}), ...extra };
     if (sameStatus(stripUndefined(status), stripUndefined(pod.status ?? {}))) return;
     let cur: Pod = pod;
     for (let i = 0; i < 3; i++) {
