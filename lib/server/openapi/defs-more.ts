@@ -45,3 +45,43 @@ export const networkingDefs: DefTable = {
   'networking.NetworkPolicyPort': ['A port.', { protocol: 's', port: 'x', endPort: 'i' }],
   'networking.IPBlock': ['A CIDR with exceptions.', { cidr: 's*', except: '[s' }],
 };
+
+export const rbacDefs: DefTable = {
+  'rbac.Role': ['A namespaced set of permissions.', { ...std, rules: '[rbac.PolicyRule|Permissions of the role.' }],
+  'rbac.ClusterRole': ['A cluster-wide set of permissions.', { ...std, rules: '[rbac.PolicyRule', aggregationRule: 'rbac.AggregationRule' }],
+  'rbac.RoleBinding': ['Grants the permissions of a Role or ClusterRole within a namespace.', { ...std, subjects: '[rbac.Subject', roleRef: 'rbac.RoleRef*' }],
+  'rbac.ClusterRoleBinding': ['Grants the permissions of a ClusterRole cluster-wide.', { ...std, subjects: '[rbac.Subject', roleRef: 'rbac.RoleRef*' }],
+  'rbac.PolicyRule': ['Verbs allowed on resources or non-resource URLs.', { verbs: '[s*', apiGroups: '[s', resources: '[s', resourceNames: '[s', nonResourceURLs: '[s' }],
+  'rbac.AggregationRule': ['Selects ClusterRoles whose rules are aggregated.', { clusterRoleSelectors: '[meta.LabelSelector' }],
+  'rbac.Subject': ['A user, group or service account.', { kind: 's*|User, Group or ServiceAccount.', apiGroup: 's', name: 's*', namespace: 's' }],
+  'rbac.RoleRef': ['The role a binding grants.', { apiGroup: 's*', kind: 's*', name: 's*' }],
+};
+
+export const policyDefs: DefTable = {
+  'policy.PodDisruptionBudget': ['Limits the voluntary disruption of a set of pods.', { ...std, spec: 'policy.PodDisruptionBudgetSpec', status: 'o' }],
+  'policy.PodDisruptionBudgetSpec': ['Specification of a PodDisruptionBudget.', {
+    minAvailable: 'x|Pods that must remain available (number or percentage).', selector: 'meta.LabelSelector',
+    maxUnavailable: 'x|Pods that may be unavailable (number or percentage).', unhealthyPodEvictionPolicy: 's',
+  }],
+};
+
+export const storageDefs: DefTable = {
+  'storage.StorageClass': ['A class of dynamically provisioned persistent volumes.', {
+    ...std, provisioner: 's*', parameters: '{s', reclaimPolicy: 's|Delete or Retain.', mountOptions: '[s', allowVolumeExpansion: 'b',
+    volumeBindingMode: 's|Immediate or WaitForFirstConsumer.', allowedTopologies: '[o',
+  }],
+};
+
+export const autoscalingDefs: DefTable = {
+  'autoscaling.HorizontalPodAutoscaler': ['Scales a workload on observed metrics.', { ...std, spec: 'autoscaling.HorizontalPodAutoscalerSpec', status: 'o' }],
+  'autoscaling.HorizontalPodAutoscalerSpec': ['Specification of a HorizontalPodAutoscaler.', {
+    scaleTargetRef: 'autoscaling.CrossVersionObjectReference*', minReplicas: 'i', maxReplicas: 'i*', metrics: '[o|Metrics used to compute the desired replica count.',
+    behavior: 'o|Scaling behavior up and down.',
+  }],
+  'autoscaling.CrossVersionObjectReference': ['The scaled resource.', { kind: 's*', name: 's*', apiVersion: 's' }],
+  'autoscalingv1.HorizontalPodAutoscaler': ['Scales a workload on CPU utilization.', { ...std, spec: 'autoscalingv1.HorizontalPodAutoscalerSpec', status: 'o' }],
+  'autoscalingv1.HorizontalPodAutoscalerSpec': ['Specification of a HorizontalPodAutoscaler.', {
+    scaleTargetRef: 'autoscalingv1.CrossVersionObjectReference*', minReplicas: 'i', maxReplicas: 'i*', targetCPUUtilizationPercentage: 'i',
+  }],
+  'autoscalingv1.CrossVersionObjectReference': ['The scaled resource.', { kind: 's*', name: 's*', apiVersion: 's' }],
+};

@@ -6,11 +6,16 @@ import { createHash } from 'node:crypto';
 import { VERSION } from '../../config.ts';
 import type { ResourceStrategy } from '../resources/types.ts';
 import { appsDefs, batchDefs, coreDefs, metaDefs } from './defs-core.ts';
-import { coordinationDefs, networkingDefs, storageClaimDefs } from './defs-more.ts';
+import { autoscalingDefs, coordinationDefs, networkingDefs, policyDefs, rbacDefs, storageClaimDefs, storageDefs } from './defs-more.ts';
 import { builtinScalars, defSchema, schemaName, type DefTable, type Schema } from './dsl.ts';
 
-export const DEFS: DefTable = { ...metaDefs, ...coreDefs, ...appsDefs, ...batchDefs, ...storageClaimDefs, ...coordinationDefs, ...networkingDefs };
-const GROUP_PREFIX: Record<string, string> = { '': 'core', apps: 'apps', batch: 'batch', 'coordination.k8s.io': 'coordination', 'networking.k8s.io': 'networking' };
+export const DEFS: DefTable = { ...metaDefs, ...coreDefs, ...appsDefs, ...batchDefs, ...storageClaimDefs, ...coordinationDefs, ...networkingDefs,
+  ...rbacDefs, ...policyDefs, ...storageDefs, ...autoscalingDefs };
+/** Group/version → definition prefix (dsl.ts PREFIXES). */
+const GV_PREFIX: Record<string, string> = {
+  '/v1': 'core', 'apps/v1': 'apps', 'batch/v1': 'batch', 'coordination.k8s.io/v1': 'coordination', 'networking.k8s.io/v1': 'networking',
+  'rbac.authorization.k8s.io/v1': 'rbac', 'policy/v1': 'policy', 'storage.k8s.io/v1': 'storage', 'autoscaling/v2': 'autoscaling', 'autoscaling/v1': 'autoscalingv1',
+};
 
 /** A strategy may carry its own schema (custom resources: the CRD's openAPIV3Schema per version). */
 export interface StrategyWithSchema {
@@ -30,8 +35,8 @@ export function gvPath(group: string, version: string): string {
 
 /** Schema name of a kind: upstream names for built-in groups, reversed group for others (com.example.v1.Widget). */
 export function kindSchemaName(group: string, version: string, kind: string): string {
-  const prefix = GROUP_PREFIX[group];
-  if (prefix !== undefined && version === 'v1' && DEFS[`${prefix}.${kind}`]) return schemaName(`${prefix}.${kind}`);
+  const prefix = GV_PREFIX[`${group}/${version}`];
+  if (prefix !== undefined && DEFS[`${prefix}.${kind}`]) return schemaName(`${prefix}.${kind}`);
   if (group === '') return `io.k8s.api.core.${version}.${kind}`;
   if (!group.includes('.') || group.endsWith('.k8s.io')) return `io.k8s.api.${group.split('.')[0]}.${version}.${kind}`;
   return `${group.split('.').reverse().join('.')}.${version}.${kind}`;

@@ -20,6 +20,11 @@ export const PREFIXES: Record<string, string> = {
   batch: 'io.k8s.api.batch.v1',
   coordination: 'io.k8s.api.coordination.v1',
   networking: 'io.k8s.api.networking.v1',
+  rbac: 'io.k8s.api.rbac.v1',
+  policy: 'io.k8s.api.policy.v1',
+  storage: 'io.k8s.api.storage.v1',
+  autoscaling: 'io.k8s.api.autoscaling.v2',
+  autoscalingv1: 'io.k8s.api.autoscaling.v1',
 };
 
 export const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';

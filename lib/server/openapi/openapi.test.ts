@@ -41,6 +41,10 @@ t.test('documents', async (t) => {
   const net = JSON.parse(docs.find((d) => d.path === 'apis/networking.k8s.io/v1')!.body);
   t.same(net.components.schemas['io.k8s.api.networking.v1.Ingress']['x-kubernetes-group-version-kind'], [{ group: 'networking.k8s.io', kind: 'Ingress', version: 'v1' }]);
   t.ok(net.components.schemas['io.k8s.api.networking.v1.HTTPIngressPath'].required.includes('pathType'));
+  const hpa = (v: string) => JSON.parse(docs.find((d) => d.path === `apis/autoscaling/${v}`)!.body).components.schemas[`io.k8s.api.autoscaling.${v}.HorizontalPodAutoscaler`];
+  t.same(hpa('v1')['x-kubernetes-group-version-kind'], [{ group: 'autoscaling', kind: 'HorizontalPodAutoscaler', version: 'v1' }]);
+  t.same(hpa('v2')['x-kubernetes-group-version-kind'], [{ group: 'autoscaling', kind: 'HorizontalPodAutoscaler', version: 'v2' }]);
+  t.ok(JSON.parse(docs.find((d) => d.path === 'apis/rbac.authorization.k8s.io/v1')!.body).components.schemas['io.k8s.api.rbac.v1.PolicyRule']);
   for (const d of docs) {
     // every $ref resolves inside its own document
     const text = d.body;
