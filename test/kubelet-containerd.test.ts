@@ -13,6 +13,7 @@ import { gzipSync } from 'node:zlib';
 import type { CriRuntime } from '../lib/agent/cri/types.ts';
 import { busyboxImageArchive, PAUSE_IMAGE } from '../lib/agent/images/builtin.ts';
 import { startKubelet } from '../lib/agent/kubelet/kubelet.ts';
+import { removePodCgroups } from '../lib/agent/kubelet/cgroups.ts';
 import type { Pod } from '../lib/agent/kubelet/pod-types.ts';
 
 const has = (cmd: string) => { try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; } };
@@ -43,6 +44,7 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
   let rt: ContainerRuntime | undefined;
   let cri: CriRuntime | undefined;
   let stopKubelet: (() => Promise<void>) | undefined;
+  const podUids: string[] = [];
   t.teardown(async () => {
     await stopKubelet?.().catch(() => {});
     if (cri) {
@@ -60,6 +62,7 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
     for (const d of ['/var/lib/cni/results', '/var/lib/cni/cache/results']) {
       try { for (const f of readdirSync(d)) if (f.startsWith(`${netName}-`)) rmSync(join(d, f), { force: true }); } catch { /* none */ }
     }
+    for (const uid of podUids) removePodCgroups(uid);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -116,12 +119,15 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
   const node = await client.get(core('nodes'), 'node-e2e');
   t.match(node.status?.nodeInfo?.containerRuntimeVersion, /^containerd:\/\/1\./, 'node registered with the runtime version');
   const get = () => client.get<Pod>(core('pods'), 'web', 'default');
+  podUids.push((await get()).metadata.uid!);
 
   const running = await until('pod Running and Ready', async () => {
     const p = await get();
     return p.status?.phase === 'Running' && p.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && p;
   });
   t.match(running.status?.podIP, /^10\.199\.0\.\d+$/, 'pod IP from the bridge network');
+  const podCgroup = ['/sys/fs/cgroup/pids', '/sys/fs/cgroup'].map((r) => join(r, 'kubepods', 'besteffort', `pod${running.metadata.uid}`)).find((d) => existsSync(d));
+  t.ok(podCgroup, 'pod cgroup under /kubepods/besteffort');
   t.equal(running.status?.initContainerStatuses?.[0]?.state.terminated?.exitCode, 0, 'init container completed');
   const logFile = join(dataDir, 'agent', 'pod-logs', `default_web_${running.metadata.uid}`, 'main', '0.log');
   const log = await until('container log', async () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('start') && readFileSync(logFile, 'utf8'));
@@ -150,4 +156,5 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
   t.equal(left.length, 0, 'containers removed');
   t.equal((await cri.listPodSandbox()).length, 0, 'sandbox removed');
   t.notOk(existsSync(join(dataDir, 'agent', 'pods', running.metadata.uid!)), 'pod dir removed');
+  if (podCgroup) t.notOk(existsSync(podCgroup), 'pod cgroup removed');
 });

@@ -27,7 +27,7 @@ function setup(t: { teardown(fn: () => void): void }, extra: Partial<Constructor
   cri.now = () => clock.now();
   const probeResults = new Map<string, ProbeResult>();
   const kubelet = new Kubelet({
-    client, cri, nodeName: 'n1', dataDir, signal: ac.signal, clock, nodeIP: '192.168.1.10', relistMs: 0, runner: new RecordingRunner(),
+    client, cri, nodeName: 'n1', dataDir, signal: ac.signal, clock, nodeIP: '192.168.1.10', relistMs: 0, runner: new RecordingRunner(), podCgroups: false,
     clusterDns: ['10.43.0.10'], probeRunner: async (_p, target) => ({ result: probeResults.get(target.container.name) ?? 'success' }), ...extra,
   });
   const get = async (name: string) => client.get<Pod>(pods, name, 'default');
@@ -348,7 +348,7 @@ t.test('kubelet with the in-process API registry', async (t) => {
   const { client } = createRegistry({ store });
   await bootstrapObjects(client, { serviceCidr: '10.43.0.0/16' });
   const cri = new FakeCri(['docker.io/library/busybox:1.36']);
-  const k = startKubelet({ client, cri, nodeName: 'node-a', dataDir, signal: ac.signal, nodeIP: '10.0.0.9', relistMs: 100, runner: new RecordingRunner(), clusterDns: ['10.43.0.10'] });
+  const k = startKubelet({ client, cri, nodeName: 'node-a', dataDir, signal: ac.signal, nodeIP: '10.0.0.9', relistMs: 100, runner: new RecordingRunner(), podCgroups: false, clusterDns: ['10.43.0.10'] });
   t.teardown(async () => { await k.stop(); ac.abort(); store.close(); rmSync(dataDir, { recursive: true, force: true }); });
   await k.ready;
 

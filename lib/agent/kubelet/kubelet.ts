@@ -13,6 +13,7 @@ import type { CriRuntime, DNSConfig, PodSandboxConfig } from '../cri/types.ts';
 import { ensureImage, ImagePullError } from '../images/pull.ts';
 import type { RegistriesConfig } from '../images/registries.ts';
 import { startNode } from '../node/node.ts';
+import { podCgroupParent, removePodCgroups } from './cgroups.ts';
 import { podDnsConfig } from '../dns/pod-dns-config.ts';
 import { parseResolvConf, type ResolvConf } from '../dns/resolv-conf.ts';
 import { computePodActions, latestIn, type PodActions } from './actions.ts';
@@ -49,6 +50,8 @@ export interface KubeletOptions {
   nodeAllocatable?: Record<string, string>;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
+  /** Put pods under /kubepods[/<qos>]/pod<uid> (default true; unit tests turn it off). */
+  podCgroups?: boolean;
   /** Volumes of running pods are refreshed (ConfigMap/Secret/token changes) this often (default 60 s). */
   volumeRefreshMs?: number;
 }
@@ -255,7 +258,10 @@ export class Kubelet {
 
     let sandboxId = state.sandboxes[0]?.id;
     let podIP = state.sandboxes[0]?.ip;
-    const sbConfig = sandboxConfig(pod, { logsRoot: this.logsDir, attempt: a.createSandbox ? a.sandboxAttempt : (state.sandboxes[0]?.attempt ?? 0), dns: this.#dns(pod) });
+    const sbConfig = sandboxConfig(pod, {
+      logsRoot: this.logsDir, attempt: a.createSandbox ? a.sandboxAttempt : (state.sandboxes[0]?.attempt ?? 0), dns: this.#dns(pod),
+      cgroupParent: this.#o.podCgroups === false ? '' : podCgroupParent(pod),
+    });
     if (a.createSandbox) {
       if (!pod.spec.hostNetwork && !(await this.#networkReady())) {
         log.debug('waiting for the pod network before creating the sandbox', () => ({ pod: podKey(pod) }));
@@ -510,6 +516,7 @@ export class Kubelet {
       await this.#o.cri.removePodSandbox(s.id);
     }
     await tearDownPodDir(this.podsDir, uid, this.#o.runner ?? execRunner);
+    if (this.#o.podCgroups !== false) removePodCgroups(uid);
     this.#volumes.delete(uid);
     this.#waiting.delete(uid);
     this.#backoff.resetPrefix(`${uid}/`);
