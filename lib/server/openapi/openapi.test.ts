@@ -1,29 +1,7 @@
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+// kubectl explain against these documents runs in test/kubectl-extensions.test.ts.
 import t from 'tap';
 import { builtinStrategies } from '../resources/index.ts';
-import type { ResourceStrategy } from '../resources/types.ts';
 import { buildDocuments, openApiRoutes } from './index.ts';
-
-const run = promisify(execFile);
-
-// Minimal aggregated discovery so kubectl can map names to kinds.
-function discovery(strategies: readonly ResourceStrategy[], core: boolean) {
-  const groups = new Map<string, ResourceStrategy[]>();
-  for (const s of strategies) if ((s.group === '') === core) groups.set(s.group, [...(groups.get(s.group) ?? []), s]);
-  return {
-    kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {},
-    items: [...groups].map(([g, ss]) => ({
-      metadata: { name: g },
-      versions: [{ version: 'v1', freshness: 'Current', resources: ss.map((s) => ({ resource: s.plural, responseKind: { group: g, version: 'v1', kind: s.kind }, scope: s.namespaced ? 'Namespaced' : 'Cluster', singularResource: s.singular, shortNames: s.shortNames ?? [], verbs: ['get', 'list', 'patch'] })) }],
-    })),
-  };
-}
 
 t.test('documents', async (t) => {
   const docs = buildDocuments(builtinStrategies);
@@ -52,30 +30,6 @@ t.test('documents', async (t) => {
     const missing = [...text.matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!).filter((n) => !schemas[n]);
     t.same(missing, [], `${d.path}: every $ref resolves`);
   }
-});
-
-t.test('kubectl explain against the routes', async (t) => {
-  const app = new Hono();
-  app.get('/version', (c) => c.json({ major: '1', minor: '32', gitVersion: 'v1.32.4' }));
-  const disc = (core: boolean) => (c: any) => c.body(JSON.stringify(discovery(builtinStrategies, core)), 200, { 'Content-Type': 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' });
-  app.get('/api', disc(true));
-  app.get('/apis', disc(false));
-  const seen: string[] = [];
-  app.use('*', async (c, next) => { seen.push(`${c.req.method} ${c.req.url} ${c.req.header('if-none-match') ?? ''}`); await next(); });
-  app.route('/', openApiRoutes({ all: () => builtinStrategies }));
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((r) => server.once('listening', () => r()));
-  const port = (server.address() as { port: number }).port;
-  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-openapi-'));
-  t.teardown(() => { server.close(); fs.rmSync(cache, { recursive: true, force: true }); });
-  const kubectl = (...args: string[]) => run('/usr/bin/kubectl', ['--server', `http://127.0.0.1:${port}`, '--cache-dir', cache, ...args], { timeout: 60_000 });
-  const out = await kubectl('explain', 'pod.spec.containers');
-  t.match(out.stdout, /KIND:\s+Pod/);
-  t.match(out.stdout, /image\s+<string>/);
-  t.match(out.stdout, /livenessProbe\s+<Probe>/);
-  const d = await kubectl('explain', 'deployments.spec.strategy');
-  t.match(d.stdout, /rollingUpdate\s+<RollingUpdateDeployment>/);
-  t.ok(seen.length > 0);
 });
 
 t.test('index ETag changes when the catalog changes; If-None-Match gives 304', async (t) => {
