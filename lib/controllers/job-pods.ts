@@ -5,6 +5,10 @@ import { ownerRefFor } from './controller-revision.ts';
 
 export const TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 export const COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
+export const INDEX_FAILURE_COUNT = 'batch.kubernetes.io/job-index-failure-count';
+
+/** Failures of the pod's index before this pod (backoffLimitPerIndex). */
+export const podIndexFailures = (pod: KubeObject): number => Number(pod.metadata.annotations?.[INDEX_FAILURE_COUNT] ?? 0) || 0;
 export const BACKOFF_BASE_MS = 10_000;
 export const BACKOFF_MAX_MS = 360_000;
 
@@ -42,7 +46,7 @@ export function jobPodLabels(job: KubeObject): Record<string, string> {
 }
 
 /** The pod to create for job (and completion index when Indexed). */
-export function newJobPod(job: KubeObject, index?: number): KubeObject {
+export function newJobPod(job: KubeObject, index?: number, indexFailures?: number): KubeObject {
   const tmpl = structuredClone(job.spec?.template ?? {}) as KubeObject;
   const meta = tmpl.metadata ?? {};
   const spec = structuredClone(tmpl.spec ?? {});
@@ -51,6 +55,7 @@ export function newJobPod(job: KubeObject, index?: number): KubeObject {
   let generateName = `${job.metadata.name}-`;
   if (index !== undefined) {
     annotations[COMPLETION_INDEX] = String(index);
+    if (job.spec?.backoffLimitPerIndex !== undefined && job.spec?.backoffLimitPerIndex !== null) annotations[INDEX_FAILURE_COUNT] = String(indexFailures ?? 0);
     labels[COMPLETION_INDEX] = String(index);
     generateName = `${job.metadata.name}-${index}-`;
     spec.hostname ??= `${job.metadata.name}-${index}`;

@@ -267,3 +267,21 @@ t.test('expectations: no second round of pods before the first is observed', asy
   await reconcileJob(deps, 'default/pi');
   t.equal(verbs(client).filter((v) => v.startsWith('create')).length, 2, 'stale lister, expectations satisfied: creates again (as Kubernetes would)');
 });
+
+t.test('backoffLimitPerIndex fails single indexes and counts failures per index', async (t) => {
+  const idx = (i: number, failures: number) => ({ annotations: { 'batch.kubernetes.io/job-completion-index': String(i), 'batch.kubernetes.io/job-index-failure-count': String(failures) } });
+  const pods = () => [pod('p0', 'Failed', idx(0, 0)), pod('p1', 'Failed', idx(1, 1)), pod('p2', 'Running', idx(2, 0))];
+  const spec = { completionMode: 'Indexed', completions: 3, parallelism: 3, backoffLimitPerIndex: 1 };
+  const { client, deps } = setup(job(spec, { startTime: iso(T0), active: 3 }), pods());
+  deps.backoff = undefined; // no re-creation delay in this test
+  await reconcileJob(deps, 'default/pi');
+  const creates = client.actions.filter((a) => a.verb === 'create');
+  t.same(creates.map((a) => [a.object!.metadata.annotations!['batch.kubernetes.io/job-completion-index'], a.object!.metadata.annotations!['batch.kubernetes.io/job-index-failure-count']]), [['0', '1']]);
+  const st = lastStatus(client)!;
+  t.equal(st.failedIndexes, '1');
+  t.equal(st.failed, 2);
+  t.notOk(st.conditions, 'not failed yet: index 2 still runs');
+  const max = setup(job({ ...spec, maxFailedIndexes: 0 }, { startTime: iso(T0), active: 3 }), pods());
+  await reconcileJob(max.deps, 'default/pi');
+  t.equal(lastStatus(max.client)!.conditions.at(-1).reason, 'MaxFailedIndexesExceeded');
+});

@@ -12,7 +12,7 @@ import type { ControllerContext, Runnable } from './context.ts';
 import { logger } from '../log/logger.ts';
 import { controllerOf, isOwnedBy, isPodActive, isPodReady, stableStringify, watchChildren } from './controller-revision.ts';
 import {
-  backoffDelay, formatIndexes, hasCondition, isIndexed, isJobFinished, isPodFailed, matchPodFailurePolicy, matchSuccessPolicy, newJobPod, parseIndexes,
+  backoffDelay, formatIndexes, hasCondition, isIndexed, isJobFinished, isPodFailed, matchPodFailurePolicy, matchSuccessPolicy, newJobPod, parseIndexes, podIndexFailures,
   podFinishTime,
   podIndex, setCondition, TRACKING_FINALIZER, type JobCondition,
 } from './job-pods.ts';
@@ -73,7 +73,7 @@ async function trackFinishedPods(deps: JobDeps, key: string, job: KubeObject, po
   const known = new Set([...uncounted.succeeded, ...uncounted.failed]);
   const release: KubeObject[] = [];
   const completed = parseIndexes(status.completedIndexes);
-  const succeededIdx: number[] = [];
+  const succeededIdx: number[] = [], failedIdx: number[] = [];
   let newFailures = 0, lastFailure = 0;
   for (const p of pods) {
     if (!p.metadata.finalizers?.includes(TRACKING_FINALIZER)) continue;
@@ -99,6 +99,8 @@ async function trackFinishedPods(deps: JobDeps, key: string, job: KubeObject, po
     } else {
       uncounted.failed.push(uid);
       newFailures++;
+      const i = podIndex(p);
+      if (perIndexLimit(job) !== undefined && i !== undefined && podIndexFailures(p) + 1 > perIndexLimit(job)!) failedIdx.push(i);
       lastFailure = Math.max(lastFailure, podFinishTime(p) ?? deps.clock.now());
     }
   }
@@ -111,6 +113,7 @@ async function trackFinishedPods(deps: JobDeps, key: string, job: KubeObject, po
   if (isIndexed(job)) {
     for (const i of succeededIdx) completed.add(i);
     status.completedIndexes = formatIndexes(completed);
+    if (perIndexLimit(job) !== undefined) status.failedIndexes = formatIndexes(new Set([...parseIndexes(status.failedIndexes), ...failedIdx]));
     status.succeeded = completed.size;
   } else {
     status.succeeded = (status.succeeded ?? 0) + uncounted.succeeded.length;
@@ -147,15 +150,18 @@ async function deletePods(deps: JobDeps, job: KubeObject, pods: KubeObject[]): P
   }
 }
 
+const perIndexLimit = (job: KubeObject): number | undefined =>
+  isIndexed(job) && typeof job.spec?.backoffLimitPerIndex === 'number' ? job.spec.backoffLimitPerIndex : undefined;
+
 const childKey = (p: KubeObject) => `${p.metadata.namespace}/${p.metadata.name}`;
 
 /** Creates one pod per entry (a completion index, or undefined for NonIndexed), expecting to observe each. */
-async function createPods(deps: JobDeps, key: string, job: KubeObject, indexes: (number | undefined)[]): Promise<void> {
+async function createPods(deps: JobDeps, key: string, job: KubeObject, indexes: (number | undefined)[], failures?: Map<number, number>): Promise<void> {
   if (!indexes.length) return;
   deps.expectations?.expect(key, indexes.length);
   for (const [n, index] of indexes.entries()) {
     try {
-      const p = await deps.client.create(podsRef, newJobPod(job, index), job.metadata.namespace);
+      const p = await deps.client.create(podsRef, newJobPod(job, index, index === undefined ? undefined : failures?.get(index)), job.metadata.namespace);
       deps.recorder?.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${p.metadata.name}`);
     } catch (e) {
       deps.expectations?.lowerAdds(key, indexes.length - n);
@@ -203,8 +209,14 @@ async function manage(deps: JobDeps, key: string, job: KubeObject, pods: KubeObj
   const deadline = spec.activeDeadlineSeconds;
   let failure: [string, string] | undefined;
   const target = ((status.conditions ?? []) as JobCondition[]).find((c) => c.type === 'FailureTarget' && c.status === 'True');
+  const failedIndexes = parseIndexes(status.failedIndexes);
+  const maxFailedIndexes: number | undefined = spec.maxFailedIndexes ?? undefined;
   if (target) failure = [target.reason ?? 'PodFailurePolicy', target.message ?? ''];
-  else if (failed > backoffLimit) failure = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
+  else if (perIndexLimit(job) !== undefined && maxFailedIndexes !== undefined && failedIndexes.size > maxFailedIndexes) {
+    failure = ['MaxFailedIndexesExceeded', 'Job has exceeded the specified maximal number of failed indexes'];
+  } else if (perIndexLimit(job) !== undefined && failedIndexes.size && failedIndexes.size + parseIndexes(status.completedIndexes).size >= (spec.completions ?? 1)) {
+    failure = ['FailedIndexes', 'Job has failed indexes'];
+  } else if (perIndexLimit(job) === undefined && failed > backoffLimit) failure = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
   else if (deadline !== undefined && now - started >= deadline * 1000) failure = ['DeadlineExceeded', 'Job was active longer than specified deadline'];
   if (failure) {
     await deletePods(deps, job, active);
@@ -231,7 +243,7 @@ async function manage(deps: JobDeps, key: string, job: KubeObject, pods: KubeObj
     return;
   }
   let keep = active;
-  if (isIndexed(job)) keep = await manageIndexed(deps, key, job, active, status, now);
+  if (isIndexed(job)) keep = await manageIndexed(deps, key, job, pods, status, now);
   else {
     let want = completions === undefined ? (succeeded > 0 ? active.length : parallelism) : Math.max(0, Math.min(parallelism, completions - succeeded));
     if (active.length > want) {
@@ -270,10 +282,12 @@ function backoffOk(deps: JobDeps, key: string, now: number): boolean {
   return false;
 }
 
-async function manageIndexed(deps: JobDeps, key: string, job: KubeObject, active: KubeObject[], status: Record<string, any>, now: number): Promise<KubeObject[]> {
+async function manageIndexed(deps: JobDeps, key: string, job: KubeObject, pods: KubeObject[], status: Record<string, any>, now: number): Promise<KubeObject[]> {
+  const active = pods.filter(isPodActive);
   const completions: number = job.spec?.completions ?? 1;
   const parallelism: number = job.spec?.parallelism ?? 1;
   const completed = parseIndexes(status.completedIndexes);
+  for (const i of parseIndexes(status.failedIndexes)) completed.add(i); // failed for good: neither kept nor recreated
   const byIndex = new Map<number, KubeObject>();
   const excess: KubeObject[] = [];
   for (const p of [...active].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''))) {
@@ -295,7 +309,13 @@ async function manageIndexed(deps: JobDeps, key: string, job: KubeObject, active
   }
   if (excess.length) deps.expectations?.expect(key, 0, excess.map(childKey));
   await deletePods(deps, job, excess);
-  await createPods(deps, key, job, indexes);
+  // backoffLimitPerIndex: each new pod carries how often its index already failed.
+  const failures = new Map<number, number>();
+  for (const p of pods) {
+    const i = podIndex(p);
+    if (i !== undefined && isPodFailed(p)) failures.set(i, Math.max(failures.get(i) ?? 0, podIndexFailures(p) + 1));
+  }
+  await createPods(deps, key, job, indexes, failures);
   return keep.concat(indexes.map(() => ({ metadata: {} })));
 }
 
