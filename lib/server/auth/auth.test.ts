@@ -196,3 +196,38 @@ t.test('RBAC escalation prevention', async (t) => {
   const admin: UserInfo = { username: 'root', groups: ['system:masters'] };
   t.equal(await checkEscalation(az, { user: admin, resource: 'clusterrolebindings', object: { metadata: { name: 'y' }, roleRef: { kind: 'ClusterRole', name: 'cluster-admin' } }, roleRules }), undefined);
 });
+
+t.test('SubjectAccessReview, TokenReview and kubectl\'s protobuf review bodies', async (t) => {
+  const { subjectAccessReview, tokenReview, selfSubjectReview } = await import('./reviews.ts');
+  const { decodeReview } = await import('./review-protobuf.ts');
+  const az = unionAuthorizer([privilegedGroupAuthorizer, new RbacAuthorizer(staticRbacSource(withAggregation(policy())))]);
+  const sar = await subjectAccessReview({ metadata: {}, spec: { user: 'x', groups: ['system:masters'], resourceAttributes: { verb: 'delete', resource: 'nodes' } } }, az);
+  t.equal(sar.status.allowed, true);
+  const sar2 = await subjectAccessReview({ metadata: {}, spec: { user: 'x', groups: ['system:authenticated'], nonResourceAttributes: { verb: 'get', path: '/metrics' } } }, az);
+  t.equal(sar2.status.allowed, false);
+  t.same(selfSubjectReview({ username: 'u', groups: ['g'] }).status, { userInfo: { username: 'u', groups: ['g'] } });
+  const tokens = new ServiceAccountTokens({ keys: await generateKeyPair() });
+  const { token } = await tokens.issue({ namespace: 'ns', serviceAccount: { name: 'sa', uid: '1' }, expirationSeconds: 600 });
+  t.match((await tokenReview({ metadata: {}, spec: { token } }, [tokens])).status, { authenticated: true, user: { username: 'system:serviceaccount:ns:sa' } });
+  t.match((await tokenReview({ metadata: {}, spec: { token: 'nope' } }, [tokens])).status, { authenticated: false });
+
+  // Hand-encoded protobuf: k8s\0 + Unknown{typeMeta{apiVersion,kind}, raw=SubjectAccessReview{spec{resourceAttributes, user, groups}}}
+  const enc = new TextEncoder();
+  const field = (no: number, payload: Uint8Array) => {
+    const len: number[] = [];
+    let n = payload.length;
+    do { len.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0)); n >>= 7; } while (n > 0);
+    return new Uint8Array([(no << 3) | 2, ...len, ...payload]);
+  };
+  const s = (no: number, v: string) => field(no, enc.encode(v));
+  const cat = (...parts: Uint8Array[]) => new Uint8Array(parts.flatMap((p) => [...p]));
+  const ra = cat(s(1, 'team'), s(2, 'get'), s(5, 'pods'), s(6, 'log'));
+  const spec = cat(field(1, ra), s(3, 'jane'), s(4, 'devs'), s(4, 'ops'));
+  const raw = cat(field(1, new Uint8Array()), field(2, spec));
+  const body = cat(new Uint8Array([0x6b, 0x38, 0x73, 0x00]), field(1, cat(s(1, 'authorization.k8s.io/v1'), s(2, 'SubjectAccessReview'))), field(2, raw));
+  t.same(decodeReview(body), {
+    apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', metadata: {},
+    spec: { resourceAttributes: { namespace: 'team', verb: 'get', resource: 'pods', subresource: 'log' }, user: 'jane', groups: ['devs', 'ops'] },
+  });
+  t.throws(() => decodeReview(new Uint8Array([1, 2, 3, 4, 5])));
+});
