@@ -31,3 +31,14 @@ export function removePodCgroups(uid: string, root = CGROUP_ROOT): void {
     }
   }
 }
+
+/** Removes every empty directory of the /kubepods tree, deepest first (tests, `tsk killall` after the sandboxes are gone). */
+export function removeKubepodsIfEmpty(root = CGROUP_ROOT): void {
+  const walk = (dir: string): void => {
+    let entries;
+    try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    for (const e of entries) if (e.isDirectory()) walk(join(dir, e.name));
+    try { rmdirSync(dir); } catch { /* processes inside, or already gone */ }
+  };
+  for (const h of hierarchies(root)) walk(join(h, 'kubepods'));
+}
