@@ -13,7 +13,7 @@ import { gzipSync } from 'node:zlib';
 import type { CriRuntime } from '../lib/agent/cri/types.ts';
 import { busyboxImageArchive, PAUSE_IMAGE } from '../lib/agent/images/builtin.ts';
 import { startKubelet } from '../lib/agent/kubelet/kubelet.ts';
-import { removeKubepodsIfEmpty, removePodCgroups } from '../lib/agent/kubelet/cgroups.ts';
+import { removePodCgroups } from '../lib/agent/kubelet/cgroups.ts';
 import type { Pod } from '../lib/agent/kubelet/pod-types.ts';
 
 const has = (cmd: string) => { try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; } };
@@ -63,7 +63,6 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
       try { for (const f of readdirSync(d)) if (f.startsWith(`${netName}-`)) rmSync(join(d, f), { force: true }); } catch { /* none */ }
     }
     for (const uid of podUids) removePodCgroups(uid);
-    removeKubepodsIfEmpty();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
