@@ -117,6 +117,7 @@ spec:
     - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
 `);
   await kubectl('apply', '-f', crd);
+  t.match(await kubectl('apply', '-f', crd), /unchanged/);
   await kubectl('wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=60s');
   const w = (size: number) => file('w.yaml', `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: ${size}}\n`);
   t.match(await kubectl('apply', '-f', w(3)), /widget.example.com\/w1 created/);

@@ -74,9 +74,6 @@ export const customresourcedefinitions: ResourceStrategy = {
       n.listKind ??= `${n.kind}List`;
     }
     s.conversion ??= { strategy: 'None' };
-    for (const v of s.versions ?? []) {
-      for (const c of v.additionalPrinterColumns ?? []) c.priority ??= 0;
-    }
   },
   validate(o, old) {
     return [...validateMeta(o), ...validateSpec(o, old)];
