@@ -172,8 +172,8 @@ export class FakeCri implements CriRuntime {
     const i = this.images.get(image);
     return i ? structuredClone(i) : undefined;
   }
-  async pullImage(image: string, auth?: AuthConfig): Promise<string> {
-    this.#record('pullImage', image, auth);
+  async pullImage(image: string, opts: { auth?: AuthConfig; timeoutMs?: number } = {}): Promise<string> {
+    this.#record('pullImage', image, opts.auth, opts.timeoutMs);
     if (!this.pullable.has(image)) throw new CriError('pullImage', 2, `failed to resolve reference "${image}": not found`);
     this.addImage(image);
     return this.images.get(image)!.id;

@@ -137,8 +137,8 @@ export class GrpcCri implements CriRuntime {
     const r = await this.#imc<{ image: Image | null }>('ImageStatus', { image: { image } });
     return r.image ?? undefined;
   }
-  async pullImage(image: string, auth?: AuthConfig, sandboxConfig?: PodSandboxConfig): Promise<string> {
-    const r = await this.#imc<{ image_ref: string }>('PullImage', { image: { image }, auth: auth ?? null, sandbox_config: sandboxConfig ?? null }, 15 * 60_000);
+  async pullImage(image: string, opts: { auth?: AuthConfig; sandboxConfig?: PodSandboxConfig; timeoutMs?: number } = {}): Promise<string> {
+    const r = await this.#imc<{ image_ref: string }>('PullImage', { image: { image }, auth: opts.auth ?? null, sandbox_config: opts.sandboxConfig ?? null }, opts.timeoutMs ?? 15 * 60_000);
     return r.image_ref;
   }
   async listImages(): Promise<Image[]> { return (await this.#imc<{ images: Image[] }>('ListImages', {})).images; }

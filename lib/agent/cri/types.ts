@@ -216,7 +216,8 @@ export interface CriRuntime {
   listContainerStats(filter?: { id?: string; pod_sandbox_id?: string; label_selector?: Record<string, string> }): Promise<ContainerStats[]>;
 
   imageStatus(image: string): Promise<Image | undefined>;
-  pullImage(image: string, auth?: AuthConfig, sandboxConfig?: PodSandboxConfig): Promise<string>;
+  /** timeoutMs: deadline of the pull (default 15 min). */
+  pullImage(image: string, opts?: { auth?: AuthConfig; sandboxConfig?: PodSandboxConfig; timeoutMs?: number }): Promise<string>;
   listImages(): Promise<Image[]>;
   removeImage(image: string): Promise<void>;
   imageFsInfo(): Promise<FilesystemUsage[]>;

@@ -76,7 +76,8 @@ export async function ensureImage(o: EnsureImageOptions): Promise<string> {
     throw new ImagePullError('ErrImageNeverPull', `Container image "${o.image}" is not present with pull policy of Never`);
   }
   try {
-    await o.cri.pullImage(o.image, authFor(o.image, o.secrets, o.registries));
+    // With a local copy (policy Always) a slow or unreachable registry must not hold the pod for long.
+    await o.cri.pullImage(o.image, { auth: authFor(o.image, o.secrets, o.registries), timeoutMs: present ? 30_000 : undefined });
     return o.image;
   } catch (e) {
     // Always with the image present locally and the registry unreachable: run what we have (air-gapped nodes).
