@@ -168,3 +168,7 @@ export function matchSuccessPolicy(job: KubeObject, completed: Set<number>): num
   }
   return undefined;
 }
+
+/** spec.backoffLimitPerIndex of an Indexed job, if set. */
+export const perIndexLimit = (job: KubeObject): number | undefined =>
+  isIndexed(job) && typeof job.spec?.backoffLimitPerIndex === 'number' ? job.spec.backoffLimitPerIndex : undefined;
