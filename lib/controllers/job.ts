@@ -1,6 +1,8 @@
 // Job controller: runs pods to completion. Counts finished pods exactly once through the tracking finalizer and
-// status.uncountedTerminatedPods (as Kubernetes does), enforces backoffLimit (with 10 s..6 min pod re-creation
-// backoff), activeDeadlineSeconds, suspend, Indexed completion mode and ttlSecondsAfterFinished.
+// status.uncountedTerminatedPods (job-tracking.ts), enforces backoffLimit (with 10 s..6 min pod re-creation
+// backoff), activeDeadlineSeconds, suspend, podFailurePolicy, podReplacementPolicy, Indexed completion mode with
+// successPolicy and backoffLimitPerIndex, and ttlSecondsAfterFinished. Conditions as in 1.32: SuccessCriteriaMet or
+// FailureTarget, then Complete or Failed (here in the same sync, after deleting the remaining pods).
 import { batch, core, isNotFound, type Client, type KubeObject } from '../client/types.ts';
 import type { Clock } from '../clock.ts';
 import type { Lister } from '../controller/cache.ts';
