@@ -25,6 +25,7 @@ import { initDaemonSetController } from './daemonset.ts';
 import { initStatefulSetController } from './statefulset.ts';
 import { initDisruptionController } from './disruption.ts';
 import { initHpaController } from './hpa.ts';
+import { initKubeDnsController } from './kube-dns.ts';
 
 const log = logger('controllers/manager');
 
@@ -48,6 +49,7 @@ export const controllers: Record<string, ControllerInit> = {
   replicationcontroller: (ctx) => replicationControllerController(ctx),
   'root-ca-cert-publisher': (ctx) => rootCAController(ctx),
   serviceaccount: (ctx) => serviceAccountController(ctx),
+  'kube-dns': initKubeDnsController,
   scheduler: (ctx) => new Scheduler({ client: ctx.client, factory: ctx.factory, clock: ctx.clock, recorder: ctx.recorder('default-scheduler') }),
 };
 

@@ -10,6 +10,7 @@ import { startCrdController } from './crd/index.ts';
 import { startSecureServer } from './auth/secure-server.ts';
 import { defaultNodeIP } from '../agent/kubelet/kubelet.ts';
 import type { NodeComponents } from '../agent/node-run.ts';
+import { ensureKubeDnsService } from '../agent/dns/kube-dns.ts';
 
 const log = logger('server');
 
@@ -39,6 +40,7 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
     stops.push(() => controllers.stop());
     void startNodeIpam({ client, clusterCidr: config.clusterCidr, signal: inner }).catch((e) => log.error('node IPAM stopped', { err: String(e) }));
     if (!config.disable.includes('servicelb')) void startServiceLb({ client, signal: inner }).catch((e) => log.error('servicelb stopped', { err: String(e) }));
+    await ensureKubeDnsService(client, { clusterDns: config.clusterDns });
     await controllers.ready;
     log.info('control plane ready', { url: api.url, ms: Date.now() - started });
 
