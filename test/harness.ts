@@ -179,6 +179,83 @@ export async function startServer(t: Teardown, opts: StartServerOptions = {}): P
   return proc;
 }
 
+export interface StartAgentOptions {
+  server: string;
+  token: string;
+  nodeName: string;
+  netns?: string;
+  dataDir?: string;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface AgentProcess {
+  child: ChildProcess;
+  dataDir: string;
+  log: () => string;
+  killall(): Promise<void>;
+}
+
+/** Starts `tsk agent`; readiness is the caller's to check (the Node object on the server). */
+export function startAgent(t: Teardown, o: StartAgentOptions): AgentProcess {
+  const dataDir = o.dataDir ?? tempDir(t, 'tsk-agent-');
+  const args = ['agent', '--server', o.server, '--token', o.token, '--data-dir', dataDir, '--node-name', o.nodeName, ...(o.args ?? [])];
+  const { child, log } = spawnTsk(args, { env: o.env, netns: o.netns, logFile: join(dataDir, 'tsk.log') });
+  const proc: AgentProcess = {
+    child, dataDir, log,
+    async killall() {
+      await stopChild(child);
+      const [cmd, ...rest] = tskCommand();
+      const pre = nsPrefix(o.netns);
+      spawnSync(pre[0] ?? cmd!, [...pre.slice(1), ...(pre.length ? [cmd!] : []), ...rest, 'killall', '--data-dir', dataDir], { stdio: 'ignore', timeout: 120_000 });
+      killLeftovers(dataDir);
+    },
+  };
+  t.teardown(() => proc.killall());
+  return proc;
+}
+
+/**
+ * Several emulated machines on one L2 segment: a "switch" namespace holding a bridge, and one namespace per node
+ * with an eth0 veth into it at 10.199.<subnet>.<i+1>/24. Everything is removed on teardown.
+ */
+export function createNetworkOfNodes(t: Teardown, count: number, subnet = 1): { namespaces: string[]; addresses: string[] } {
+  const tag = `${process.pid % 10000}${Math.random().toString(36).slice(2, 5)}`;
+  const ip = (...a: string[]) => {
+    const r = spawnSync('ip', a, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip ${a.join(' ')}: ${r.stderr}`);
+  };
+  const sw = `tsk-sw-${tag}`;
+  ip('netns', 'add', sw);
+  t.teardown(() => { spawnSync('ip', ['netns', 'del', sw]); });
+  ip('-n', sw, 'link', 'add', 'br0', 'type', 'bridge');
+  ip('-n', sw, 'link', 'set', 'br0', 'up');
+  const namespaces: string[] = [];
+  const addresses: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const ns = `tsk-n${i}-${tag}`;
+    const address = `10.199.${subnet}.${i + 1}`;
+    ip('netns', 'add', ns);
+    t.teardown(() => { spawnSync('ip', ['netns', 'del', ns]); });
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+    ip('-n', sw, 'link', 'add', `p${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+    ip('-n', sw, 'link', 'set', `p${i}`, 'master', 'br0');
+    ip('-n', sw, 'link', 'set', `p${i}`, 'up');
+    ip('-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0');
+    ip('-n', ns, 'link', 'set', 'eth0', 'up');
+    ip('-n', ns, 'route', 'add', 'default', 'dev', 'eth0');
+    namespaces.push(ns);
+    addresses.push(address);
+  }
+  return { namespaces, addresses };
+}
+
+/** A command inside a namespace (e.g. curl from a node); returns status and output. */
+export function inNetns(netns: string, cmd: string[], timeoutMs = 30_000): KubectlResult {
+  const r = spawnSync('nsenter', [`--net=/run/netns/${netns}`, '--', ...cmd], { encoding: 'utf8', timeout: timeoutMs });
+  return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
 export interface KubectlResult {
   status: number;
   stdout: string;
