@@ -226,3 +226,36 @@ t.test('tsk token create/list against the running server', async (t) => {
   await deleteBootstrapToken(restClient(readKubeconfig(kubeconfig)), m?.[2] ?? '');
   t.same((await listBootstrapTokens(restClient(readKubeconfig(kubeconfig)))).filter((x) => x.id === m?.[2]), []);
 });
+
+t.test('upgrade requests (exec, port-forward) are checked by security.checkUpgrade', async (t) => {
+  const onUpgrade = async (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex) => {
+    const r = await srv.security.checkUpgrade(req);
+    const body = JSON.stringify('user' in r ? { user: r.user.username } : r.status);
+    socket.end(`HTTP/1.1 ${'user' in r ? 200 : r.status.code} X\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  };
+  srv.httpServer.on('upgrade', onUpgrade);
+  t.teardown(() => { srv.httpServer.off('upgrade', onUpgrade); });
+  const { request } = await import('node:https');
+  const upgrade = (creds: { cert?: string; key?: string }) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const u = new URL(`${srv.url}/api/v1/namespaces/default/pods/p1/exec?command=sh`);
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, ca: srv.certs.serverCaPem, ...creds, headers: { connection: 'Upgrade', upgrade: 'websocket' }, agent: false });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('upgrade', (res, sock) => { sock.destroy(); resolve({ status: res.statusCode ?? 0, body: '' }); });
+    req.on('error', reject);
+    req.end();
+  });
+  const anon = await upgrade({});
+  t.equal(anon.status, 401);
+  const admin = readKubeconfig(kubeconfig);
+  const ok = await upgrade({ cert: admin.certPem, key: admin.keyPem });
+  t.equal(ok.status, 200);
+  t.same(JSON.parse(ok.body), { user: 'system:admin' });
+  const janeCfg = readKubeconfig(await userKubeconfig('jane-exec', 'jane', ['devs']));
+  const denied = await upgrade({ cert: janeCfg.certPem, key: janeCfg.keyPem });
+  t.equal(denied.status, 403);
+  t.match(JSON.parse(denied.body).message, 'pods "p1" is forbidden: User "jane" cannot get resource "pods/exec" in API group "" in the namespace "default"');
+});

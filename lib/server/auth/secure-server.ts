@@ -11,7 +11,7 @@ import { transformerFor } from '../encryption/transformer.ts';
 import { ensureServerToken, readServerSecret } from '../join/token.ts';
 import { ensureCertificates, type ServerCertificates } from '../pki/certificates.ts';
 import { writeKubeconfig } from '../pki/kubeconfig.ts';
-import { servePlainLoopback, serveTls } from '../pki/serve-tls.ts';
+import { servePlainLoopback, serveTls, type TlsListener } from '../pki/serve-tls.ts';
 import { bootstrapObjects } from '../registry/bootstrap.ts';
 import { createRegistry, type Registry } from '../registry/index.ts';
 import type { ClusterSettings } from '../resources/types.ts';
@@ -52,6 +52,8 @@ export interface SecureServer {
   /** The full K10 join token (also in <data-dir>/server/token). */
   token: string;
   security: Security;
+  /** The HTTPS listener (node:https Server): attach 'upgrade' handlers here and check them with security.checkUpgrade. */
+  httpServer: TlsListener['server'];
   registry: Registry;
   /** In-process client (no HTTP, no authorization): for controllers. */
   client: Client;
@@ -114,6 +116,7 @@ export async function startSecureServer(o: SecureServerOptions): Promise<SecureS
     certs,
     token,
     security: sec,
+    httpServer: listener.server,
     registry,
     client,
     async close() {

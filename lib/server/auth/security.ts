@@ -1,5 +1,6 @@
 // Wires the security layer into the API app: the ApiHooks (authenticate, authorize, admit), the routes it owns
 // (/cacerts, /v1-tsk/join, access reviews) and the serviceaccounts/token handler. run.ts creates one per server.
+import type { IncomingMessage } from 'node:http';
 import type { Context, Hono } from 'hono';
 import { ApiError, isNotFound, type Client, type KubeObject } from '../../client/types.ts';
 import { logger } from '../../log/logger.ts';
@@ -20,7 +21,8 @@ import { privilegedGroupAuthorizer, RbacAuthorizer, unionAuthorizer, type Policy
 import { checkEscalation } from './escalation.ts';
 import { localSubjectAccessReview, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from './reviews.ts';
 import { ServiceAccountTokens, type ObjectLookup } from './service-account-token.ts';
-import { forbiddenStatus } from './status.ts';
+import { forbiddenStatus, unauthorizedStatus, type StatusBody } from './status.ts';
+import { requestAttributes } from './request-info.ts';
 import { impersonate } from './impersonation.ts';
 import { createTokenRequest } from './token-request.ts';
 import { ANONYMOUS, type Authenticator, type Authorizer, type UserInfo } from './types.ts';
@@ -119,6 +121,32 @@ export class Security {
       },
       admit: (a) => this.admit(a),
     };
+  }
+
+  /**
+   * Authentication and authorization for requests that bypass the hono app (WebSocket/SPDY upgrades for exec,
+   * attach, port-forward on the listener's 'upgrade' event). Returns the user, or the Status to answer with.
+   */
+  async checkUpgrade(req: IncomingMessage): Promise<{ user: UserInfo } | { status: StatusBody }> {
+    const url = req.url ?? '/';
+    const path = new URL(url, 'http://x').pathname;
+    const get = (n: string) => {
+      const v = req.headers[n.toLowerCase()];
+      return Array.isArray(v) ? v.join(', ') : v;
+    };
+    const r = await authenticateRequest(this.authenticators, { path, header: get, clientCert: verifiedClientCert({ incoming: req }) });
+    if ('error' in r) return { status: unauthorizedStatus() };
+    try {
+      const headers = { get: (n: string) => get(n) ?? null, keys: () => Object.keys(req.headers) };
+      const user = (await impersonate(r.user, headers, this.authorizer)) ?? r.user;
+      const a = { ...requestAttributes(req.method ?? 'GET', url), user };
+      const d = await this.authorizer.authorize(a);
+      if (d.decision !== 'allow') return { status: forbiddenStatus(a, d.reason) };
+      return { user };
+    } catch (err) {
+      if (err instanceof ApiError) return { status: err.status as unknown as StatusBody };
+      throw err;
+    }
   }
 
   async admit(a: AdmissionAttributes): Promise<void> {
