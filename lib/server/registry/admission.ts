@@ -25,4 +25,6 @@ export interface WriteContext {
   dryRun?: boolean;
   user?: UserInfo;
   fieldManager?: string;
+  /** Set by server-side apply: the managedFields the written object carries (otherwise the stored ones stay). */
+  managedFields?: unknown[];
 }

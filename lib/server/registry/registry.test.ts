@@ -234,3 +234,20 @@ t.test('events live on a shared lease; field selectors on involvedObject', async
   await store.revokeLease(k1.lease);
   t.equal((await client.list(core('events'), { namespace: 'ev' })).items.length, 0, 'expired with the lease');
 });
+
+t.test('server-side apply: create, merge, removal of what the manager dropped, no-op re-apply', async (t) => {
+  const { client } = setup(t);
+  await client.create<KubeObject>(core('namespaces'), ns('ssa'));
+  const cfg = (labels: Record<string, string>, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', labels }, data });
+  const opts = { namespace: 'ssa', fieldManager: 'kubectl' };
+  const first = await client.patch<KubeObject>(core('configmaps'), 'a', 'apply', cfg({ a: '1', b: '2' }, { x: '1', y: '2' }), opts);
+  t.same(first.data, { x: '1', y: '2' });
+  const again = await client.patch<KubeObject>(core('configmaps'), 'a', 'apply', cfg({ a: '1', b: '2' }, { x: '1', y: '2' }), opts);
+  t.equal(again.metadata.resourceVersion, first.metadata.resourceVersion, 'same manifest: no write');
+  await client.patch(core('configmaps'), 'a', 'merge', { metadata: { labels: { other: 'kept' } } }, { namespace: 'ssa' });
+  const cut = await client.patch<KubeObject>(core('configmaps'), 'a', 'apply', cfg({ a: '1' }, { x: '1' }), opts);
+  t.same(cut.metadata.labels, { a: '1', other: 'kept' });
+  t.same(cut.data, { x: '1' });
+  const byOther = await client.patch<KubeObject>(core('configmaps'), 'a', 'apply', cfg({ z: '9' }, {}), { ...opts, fieldManager: 'tool' });
+  t.same(byOther.metadata.labels, { a: '1', other: 'kept', z: '9' }, 'another manager removes nothing it did not apply');
+});

@@ -104,7 +104,7 @@ export class Registry {
     delete m.resourceVersion;
     delete m.deletionTimestamp;
     delete m.deletionGracePeriodSeconds;
-    delete m.managedFields;
+    if (w.managedFields) m.managedFields = w.managedFields; else delete m.managedFields;
     const ctx = this.ctx(w);
     await shaped(s, () => s.defaults?.(obj, ctx));
     await this.#admit({ operation: 'CREATE', ...this.#attrs(s, namespace, m.name, subresource), object: obj, user: w.user, dryRun: !!w.dryRun });
@@ -233,7 +233,9 @@ export class Registry {
     for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
       if (om[k] === undefined) delete m[k]; else (m as Record<string, unknown>)[k] = om[k];
     }
-    delete m.managedFields;
+    if (w.managedFields) m.managedFields = w.managedFields;
+    else if (om.managedFields) m.managedFields = om.managedFields;
+    else delete m.managedFields;
     if (om.deletionTimestamp && (m.finalizers ?? []).some((f) => !(om.finalizers ?? []).includes(f))) {
       throw invalid(s, om.name ?? '', [{ field: 'metadata.finalizers', reason: 'FieldValueForbidden', message: 'Forbidden: no new finalizers can be added if the object is being deleted' }]);
     }
