@@ -16,11 +16,14 @@ t.test('namespace deletion empties every resource, then finalizes', async (t) =>
   const requeues: number[] = [];
   const d: NamespaceDeps = { client, namespaces: listers[0]!, resources: [core('pods'), apps('deployments'), core('configmaps')], requeueAfter: (_k, ms) => requeues.push(ms), attempts: new Map() };
   t.equal(await reconcileNamespace(d, 'gone'), 2);
-  t.same(verbs(client), ['delete pods p', 'delete deployments d']);
+  t.same(verbs(client), ['delete pods p', 'delete deployments d', 'update namespaces/status gone']);
   t.equal(requeues.length, 1, 'waits for content to disappear');
+  const conds = client.objects(core('namespaces')).find((n) => n.metadata.name === 'gone')!.status.conditions;
+  t.match(conds.find((c: { type: string }) => c.type === 'NamespaceContentRemaining'), { status: 'True', message: 'Some resources are remaining: deployments.apps has 1 resource instances, pods has 1 resource instances' });
+  d.namespaces = listerOf(client.objects(core('namespaces')));
   client.actions.length = 0;
   t.equal(await reconcileNamespace(d, 'gone'), 0);
-  t.same(verbs(client), ['update namespaces/finalize gone']);
+  t.same(verbs(client), ['update namespaces/status gone', 'update namespaces/finalize gone']);
   t.same(client.objects(core('namespaces')).find((n) => n.metadata.name === 'gone')!.spec.finalizers, []);
   client.actions.length = 0;
   await reconcileNamespace(d, 'keep');
@@ -31,7 +34,11 @@ t.test('terminating content is waited for, not deleted twice', async (t) => {
   const { client, listers } = seeded([[core('namespaces'), [terminating]], [core('pods'), [{ metadata: { name: 'p', namespace: 'gone', deletionTimestamp: '2024-01-01T00:00:00Z' } }]]]);
   const d: NamespaceDeps = { client, namespaces: listers[0]!, resources: [core('pods')] };
   t.equal(await reconcileNamespace(d, 'gone'), 1);
-  t.same(client.actions, []);
+  t.same(verbs(client), ['update namespaces/status gone'], 'only the conditions');
+  d.namespaces = listerOf(client.objects(core('namespaces')));
+  client.actions.length = 0;
+  t.equal(await reconcileNamespace(d, 'gone'), 1);
+  t.same(client.actions, [], 'unchanged conditions are not rewritten');
 });
 
 t.test('default service account created once per active namespace', async (t) => {
