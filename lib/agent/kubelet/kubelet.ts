@@ -81,6 +81,7 @@ export class Kubelet {
   #lastState = new Map<string, PodRuntimeState>();
   #syncBackoff = new Backoff(1000, 30_000);
   #syncFailedAt = new Map<string, number>();
+  #fresh = new Set<string>();
   #inflight?: Promise<Map<string, PodRuntimeState>>;
   #queued?: Promise<Map<string, PodRuntimeState>>;
   readonly podsDir: string;
@@ -98,9 +99,9 @@ export class Kubelet {
     this.nodeIP = o.nodeIP ?? defaultNodeIP();
     this.informer = new Informer<Pod>({ client: o.client, ref: core('pods'), fieldSelector: `spec.nodeName=${o.nodeName}`, clock: this.#clock });
     this.informer.addHandler({
-      add: (p) => this.schedule(p.metadata.uid!),
-      update: (_o, p) => this.schedule(p.metadata.uid!),
-      delete: (p) => this.schedule(p.metadata.uid!),
+      add: (p) => { this.#uids.set(p.metadata.uid!, p); this.schedule(p.metadata.uid!); },
+      update: (_o, p) => { this.#uids.set(p.metadata.uid!, p); this.schedule(p.metadata.uid!); },
+      delete: (p) => { this.#uids.delete(p.metadata.uid!); this.schedule(p.metadata.uid!); },
     });
     this.probes = new ProbeManager({ clock: this.#clock, runner: o.probeRunner ?? defaultProbeRunner(o.cri), onChange: (uid) => this.schedule(uid) });
   }
@@ -114,10 +115,11 @@ export class Kubelet {
     if (this.#o.relistMs !== 0) void this.#relistLoop();
   }
 
+  /** Pods bound to this node by uid (kept by the informer handlers). */
+  #uids = new Map<string, Pod>();
+
   #pods(): Map<string, Pod> {
-    const m = new Map<string, Pod>();
-    for (const p of this.informer.cache.all()) m.set(p.metadata.uid!, p);
-    return m;
+    return this.#uids;
   }
 
   async #relistLoop(): Promise<void> {
@@ -129,6 +131,8 @@ export class Kubelet {
         for (const uid of new Set([...pods.keys(), ...states.keys()])) {
           const failedAt = this.#syncFailedAt.get(uid);
           if (failedAt !== undefined && this.#syncBackoff.inBackoffSince(uid, failedAt, now)) continue;
+          // This relist is fresh: a sync it triggers uses it instead of relisting again.
+          if (!this.#working.has(uid)) this.#fresh.add(uid);
           this.schedule(uid);
         }
       } catch (e) {
@@ -191,7 +195,7 @@ export class Kubelet {
 
   async syncPod(uid: string): Promise<void> {
     const frozen = this.#pods().get(uid);
-    const states = await this.relist();
+    const states = this.#fresh.delete(uid) ? this.#lastState : await this.relist();
     const state = states.get(uid) ?? emptyState();
     if (!frozen) return this.#cleanupOrphan(uid, state);
     const pod = structuredClone(frozen) as Pod;
@@ -521,6 +525,8 @@ export class Kubelet {
     this.#waiting.delete(uid);
     this.#backoff.resetPrefix(`${uid}/`);
     this.#pullBackoff.resetPrefix(`${uid}/`);
+    for (const k of this.#lastPullFailure.keys()) if (k.startsWith(`${uid}/`)) this.#lastPullFailure.delete(k);
+    this.#syncFailedAt.delete(uid);
     for (const k of this.#tokens.keys()) if (k.startsWith(`${uid}/`)) this.#tokens.delete(k);
   }
 
