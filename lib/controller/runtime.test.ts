@@ -246,3 +246,23 @@ t.test('run: leads, renews every 40 s (one write each), releases on stop', async
   const b = new LeaderElector({ client, clock, identity: 'b' });
   t.equal(await b.tryAcquireOrRenew(), true, 'handover is immediate');
 });
+
+t.test('leader election: leadership taken over elsewhere stops the leader work', async (t) => {
+  const client = new FakeClient();
+  const clock = new FakeClock();
+  const a = new LeaderElector({ client, clock, identity: 'a' });
+  const ac = new AbortController();
+  let leading: AbortSignal | undefined;
+  const run = a.run(ac.signal, (s) => { leading = s; });
+  for (let i = 0; i < 100 && !leading; i++) await new Promise((r) => setImmediate(r));
+  const lease = await client.get(coordination('leases'), 'tsk-controllers', 'kube-system');
+  lease.spec.holderIdentity = 'intruder';
+  await client.update(coordination('leases'), lease);
+  clock.advance(40_000);
+  for (let i = 0; i < 100 && !leading!.aborted; i++) await new Promise((r) => setImmediate(r));
+  t.ok(leading!.aborted, 'leader work stopped');
+  t.notOk(a.isLeader);
+  ac.abort();
+  await run;
+  t.equal((await client.get(coordination('leases'), 'tsk-controllers', 'kube-system')).spec.holderIdentity, 'intruder', 'a stopped candidate does not release a lease it no longer holds');
+});
