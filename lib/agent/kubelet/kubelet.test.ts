@@ -435,3 +435,26 @@ t.test('activeDeadlineSeconds: the pod is killed and fails with DeadlineExceeded
   p = await sync('deadline');
   t.equal(cri.byName('main').length, 1, 'not restarted');
 });
+
+t.test('pods/log response: plain, tail, errors', async (t) => {
+  const { podLogResponse } = await import('./log-response.ts');
+  const { client, cri, kubelet, sync } = setup(t);
+  client.seed(pods, basePod('logs'));
+  await kubelet.start();
+  await sync('logs');
+  const c = cri.byName('main')[0]!;
+  mkdirSync(dirname(c.status.log_path), { recursive: true });
+  writeFileSync(c.status.log_path, '2026-01-01T00:00:00.000000000Z stdout F a\n2026-01-01T00:00:01.000000000Z stdout F b\n');
+  let r = await podLogResponse(kubelet, 'default', 'logs', new URLSearchParams('tailLines=1&timestamps=true'));
+  t.equal(r.status, 200);
+  t.equal(await r.text(), '2026-01-01T00:00:01.000000000Z b\n');
+  r = await podLogResponse(kubelet, 'default', 'logs', new URLSearchParams('container=nope'));
+  t.equal(r.status, 400);
+  r = await podLogResponse(kubelet, 'default', 'missing', new URLSearchParams());
+  t.equal(r.status, 404);
+  t.equal(((await r.json()) as { kind: string }).kind, 'Status');
+  cri.exitContainer(c.status.id, 0);
+  await kubelet.relist();
+  r = await podLogResponse(kubelet, 'default', 'logs', new URLSearchParams('follow=true'));
+  t.equal(await r.text(), 'a\nb\n', 'follow ends when the container is not running');
+});
