@@ -70,6 +70,8 @@ t.test('deployment to ready pods with endpoints; foreground deletion; namespace 
     apiVersion: 'v1', kind: 'Node', metadata: { name: 'node1', labels: { 'kubernetes.io/hostname': 'node1' } },
     status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] },
   });
+  // The node's lease declares an hour, so a slow machine cannot make the node lifecycle controller call it dead.
+  await client.create(coordination('leases'), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'node1', namespace: 'kube-node-lease' }, spec: { holderIdentity: 'node1', leaseDurationSeconds: 3600, renewTime: new Date().toISOString().replace('Z', '000Z') } }, 'kube-node-lease');
   const ac = new AbortController();
   const m = startControllers({ client, signal: ac.signal, leaderElection: { identity: 'server-1' }, caPem: 'CA-PEM', resyncMs: 200 });
   t.teardown(async () => { ac.abort(); await m.stop(); await store.close(); });
