@@ -47,18 +47,43 @@ export function setupLogging(argv: { logFormat?: string; v?: number; logLevel?: 
   configureLogging({ level, format: (argv.logFormat ?? 'text') as LogFormat });
 }
 
-/** TSK_* variables that configure something other than a flag; yargs must not read them as flags. */
-const NOT_FLAGS = ['TSK_CONFIG_FILE', 'TSK_NATIVE_CACHE', 'TSK_LOG_LEVEL_DEFAULT', 'TSK_TEST', 'TSK_REGISTRY_STORE'];
+/** The option names (kebab-case and camelCase, with aliases) of the command argv names, plus the global ones. */
+function knownOptions(argv: string[]): Set<string> {
+  const name = argv.find((a) => !a.startsWith('-'));
+  const c = (commands as { command?: string; builder?: unknown }[]).find((x) => x.command?.split(' ')[0] === name);
+  const probe = globalOptions(yargs([]));
+  if (typeof c?.builder === 'function') (c.builder as (y: Argv) => unknown)(probe as Argv);
+  return new Set(Object.keys((probe as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key));
+}
+
+const toEnvName = (option: string) => `TSK_${option.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/-/g, '_').toUpperCase()}`;
+
+/**
+ * Flags may also come from TSK_* variables and the config file, but only names some command knows: other TSK_*
+ * variables (TSK_CONFIG_FILE, a test runner's own) are not flags, and the config file may hold keys for the other
+ * command (a server's `token:` when running `tsk snapshot`).
+ */
+function settings(argv: string[]): { env: Record<string, string>; file: Record<string, unknown> } {
+  const known = knownOptions(argv);
+  const env: Record<string, string> = {};
+  for (const name of known) {
+    const v = process.env[toEnvName(name)];
+    if (v !== undefined && !/[A-Z]/.test(name)) env[name] = v;
+  }
+  const file = loadConfigFile(argv);
+  for (const k of Object.keys(file)) {
+    if (!known.has(k)) delete file[k]; // a key for another command (or a typo: tsk server --help lists the names)
+  }
+  return { env, file };
+}
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
-  for (const k of NOT_FLAGS) delete process.env[k];
-  const fileConfig = loadConfigFile(argv);
+  const { env, file } = settings(argv);
   let y = yargs(argv)
     .scriptName('tsk')
     .usage('$0 <command> [flags]\n\ntsk: a small single-binary Kubernetes for edge devices')
-    .env('TSK')
-    .config(fileConfig)
+    .config({ ...file, ...env })
     .strict()
     .recommendCommands()
     .demandCommand(1, 'Say which command to run, for example: tsk server')
