@@ -156,3 +156,6 @@ export function watchChildren(c: Controller, informer: Informer, kind: string, e
     delete: (p) => { const k = ownerKey(p, kind); if (k) { expectations?.deletionObserved(k, childKey(p)); c.enqueue(k); } },
   });
 }
+
+/** Delays for enqueueAfter: at least 0 and at most a day (timers beyond 2^31-1 ms would fire at once). */
+export const requeueDelay = (ms: number): number => Math.min(Math.max(0, ms), 24 * 3600_000);

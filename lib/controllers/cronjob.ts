@@ -8,7 +8,7 @@ import { Controller } from '../controller/controller.ts';
 import type { EventRecorder } from '../controller/events.ts';
 import type { ControllerContext, Runnable } from './context.ts';
 import { logger } from '../log/logger.ts';
-import { isOwnedBy, ownerKey, ownerRefFor, stableStringify } from './controller-revision.ts';
+import { isOwnedBy, ownerKey, ownerRefFor, stableStringify, requeueDelay } from './controller-revision.ts';
 import { isValidTimeZone, nextSchedule, parseSchedule, zoneOffset, type CronSchedule } from './cronjob-schedule.ts';
 import { hasCondition, isJobFinished } from './job-pods.ts';
 
@@ -200,7 +200,7 @@ export function initCronJobController(ctx: ControllerContext): Runnable {
   const jobs = ctx.factory.informer(jobsRef);
   const deps: CronJobDeps = { client: ctx.client, clock: ctx.clock, cronJobs: cronJobs.lister, jobs: jobs.lister, recorder: ctx.recorder('cronjob-controller') };
   const c = new Controller({ name: 'cronjob', clock: ctx.clock, reconcile: (key) => reconcileCronJob(deps, key) });
-  deps.requeueAfter = (key, ms) => c.enqueueAfter(key, Math.max(0, ms));
+  deps.requeueAfter = (key, ms) => c.enqueueAfter(key, requeueDelay(ms));
   c.watch(cronJobs);
   c.watch(jobs, (j) => ownerKey(j, 'CronJob'));
   return c;

@@ -10,7 +10,7 @@ import { Expectations } from '../controller/expectations.ts';
 import { logger } from '../log/logger.ts';
 import type { ControllerContext, Runnable } from './context.ts';
 import {
-  ensureRevision, isOwnedBy, ownerKey, revisionData, revisionHash, revisionsRef, REVISION_HASH_LABEL, stableStringify, truncateHistory, watchChildren,
+  ensureRevision, isOwnedBy, ownerKey, revisionData, revisionHash, revisionsRef, REVISION_HASH_LABEL, stableStringify, truncateHistory, watchChildren, requeueDelay,
 } from './controller-revision.ts';
 import {
   daemonSetStatus, FailedPodBackoff, newDaemonPod, nodeShouldRunDaemonPod, planManage, planRollingUpdate, type PlanInput,
@@ -106,7 +106,7 @@ export function initDaemonSetController(ctx: ControllerContext): Runnable {
     expectations: new Expectations(ctx.clock),
   };
   const c = new Controller({ name: 'daemonset', clock: ctx.clock, workers: 2, reconcile: (key) => reconcileDaemonSet(deps, key) });
-  deps.requeueAfter = (key, ms) => c.enqueueAfter(key, ms);
+  deps.requeueAfter = (key, ms) => c.enqueueAfter(key, requeueDelay(ms));
   c.watch(daemonSets);
   watchChildren(c, pods, 'DaemonSet', deps.expectations);
   c.watch(revisions, (r) => ownerKey(r, 'DaemonSet'));

@@ -8,7 +8,7 @@ import { Controller } from '../controller/controller.ts';
 import { matchesSelector } from '../controller/selector.ts';
 import { logger } from '../log/logger.ts';
 import type { ControllerContext, Runnable } from './context.ts';
-import { controllerOf, isPodReady, stableStringify } from './controller-revision.ts';
+import { controllerOf, isPodReady, stableStringify, requeueDelay } from './controller-revision.ts';
 import { setCondition, type JobCondition } from './job-pods.ts';
 
 const log = logger('controller/disruption');
@@ -133,7 +133,7 @@ export function initDisruptionController(ctx: ControllerContext): Runnable {
   const pods = ctx.factory.informer(core('pods'));
   const deps: DisruptionDeps = { client: ctx.client, clock: ctx.clock, pdbs: pdbs.lister, pods: pods.lister };
   const c = new Controller({ name: 'disruption', clock: ctx.clock, reconcile: (key) => reconcileDisruptionBudget(deps, key) });
-  deps.requeueAfter = (key, ms) => c.enqueueAfter(key, ms);
+  deps.requeueAfter = (key, ms) => c.enqueueAfter(key, requeueDelay(ms));
   c.watch(pdbs);
   c.watch(pods, (p) => pdbs.lister.list(p.metadata.namespace)
     .filter((b) => matchesSelector(b.spec?.selector, p.metadata.labels))

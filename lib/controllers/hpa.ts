@@ -9,7 +9,7 @@ import type { EventRecorder } from '../controller/events.ts';
 import { matchesSelector, selectorToString, type LabelSelector } from '../controller/selector.ts';
 import { logger } from '../log/logger.ts';
 import type { ControllerContext, Runnable } from './context.ts';
-import { stableStringify } from './controller-revision.ts';
+import { stableStringify, requeueDelay } from './controller-revision.ts';
 import { newHistory, normalizeDesired, recordScale, resourceReplicas, type HpaHistory, type MetricTarget, type PodMetrics } from './hpa-replicas.ts';
 import { setCondition, type JobCondition } from './job-pods.ts';
 
@@ -156,7 +156,7 @@ export function initHpaController(ctx: ControllerContext & { metricsSource?: Met
     history: new Map(), recorder: ctx.recorder('horizontal-pod-autoscaler'),
   };
   const c = new Controller({ name: 'horizontalpodautoscaling', clock: ctx.clock, reconcile: (key) => reconcileHpa(deps, key) });
-  deps.requeueAfter = (key, ms) => c.enqueueAfter(key, ms);
+  deps.requeueAfter = (key, ms) => c.enqueueAfter(key, requeueDelay(ms));
   // Our own status writes must not trigger syncs (metrics change every sync): only adds, spec changes and deletes do.
   hpas.addHandler({
     add: (o) => c.enqueue(o),

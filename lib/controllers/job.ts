@@ -12,7 +12,7 @@ import type { EventRecorder } from '../controller/events.ts';
 import { Expectations } from '../controller/expectations.ts';
 import type { ControllerContext, Runnable } from './context.ts';
 import { logger } from '../log/logger.ts';
-import { controllerOf, isOwnedBy, isPodActive, isPodReady, stableStringify, watchChildren } from './controller-revision.ts';
+import { controllerOf, isOwnedBy, isPodActive, isPodReady, stableStringify, watchChildren, requeueDelay } from './controller-revision.ts';
 import {
   backoffDelay, hasCondition, isIndexed, isJobFinished, isPodFailed, matchSuccessPolicy, newJobPod, parseIndexes, perIndexLimit, podIndex,
   podIndexFailures, setCondition, TRACKING_FINALIZER, type JobCondition,
@@ -255,7 +255,7 @@ export function initJobController(ctx: ControllerContext): Runnable {
     expectations: new Expectations(ctx.clock),
   };
   const c = new Controller({ name: 'job', clock: ctx.clock, workers: 2, reconcile: (key) => reconcileJob(deps, key) });
-  deps.requeueAfter = (key, ms) => c.enqueueAfter(key, Math.max(0, ms));
+  deps.requeueAfter = (key, ms) => c.enqueueAfter(key, requeueDelay(ms));
   c.watch(jobs);
   watchChildren(c, pods, 'Job', deps.expectations);
   return c;

@@ -8,7 +8,7 @@ import { Controller } from '../controller/controller.ts';
 import type { EventRecorder } from '../controller/events.ts';
 import type { ControllerContext, Runnable } from './context.ts';
 import {
-  ensureRevision, isOwnedBy, isPodAvailable, ownerKey, revisionData, revisionsRef, REVISION_HASH_LABEL, stableStringify, truncateHistory,
+  ensureRevision, isOwnedBy, isPodAvailable, ownerKey, revisionData, revisionsRef, REVISION_HASH_LABEL, stableStringify, truncateHistory, requeueDelay,
 } from './controller-revision.ts';
 import {
   isFinished, isHealthy, isRunningAndReady, isTerminating, newClaims, newStatefulPod, ordinalOf,
@@ -206,7 +206,7 @@ export function initStatefulSetController(ctx: ControllerContext): Runnable {
     revisions: revisions.lister, recorder: ctx.recorder('statefulset-controller'),
   };
   const c = new Controller({ name: 'statefulset', clock: ctx.clock, workers: 2, reconcile: (key) => reconcileStatefulSet(deps, key) });
-  deps.requeueAfter = (key, ms) => c.enqueueAfter(key, ms);
+  deps.requeueAfter = (key, ms) => c.enqueueAfter(key, requeueDelay(ms));
   c.watch(statefulSets);
   c.watch(pods, (p) => ownerKey(p, 'StatefulSet'));
   c.watch(revisions, (r) => ownerKey(r, 'StatefulSet'));
