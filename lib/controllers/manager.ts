@@ -84,7 +84,8 @@ export function startControllers(o: StartControllersOptions): ControllerManager 
   const elector = new LeaderElector({ client: o.client, clock, ...o.leaderElection, namespace: o.leaderElection.namespace ?? 'kube-system' });
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
-  signal.addEventListener('abort', () => markReady(), { once: true });
+  if (signal.aborted) markReady();
+  else signal.addEventListener('abort', () => markReady(), { once: true });
   const list = o.controllers ?? controllers;
   const disabled = new Set(o.disabled ?? []);
 
