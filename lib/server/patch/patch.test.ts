@@ -45,7 +45,7 @@ t.test('the patch kubectl apply sends', async (t) => {
   t.same(cs.map((c: any) => c.name), ['side', 'web'], '$setElementOrder');
   t.equal(cs[1].image, 'nginx:1.27');
   t.same(cs[1].ports, [{ containerPort: 80 }]);
-  t.same(cs[1].env, [{ name: 'A', value: '1' }, { name: 'B', value: '2' }]);
+  t.same(cs[1].env, [{ name: 'B', value: '2' }, { name: 'A', value: '1' }], 'without $setElementOrder/env new items come first, as upstream');
   t.notOk(JSON.stringify(out).includes('$'), 'no directives left');
 });
 
@@ -91,10 +91,28 @@ t.test('strategic directives table', async (t) => {
       want: { spec: { containers: [{ name: 'a', env: [{ name: 'x' }] }] } },
     },
     {
+      name: 'patch order first, server-only items keep their live places',
+      orig: { spec: { containers: [{ name: 'a' }, { name: 'b' }] } },
+      patch: { spec: { containers: [{ name: 'c' }, { name: 'a', image: 'x' }] } },
+      want: { spec: { containers: [{ name: 'c' }, { name: 'a', image: 'x' }, { name: 'b' }] } },
+    },
+    {
+      name: 'server-only item before the patched ones stays first',
+      orig: { spec: { containers: [{ name: 'a' }, { name: 'b' }] } },
+      patch: { spec: { containers: [{ name: 'b', image: 'y' }, { name: 'c' }] } },
+      want: { spec: { containers: [{ name: 'a' }, { name: 'b', image: 'y' }, { name: 'c' }] } },
+    },
+    {
+      name: '$setElementOrder interleaves a server-only item by its live position (upstream mergeSortedSlice)',
+      orig: { spec: { containers: [{ name: 'a' }, { name: 'injected' }, { name: 'b' }] } },
+      patch: { spec: { '$setElementOrder/containers': [{ name: 'b' }, { name: 'a' }], containers: [{ name: 'b', image: 'z' }] } },
+      want: { spec: { containers: [{ name: 'injected' }, { name: 'b', image: 'z' }, { name: 'a' }] } },
+    },
+    {
       name: 'ownerReferences merge by uid',
       orig: { metadata: { ownerReferences: [{ uid: '1', name: 'a' }] } },
       patch: { metadata: { ownerReferences: [{ uid: '2', name: 'b' }] } },
-      want: { metadata: { ownerReferences: [{ uid: '1', name: 'a' }, { uid: '2', name: 'b' }] } },
+      want: { metadata: { ownerReferences: [{ uid: '2', name: 'b' }, { uid: '1', name: 'a' }] } },
     },
   ];
   for (const c of cases) t.same(strategicMergePatch(c.orig, c.patch, c.kind ?? 'Deployment'), c.want, c.name);

@@ -49,6 +49,7 @@ function mergeMap(original: JsonMap, patch: JsonMap, path: string[], meta: Patch
       original[field] = cur.filter((x) => !del.has(JSON.stringify(x)));
     }
   }
+  const live = { ...original };
   for (const [k, pv] of Object.entries(patch)) {
     if (k === PATCH || k === RETAIN || k.startsWith(DEL_PRIM) || k.startsWith(ORDER)) continue;
     if (pv === null) {
@@ -73,7 +74,8 @@ function mergeMap(original: JsonMap, patch: JsonMap, path: string[], meta: Patch
     const field = k.slice(ORDER.length);
     if (!Array.isArray(order)) throw badPatch(`${k} must be a list`);
     const cur = original[field];
-    if (Array.isArray(cur)) original[field] = applyOrder(cur, order, meta([...path, field]));
+    const before = live[field];
+    if (Array.isArray(cur)) original[field] = orderMerged(cur, order, Array.isArray(before) ? before : [], meta([...path, field]));
   }
   return original;
 }
@@ -86,7 +88,7 @@ function mergeList(original: Json[], patch: Json[], path: string[], meta: PatchM
     const seen = new Set(original.map((x) => JSON.stringify(x)));
     const out = [...original];
     for (const v of patch) if (!seen.has(JSON.stringify(v))) { seen.add(JSON.stringify(v)); out.push(v); }
-    return out;
+    return orderMerged(out, patch, original, lm);
   }
   if (patch.some((e) => isMap(e) && e[PATCH] === 'replace')) {
     return patch.filter((e) => !(isMap(e) && e[PATCH] === 'replace')).map((v) => stripDirectives(v, path, meta));
@@ -111,17 +113,33 @@ function mergeList(original: Json[], patch: Json[], path: string[], meta: PatchM
       if (fresh) out.push(fresh);
     }
   }
-  return out;
+  return orderMerged(out, patch.filter((e) => !(isMap(e) && e[PATCH] === 'delete')), original, lm);
 }
 
-/** Items listed in order come first in that order; items not listed keep their relative order after them. */
-function applyOrder(list: Json[], order: Json[], lm: ListPatchMeta | undefined): Json[] {
+/**
+ * Orders a merged list as upstream does: items named in `order` (the patch, or $setElementOrder) sorted by it,
+ * interleaved with the server-only items, which keep their places relative to the live list.
+ */
+function orderMerged(merged: Json[], order: Json[], live: Json[], lm: ListPatchMeta | undefined): Json[] {
   const id = (v: Json): string => (isMap(v) && lm?.key ? JSON.stringify(v[lm.key]) : JSON.stringify(v));
-  const rank = new Map<string, number>();
-  order.forEach((o, i) => rank.set(id(o), i));
-  const listed = list.filter((v) => rank.has(id(v))).sort((a, b) => rank.get(id(a))! - rank.get(id(b))!);
-  const rest = list.filter((v) => !rank.has(id(v)));
-  return [...listed, ...rest];
+  const orderIdx = new Map<string, number>();
+  order.forEach((o, i) => { if (!orderIdx.has(id(o))) orderIdx.set(id(o), i); });
+  const liveIdx = new Map<string, number>();
+  live.forEach((o, i) => { if (!liveIdx.has(id(o))) liveIdx.set(id(o), i); });
+  const right = merged.filter((v) => orderIdx.has(id(v))).sort((a, b) => orderIdx.get(id(a))! - orderIdx.get(id(b))!);
+  const left = merged.filter((v) => !orderIdx.has(id(v)));
+  const out: Json[] = [];
+  let i = 0, j = 0;
+  while (i < left.length || j < right.length) {
+    if (i >= left.length) out.push(right[j++]!);
+    else if (j >= right.length) out.push(left[i++]!);
+    else {
+      const li = liveIdx.get(id(left[i]!)), ri = liveIdx.get(id(right[j]!));
+      if (li !== undefined && ri !== undefined && li < ri) out.push(left[i++]!);
+      else out.push(right[j++]!);
+    }
+  }
+  return out;
 }
 
 /** A patch value landing where nothing was: merge it into emptiness so directives and nulls disappear. */
