@@ -195,6 +195,11 @@ t.test('agents join over the API server with the server token or a bootstrap tok
   await agent.create(lease, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'edge-1', namespace: 'kube-node-lease' }, spec: { holderIdentity: 'edge-1', leaseDurationSeconds: 40 } }, 'kube-node-lease');
   await t.rejects(agent.create(lease, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'edge-9', namespace: 'kube-node-lease' }, spec: {} }, 'kube-node-lease'), { code: 403 });
   await t.rejects(agent.create(core('nodes'), { apiVersion: 'v1', kind: 'Node', metadata: { name: 'edge-9' } }), { code: 403 });
+  // Deleting the Node frees its name for another machine.
+  t.equal((await kubectl(kubeconfig, 'delete', 'node', 'edge-1')).code, 0);
+  await eventually('the node password is removed', async () => (await srv.client.list(core('secrets'), { namespace: 'kube-system' })).items.every((x) => x.metadata.name !== 'edge-1.node-password.tsk'));
+  const newMachine = await joinCluster({ server: srv.url, token: srv.token, dataDir: join(dir, 'impostor'), nodeName: 'edge-1' });
+  t.ok(newMachine.clientCert);
 
   const admin = restClient(readKubeconfig(kubeconfig));
   const bt = await createBootstrapToken(admin, { ttlMs: 3_600_000, description: 'e2e' });

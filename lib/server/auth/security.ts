@@ -9,6 +9,7 @@ import type { ApiHooks, AdmissionAttributes } from '../api/hooks.ts';
 import { readBody, readObject } from '../api/request.ts';
 import { decodeReview } from './review-protobuf.ts';
 import { JoinService } from '../join/join-service.ts';
+import { runNodePasswordCleanup } from '../join/node-password-cleanup.ts';
 import type { ServerCertificates } from '../pki/certificates.ts';
 import { verifiedClientCert } from '../pki/serve-tls.ts';
 import { forbidden } from '../registry/errors.ts';
@@ -89,6 +90,7 @@ export class Security {
     });
     signal.addEventListener('abort', () => pending && clearTimeout(pending), { once: true });
     this.rbac.start(signal);
+    void runNodePasswordCleanup(this.#client, signal);
     return this.rbac.ready;
   }
 
