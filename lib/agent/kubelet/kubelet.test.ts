@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { core, coordination, type KubeObject } from '../../client/types.ts';
@@ -457,4 +457,16 @@ t.test('pods/log response: plain, tail, errors', async (t) => {
   await kubelet.relist();
   r = await podLogResponse(kubelet, 'default', 'logs', new URLSearchParams('follow=true'));
   t.equal(await r.text(), 'a\nb\n', 'follow ends when the container is not running');
+});
+
+t.test('directories of pods deleted while the kubelet was down are removed at start', async (t) => {
+  const { client, kubelet, dataDir } = setup(t);
+  client.seed(pods, basePod('alive'));
+  const alive = (await client.list<Pod>(pods)).items[0]!.metadata.uid!;
+  for (const uid of ['gone-uid', alive]) mkdirSync(join(dataDir, 'agent', 'pods', uid, 'volumes'), { recursive: true });
+  mkdirSync(join(dataDir, 'agent', 'pod-logs', 'default_old_gone-uid', 'main'), { recursive: true });
+  await kubelet.start();
+  t.notOk(existsSync(join(dataDir, 'agent', 'pods', 'gone-uid')), 'orphan pod dir removed');
+  t.notOk(existsSync(join(dataDir, 'agent', 'pod-logs', 'default_old_gone-uid')), 'orphan log dir removed');
+  t.ok(existsSync(join(dataDir, 'agent', 'pods', alive)), 'live pod dir kept');
 });

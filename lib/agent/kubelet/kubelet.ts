@@ -1,7 +1,7 @@
 // The kubelet: pods bound to this node (informer with a spec.nodeName field selector) are synced by one worker per
 // pod: relist the runtime (CRI polling, 1 s; containerd 1.6 has no event stream), compute the plan
 // (actions.ts), apply it, then write the pod status only when it changed.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { core, isConflict, isNotFound, type Client, type KubeObject } from '../../client/types.ts';
@@ -112,6 +112,7 @@ export class Kubelet {
     mkdirSync(this.logsDir, { recursive: true });
     void this.informer.run(this.#o.signal);
     await this.informer.waitForSync(this.#o.signal);
+    await this.#cleanupOrphanDirs().catch((e) => log.warn('cleaning up pod directories failed', { err: String(e) }));
     if (this.#o.relistMs !== 0) void this.#relistLoop();
   }
 
@@ -528,6 +529,22 @@ export class Kubelet {
     for (const k of this.#lastPullFailure.keys()) if (k.startsWith(`${uid}/`)) this.#lastPullFailure.delete(k);
     this.#syncFailedAt.delete(uid);
     for (const k of this.#tokens.keys()) if (k.startsWith(`${uid}/`)) this.#tokens.delete(k);
+  }
+
+  /** Pod and log directories of pods that are neither in the API nor in the runtime (deleted while tsk was down). */
+  async #cleanupOrphanDirs(): Promise<void> {
+    const states = await this.relist();
+    const known = (uid: string) => this.#uids.has(uid) || states.has(uid);
+    for (const uid of readdirSync(this.podsDir)) {
+      if (known(uid)) continue;
+      log.info('removing the directory of a pod that is gone', { uid });
+      await tearDownPodDir(this.podsDir, uid, this.#o.runner ?? execRunner);
+      if (this.#o.podCgroups !== false) removePodCgroups(uid);
+    }
+    for (const d of readdirSync(this.logsDir)) {
+      const uid = d.split('_')[2];
+      if (uid && !known(uid)) rmSync(join(this.logsDir, d), { recursive: true, force: true });
+    }
   }
 
   /** Runtime objects of a pod that no longer exists in the API: stop and remove them. */
