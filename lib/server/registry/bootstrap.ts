@@ -1,6 +1,6 @@
 // Objects every cluster has from the start: the system namespaces and the `kubernetes` service (with endpoints
 // when the advertised address is known).
-import { core, isAlreadyExists, isNotFound, type Client } from '../../client/types.ts';
+import { core, discovery, isAlreadyExists, isNotFound, type Client } from '../../client/types.ts';
 import { systemPriorityClasses } from '../resources/scheduling.ts';
 import { firstServiceIp } from '../resources/services.ts';
 
@@ -34,5 +34,22 @@ export async function bootstrapObjects(client: Client, o: BootstrapOptions): Pro
   } catch (e) {
     if (!isNotFound(e)) throw e;
     await ensure(() => client.create(core('endpoints'), { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets }, 'default'));
+  }
+  // As kube-apiserver does, the API server keeps the `kubernetes` EndpointSlice itself (the proxy and DNS read slices).
+  const slice = {
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'tsk-apiserver' } },
+    addressType: o.advertiseAddress.includes(':') ? 'IPv6' : 'IPv4',
+    endpoints: [{ addresses: [o.advertiseAddress], conditions: { ready: true, serving: true, terminating: false } }],
+    ports: [{ name: 'https', port, protocol: 'TCP' }],
+  };
+  try {
+    const cur = await client.get(discovery('endpointslices'), 'kubernetes', 'default');
+    if (JSON.stringify([cur.endpoints, cur.ports]) !== JSON.stringify([slice.endpoints, slice.ports])) {
+      await client.update(discovery('endpointslices'), { ...cur, endpoints: slice.endpoints, ports: slice.ports, addressType: slice.addressType });
+    }
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    await ensure(() => client.create(discovery('endpointslices'), slice, 'default'));
   }
 }
