@@ -11,6 +11,7 @@ import { FakeClient } from '../lib/client/fake.ts';
 import { startContainerRuntime, type ContainerRuntime } from '../lib/agent/containerd/runtime.ts';
 import { gzipSync } from 'node:zlib';
 import type { CriRuntime } from '../lib/agent/cri/types.ts';
+import { criConformance } from '../lib/agent/cri/conformance.ts';
 import { busyboxImageArchive, PAUSE_IMAGE } from '../lib/agent/images/builtin.ts';
 import { startKubelet } from '../lib/agent/kubelet/kubelet.ts';
 import { removePodCgroups } from '../lib/agent/kubelet/cgroups.ts';
@@ -95,6 +96,8 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
   t.ok(await cri.imageStatus(PAUSE_IMAGE), 'pause image imported');
   t.ok(await cri.imageStatus('docker.io/library/busybox:tsk-test'), 'air-gap image imported');
   t.match(readFileSync(join(dataDir, 'agent', 'containerd', 'certs.d', 'docker.io', 'hosts.toml'), 'utf8'), /\[host\."http:\/\/127\.0\.0\.1:5999"\]/, 'mirror rendered');
+
+  await criConformance(t, cri, { image: 'docker.io/library/busybox:tsk-test', logDir: join(dataDir, 'conformance-logs'), uid: `conformance-${id}` });
 
   const client = new FakeClient();
   client.seed(core('configmaps'), { metadata: { name: 'app', namespace: 'default' }, data: { greeting: 'hello-from-configmap' } });

@@ -40,6 +40,11 @@ const basePod = (name: string, spec: Partial<Pod['spec']> = {}): Pod => ({
   spec: { nodeName: 'n1', containers: [{ name: 'main', image: 'docker.io/library/busybox:1.36', command: ['sleep', '3600'] }], ...spec },
 });
 
+t.test('the fake CRI passes the shared CRI conformance cases', async (t) => {
+  const { criConformance } = await import('../cri/conformance.ts');
+  await criConformance(t, new FakeCri(['docker.io/library/busybox:1.36']), { image: 'docker.io/library/busybox:1.36', logDir: '/tmp/none', uid: 'conf-1' });
+});
+
 t.test('init container, then the main container; status follows', async (t) => {
   const { client, cri, kubelet, sync } = setup(t);
   client.seed(pods, basePod('p1', { initContainers: [{ name: 'init', image: 'docker.io/library/busybox:1.36', command: ['true'] }] }));
