@@ -11,6 +11,12 @@ import { startSecureServer } from './auth/secure-server.ts';
 import { defaultNodeIP } from '../agent/kubelet/kubelet.ts';
 import type { NodeComponents } from '../agent/node-run.ts';
 import { ensureKubeDnsService } from '../agent/dns/kube-dns.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureLocalNodeCertificates } from './join/local-node.ts';
+import { attachStreamingUpgrades, streamingSubresourceHandlers, type StreamingOptions } from './streaming/index.ts';
+import { MetricsCollector, metricsClient, metricsRoutes, metricsStrategies } from './metrics-api/metrics.ts';
+import { ensureLocalPathStorageClass } from '../controllers/local-path.ts';
 
 const log = logger('server');
 
@@ -22,6 +28,10 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
   const ac = new AbortController();
   const inner = AbortSignal.any([signal, ac.signal]);
   try {
+    // Logs, exec, attach, port-forward and metrics reach the kubelets with the API server's client certificate,
+    // known once the secure server has started: the handlers read `streaming` at request time.
+    const streaming = {} as StreamingOptions;
+    const collector = new MetricsCollector(streaming);
     const api = await startSecureServer({
       dataDir: config.dataDir, nodeName: config.nodeName, nodeIps: [nodeIp], tlsSans: config.tlsSan, token: config.token,
       store, host: config.bindAddress, port: config.httpsListenPort,
@@ -29,24 +39,37 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
       writeKubeconfig: config.writeKubeconfig, writeKubeconfigMode: config.writeKubeconfigMode,
       advertise: { address: nodeIp, port: config.httpsListenPort },
       insecureHttpLoopbackPort: config.insecureHttpLoopbackPort,
+      app: {
+        subresourceHandlers: streamingSubresourceHandlers(streaming),
+        routes: metricsRoutes(collector, streaming),
+      },
     });
     stops.push(() => api.close());
     const client = api.client;
+    streaming.client = client;
+    streaming.creds = { caPem: api.certs.serverCaPem, certPem: api.certs.apiserverClientCertPem, keyPem: api.certs.apiserverClientKeyPem };
+    for (const s of metricsStrategies) api.registry.catalog.add(s);
+    const detachUpgrades = attachStreamingUpgrades(api.httpServer as never, { ...streaming, check: (req) => api.security.checkUpgrade(req) });
+    stops.push(async () => detachUpgrades());
     const crd = startCrdController({ client, catalog: api.registry.catalog, signal: inner });
     await crd.ready;
     const controllers = startControllers({
-      client, signal: inner, leaderElection: { identity: config.nodeName }, caPem: api.certs.serverCaPem, disabled: config.disable,
+      client: metricsClient(client, collector), signal: inner, leaderElection: { identity: config.nodeName }, caPem: api.certs.serverCaPem, disabled: config.disable,
     });
     stops.push(() => controllers.stop());
     void startNodeIpam({ client, clusterCidr: config.clusterCidr, signal: inner }).catch((e) => log.error('node IPAM stopped', { err: String(e) }));
     if (!config.disable.includes('servicelb')) void startServiceLb({ client, signal: inner }).catch((e) => log.error('servicelb stopped', { err: String(e) }));
     await ensureKubeDnsService(client, { clusterDns: config.clusterDns });
+    if (!config.disable.includes('local-storage')) await ensureLocalPathStorageClass(client);
     await controllers.ready;
     log.info('control plane ready', { url: api.url, ms: Date.now() - started });
 
     let node: NodeComponents | undefined;
     if (!config.disableAgent) {
       const { startNodeComponents } = await import('../agent/node-run.ts');
+      if (!existsSync(join(config.dataDir, 'agent', 'serving-kubelet.crt')) || !existsSync(join(config.dataDir, 'agent', 'client-ca.crt'))) {
+        await ensureLocalNodeCertificates({ dataDir: config.dataDir, nodeName: config.nodeName, nodeIps: [nodeIp], server: api.url, certs: api.certs });
+      }
       node = await startNodeComponents({
         client, dataDir: config.dataDir, nodeName: config.nodeName, nodeIp, clusterCidr: config.clusterCidr,
         clusterDns: config.clusterDns, clusterDomain: config.clusterDomain, containerRuntimeEndpoint: config.containerRuntimeEndpoint,
