@@ -60,6 +60,10 @@ spec:
   fs.writeFileSync(dep('nginx:1.27'), fs.readFileSync(path.join(dir, 'dep.yaml'), 'utf8').replace(/      - \{name: side.*\n/, ''));
   await kubectl('apply', '-f', path.join(dir, 'dep.yaml'));
   t.same(JSON.parse(await kubectl('get', 'deployment', 'web', '-o', 'json')).spec.template.spec.containers.map((c: { name: string }) => c.name), ['nginx']);
+  // Switching to Recreate: the schema's retainKeys makes kubectl send $retainKeys, which drops the defaulted rollingUpdate.
+  fs.writeFileSync(path.join(dir, 'dep.yaml'), fs.readFileSync(path.join(dir, 'dep.yaml'), 'utf8').replace('  replicas: 2\n', '  replicas: 2\n  strategy: {type: Recreate}\n'));
+  await kubectl('apply', '-f', path.join(dir, 'dep.yaml'));
+  t.same(JSON.parse(await kubectl('get', 'deployment', 'web', '-o', 'json')).spec.strategy, { type: 'Recreate' });
   await kubectl('set', 'image', 'deployment/web', 'nginx=nginx:1.28');
   t.equal(JSON.parse(await kubectl('get', 'deployment', 'web', '-o', 'json')).spec.template.spec.containers[0].image, 'nginx:1.28');
 

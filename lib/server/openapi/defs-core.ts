@@ -68,7 +68,7 @@ const container = {
 } as const;
 
 const podSpec = {
-  volumes: '[core.Volume@name|Volumes that containers of the pod can mount.',
+  volumes: '[core.Volume@name~|Volumes that containers of the pod can mount.',
   initContainers: '[core.Container@name|Containers run in order before the app containers.',
   containers: '[core.Container@name*|Containers of the pod. At least one.',
   ephemeralContainers: '[o|Ephemeral containers run for debugging.',
@@ -98,7 +98,7 @@ const podSpec = {
   setHostnameAsFQDN: 'b', os: 'o', hostUsers: 'b',
   schedulingGates: '[o@name',
   resources: 'core.ResourceRequirements',
-  resourceClaims: '[o@name',
+  resourceClaims: '[o@name~',
   hostnameOverride: 's',
   schedulingGroup: 'o',
   evictionResponders: '[o',
@@ -146,8 +146,8 @@ export const coreDefs: DefTable = {
   'core.PodTemplateSpec': ['Template of the pods to create.', { metadata: 'meta.ObjectMeta', spec: 'core.PodSpec' }],
   'core.PodStatus': ['Observed state of a pod.', {
     phase: 's|Pending, Running, Succeeded, Failed or Unknown.', conditions: '[core.PodCondition@type', message: 's', reason: 's',
-    hostIP: 's', hostIPs: '[o', podIP: 's', podIPs: '[o@ip', startTime: 't', initContainerStatuses: '[o', containerStatuses: '[o',
-    ephemeralContainerStatuses: '[o', qosClass: 's', nominatedNodeName: 's', resize: 's', resourceClaimStatuses: '[o', observedGeneration: 'I', resources: 'o', extendedResourceClaimStatus: 'o', allocatedResources: 'o', nodeAllocatableResourceClaimStatuses: '[o', volumeHealth: '[o',
+    hostIP: 's', hostIPs: '[o@ip', podIP: 's', podIPs: '[o@ip', startTime: 't', initContainerStatuses: '[o', containerStatuses: '[o',
+    ephemeralContainerStatuses: '[o', qosClass: 's', nominatedNodeName: 's', resize: 's', resourceClaimStatuses: '[o@name~', observedGeneration: 'I', resources: 'o', extendedResourceClaimStatus: 'o', allocatedResources: 'o', nodeAllocatableResourceClaimStatuses: '[o', volumeHealth: '[o',
   }],
   'core.PodCondition': ['A condition of a pod.', { type: 's*', status: 's*', observedGeneration: 'I', lastProbeTime: 't', lastTransitionTime: 't', reason: 's', message: 's' }],
   'core.Pod': ['A collection of containers that can run on a host.', { apiVersion: 'V', kind: 'K', metadata: 'meta.ObjectMeta', spec: 'core.PodSpec|Desired behavior of the pod.', status: 'core.PodStatus|Most recently observed status of the pod.' }],
@@ -171,7 +171,7 @@ export const appsDefs: DefTable = {
   'apps.Deployment': ['Declarative updates for Pods and ReplicaSets.', { apiVersion: 'V', kind: 'K', metadata: 'meta.ObjectMeta', spec: 'apps.DeploymentSpec|Desired behavior of the Deployment.', status: 'apps.DeploymentStatus|Most recently observed status.' }],
   'apps.DeploymentSpec': ['Specification of a Deployment.', {
     replicas: 'i|Number of desired pods. Defaults to 1.', selector: `${labelSelector}*|Label selector of the pods; must match the template labels.`,
-    template: 'core.PodTemplateSpec*|Template of the pods.', strategy: 'apps.DeploymentStrategy|How to replace existing pods with new ones.',
+    template: 'core.PodTemplateSpec*|Template of the pods.', strategy: 'apps.DeploymentStrategy~|How to replace existing pods with new ones.',
     minReadySeconds: 'i', revisionHistoryLimit: 'i|Old ReplicaSets to keep. Defaults to 10.', paused: 'b', progressDeadlineSeconds: 'i|Defaults to 600.',
   }],
   'apps.DeploymentStrategy': ['How to replace pods.', { type: 's|Recreate or RollingUpdate. Default RollingUpdate.', rollingUpdate: 'apps.RollingUpdateDeployment' }],

@@ -4,7 +4,8 @@
 // field and TYPE is one of
 //   s string · i int32 · I int64 · n number · b boolean · t date-time · q Quantity · x IntOrString · B base64 bytes
 //   o free-form object · V apiVersion · K kind · <def name> a reference ("core.Container")
-//   [T  list of T;  [T@key  list merging by key (strategic merge);  [s+  list merging as a set
+//   [T  list of T;  [T@key  list merging by key (strategic merge);  [s+  list merging as a set;  a trailing ~ adds
+//   retainKeys (T~ on a map field, [T@key~ on a list)
 //   {T  map of string to T
 // Definition names are "<prefix>.<Type>"; prefixes map to the upstream schema names (io.k8s.api.core.v1.Type...).
 export type FieldSpec = string;
@@ -79,6 +80,8 @@ export function fieldSchema(name: string, spec: FieldSpec, refs: Set<string>): {
   const description = bar >= 0 ? spec.slice(bar + 1) : PLAIN_DESC[name];
   const required = t.endsWith('*');
   if (required) t = t.slice(0, -1);
+  const retainKeys = t.endsWith('~');
+  if (retainKeys) t = t.slice(0, -1);
   let schema: Schema;
   if (t.startsWith('[')) {
     let item = t.slice(1);
@@ -91,7 +94,7 @@ export function fieldSchema(name: string, spec: FieldSpec, refs: Set<string>): {
     if (at >= 0) {
       const key = item.slice(at + 1);
       item = item.slice(0, at);
-      Object.assign(ext, { 'x-kubernetes-patch-merge-key': key, 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': [key] });
+      Object.assign(ext, { 'x-kubernetes-patch-merge-key': key, 'x-kubernetes-patch-strategy': retainKeys ? 'merge,retainKeys' : 'merge', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': [key] });
     }
     const items = typeSchema(item, refs);
     schema = { type: 'array', items: items.allOf ? (items.allOf as Schema[])[0] : items, ...ext };
@@ -100,6 +103,7 @@ export function fieldSchema(name: string, spec: FieldSpec, refs: Set<string>): {
     schema = { type: 'object', additionalProperties: v.allOf ? (v.allOf as Schema[])[0] : v };
   } else {
     schema = typeSchema(t, refs);
+    if (retainKeys) schema['x-kubernetes-patch-strategy'] = 'retainKeys';
   }
   if (description) schema = { description, ...schema };
   return { schema, required };

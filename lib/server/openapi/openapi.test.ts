@@ -15,6 +15,9 @@ t.test('documents', async (t) => {
   t.ok(patch.parameters.some((p: any) => p.name === 'fieldValidation'));
   const containers = body.components.schemas['io.k8s.api.core.v1.PodSpec'].properties.containers;
   t.equal(containers['x-kubernetes-patch-merge-key'], 'name');
+  t.equal(body.components.schemas['io.k8s.api.core.v1.PodSpec'].properties.volumes['x-kubernetes-patch-strategy'], 'merge,retainKeys');
+  const apps = JSON.parse(docs.find((d) => d.path === 'apis/apps/v1')!.body);
+  t.equal(apps.components.schemas['io.k8s.api.apps.v1.DeploymentSpec'].properties.strategy['x-kubernetes-patch-strategy'], 'retainKeys');
   t.ok(body.components.schemas['io.k8s.api.core.v1.Container'].properties.image);
   const net = JSON.parse(docs.find((d) => d.path === 'apis/networking.k8s.io/v1')!.body);
   t.same(net.components.schemas['io.k8s.api.networking.v1.Ingress']['x-kubernetes-group-version-kind'], [{ group: 'networking.k8s.io', kind: 'Ingress', version: 'v1' }]);

@@ -25,6 +25,8 @@ const common: Record<string, ListPatchMeta> = {
   ephemeralContainers: m('name'),
   'containers.ports': m('containerPort'),
   'initContainers.ports': m('containerPort'),
+  'ephemeralContainers.ports': m('containerPort'),
+  'ephemeralContainers.volumeDevices': m('devicePath'),
   'containers.env': m('name'),
   'initContainers.env': m('name'),
   'ephemeralContainers.env': m('name'),
@@ -44,6 +46,8 @@ const common: Record<string, ListPatchMeta> = {
   'status.addresses': m('type'),
   'status.containerStatuses': { strategy: 'replace' },
   'status.podIPs': m('ip'),
+  'status.hostIPs': m('ip'),
+  'status.resourceClaimStatuses': m('name', true),
   'spec.podCIDRs': m(),
   'secrets': m('name'),
 };
