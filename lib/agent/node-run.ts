@@ -6,6 +6,7 @@ import { logger } from '../log/logger.ts';
 import { startContainerRuntime, type ContainerRuntime } from './containerd/runtime.ts';
 import { defaultNodeIP, startKubelet } from './kubelet/kubelet.ts';
 import { startNodeNetworking } from './network/node-networking.ts';
+import { startKubeletServer, type KubeletServer } from './streaming/kubelet-server.ts';
 
 const log = logger('agent/node');
 
@@ -21,6 +22,8 @@ export interface NodeComponentsOptions {
   controlPlane: boolean;
   nodeLabels: string[];
   signal: AbortSignal;
+  /** The kubelet's HTTPS API port (default 10250). */
+  kubeletPort?: number;
 }
 
 export interface NodeComponents {
@@ -39,8 +42,11 @@ export async function startNodeComponents(o: NodeComponentsOptions): Promise<Nod
     clusterDns: [o.clusterDns], clusterDomain: o.clusterDomain, registries: runtime.registries,
     controlPlane: o.controlPlane, nodeLabels: o.nodeLabels,
   });
+  let kubeletServer: KubeletServer | undefined;
   const ready = (async () => {
     await kubelet.ready;
+    kubeletServer = await startKubeletServer({ kubelet: kubelet.kubelet, cri: runtime.cri, dataDir: o.dataDir, nodeName: o.nodeName, port: o.kubeletPort, signal: o.signal })
+      .catch((e) => { log.error('kubelet server failed to start', { err: String(e) }); return undefined; });
     log.info('kubelet ready', { node: o.nodeName });
     const net = await startNodeNetworking({
       client: o.client, nodeName: o.nodeName, nodeIp, clusterCidr: o.clusterCidr, clusterDns: o.clusterDns,
@@ -55,6 +61,7 @@ export async function startNodeComponents(o: NodeComponentsOptions): Promise<Nod
     nodeIp,
     ready,
     async stop() {
+      await kubeletServer?.close();
       await kubelet.stop();
       await runtime.stop();
     },
