@@ -80,6 +80,7 @@ t.test('anonymous requests', async (t) => {
   const anon = await httpsRequest({ url: `${srv.url}/api/v1/namespaces/default/pods`, ca: srv.certs.serverCaPem });
   t.equal(anon.status, 401);
   t.match(anon.json(), { kind: 'Status', reason: 'Unauthorized', code: 401 });
+  t.ok(srv.localNode && existsSync(join(dir, 'data', 'agent', 'serving-kubelet.crt')), 'the server node has kubelet certificates');
   for (const p of ['/version', '/healthz', '/cacerts', '/readyz', '/livez', '/ping']) t.equal((await httpsRequest({ url: `${srv.url}${p}`, ca: srv.certs.serverCaPem })).status, 200, p);
   t.equal((await httpsRequest({ url: `${srv.url}/cacerts`, ca: srv.certs.serverCaPem })).text(), srv.certs.serverCaPem);
   const bad = await httpsRequest({ url: `${srv.url}/api`, ca: srv.certs.serverCaPem, headers: { authorization: 'Bearer nonsense' } });

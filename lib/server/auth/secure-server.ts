@@ -9,6 +9,7 @@ import { encryptingStore, reencrypt } from '../encryption/encrypting-store.ts';
 import { readEncryptionConfig } from '../encryption/config.ts';
 import { transformerFor } from '../encryption/transformer.ts';
 import { ensureServerToken, readServerSecret } from '../join/token.ts';
+import { ensureLocalNodeCertificates, type LocalNodeCertificates } from '../join/local-node.ts';
 import { ensureCertificates, type ServerCertificates } from '../pki/certificates.ts';
 import { writeKubeconfig } from '../pki/kubeconfig.ts';
 import { servePlainLoopback, serveTls, type TlsListener } from '../pki/serve-tls.ts';
@@ -43,6 +44,11 @@ export interface SecureServerOptions {
   advertise?: { address: string; port: number };
   /** Development only: also serve the API without authentication over plain HTTP on 127.0.0.1:PORT. */
   insecureHttpLoopbackPort?: number;
+  /**
+   * Write kubelet certificates for this machine's own node to <data-dir>/agent/ (client-kubelet, serving-kubelet,
+   * client-ca, server-ca, kubelet.kubeconfig), as a joined agent has them. Default true.
+   */
+  localNodeCertificates?: boolean;
 }
 
 export interface SecureServer {
@@ -57,6 +63,8 @@ export interface SecureServer {
   registry: Registry;
   /** In-process client (no HTTP, no authorization): for controllers. */
   client: Client;
+  /** The server node's kubelet certificates (unless localNodeCertificates is false). */
+  localNode?: LocalNodeCertificates;
   close(): Promise<void>;
 }
 
@@ -106,6 +114,8 @@ export async function startSecureServer(o: SecureServerOptions): Promise<SecureS
     log.warn('serving the API WITHOUT authentication on loopback', { url: plain.url });
   }
   const localUrl = `https://127.0.0.1:${listener.port}`;
+  const localNode = o.localNodeCertificates === false ? undefined
+    : await ensureLocalNodeCertificates({ dataDir: o.dataDir, nodeName: o.nodeName, nodeIps: o.nodeIps, server: localUrl, certs });
   if (o.writeKubeconfig) {
     writeKubeconfig({ path: o.writeKubeconfig, mode: o.writeKubeconfigMode, server: localUrl, caPem: certs.serverCaPem, certPem: certs.adminCertPem, keyPem: certs.adminKeyPem });
   }
@@ -117,6 +127,7 @@ export async function startSecureServer(o: SecureServerOptions): Promise<SecureS
     token,
     security: sec,
     httpServer: listener.server,
+    localNode,
     registry,
     client,
     async close() {
