@@ -26,6 +26,8 @@ import { initStatefulSetController } from './statefulset.ts';
 import { initDisruptionController } from './disruption.ts';
 import { initHpaController } from './hpa.ts';
 import { initKubeDnsController } from './kube-dns.ts';
+import { initPvBinderController } from './pv-binder.ts';
+import { initLocalPathController } from './local-path.ts';
 
 const log = logger('controllers/manager');
 
@@ -50,6 +52,8 @@ export const controllers: Record<string, ControllerInit> = {
   'root-ca-cert-publisher': (ctx) => rootCAController(ctx),
   serviceaccount: (ctx) => serviceAccountController(ctx),
   'kube-dns': initKubeDnsController,
+  'persistentvolume-binder': initPvBinderController,
+  'local-storage': initLocalPathController,
   scheduler: (ctx) => new Scheduler({ client: ctx.client, factory: ctx.factory, clock: ctx.clock, recorder: ctx.recorder('default-scheduler') }),
 };
 

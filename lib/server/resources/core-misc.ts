@@ -65,7 +65,16 @@ export const persistentvolumeclaims: ResourceStrategy = {
     if (old && old.spec?.volumeName && o.spec?.volumeName !== old.spec.volumeName) out.push(invalid('spec.volumeName', o.spec?.volumeName, 'field is immutable once set'));
     return out;
   },
-  prepareForCreate(o) { o.status = { phase: 'Pending' }; },
+  async prepareForCreate(o, ctx) {
+    o.status = { phase: 'Pending' };
+    // DefaultStorageClass admission: a claim without storageClassName (not "") gets the newest default class.
+    if (o.spec.storageClassName === undefined || o.spec.storageClassName === null) {
+      const { items } = await ctx.client.list({ group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' });
+      const def = items.filter((c) => ['true', 'True'].includes(c.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] ?? ''))
+        .sort((a, b) => String(b.metadata.creationTimestamp ?? '').localeCompare(String(a.metadata.creationTimestamp ?? '')) || String(a.metadata.name).localeCompare(String(b.metadata.name)))[0];
+      if (def) o.spec.storageClassName = def.metadata.name;
+    }
+  },
   columns: [nameColumn, column('Status'), column('Volume'), column('Capacity'), column('Access Modes'), column('StorageClass'), column('VolumeAttributesClass'), ageColumn, column('VolumeMode', 'string', 1)],
   cells: (o, now) => [o.metadata.name, o.status?.phase ?? '', o.spec?.volumeName ?? '', o.status?.capacity?.storage ?? '', modes(o.status?.accessModes),
     o.spec?.storageClassName ?? '', o.spec?.volumeAttributesClassName || '<unset>', age(o, now), o.spec?.volumeMode ?? ''],
