@@ -71,7 +71,7 @@ const podSpec = {
   volumes: '[core.Volume@name~|Volumes that containers of the pod can mount.',
   initContainers: '[core.Container@name|Containers run in order before the app containers.',
   containers: '[core.Container@name*|Containers of the pod. At least one.',
-  ephemeralContainers: '[o|Ephemeral containers run for debugging.',
+  ephemeralContainers: '[o@name|Ephemeral containers run for debugging.',
   restartPolicy: 's|Always, OnFailure or Never. Default Always.',
   terminationGracePeriodSeconds: 'I|Seconds the pod needs to terminate gracefully. Default 30.',
   activeDeadlineSeconds: 'I',
@@ -101,7 +101,7 @@ const podSpec = {
   resourceClaims: '[o@name~',
   hostnameOverride: 's',
   schedulingGroup: 'o',
-  evictionResponders: '[o',
+  evictionResponders: '[o@name',
 } as const;
 
 export const coreDefs: DefTable = {
