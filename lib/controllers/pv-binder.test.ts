@@ -61,7 +61,7 @@ t.test('binds an immediate claim to an Available volume; phases and annotations'
   t.equal(pv.status.phase, 'Bound');
   t.match(pv.spec.claimRef, { namespace: 'default', name: 'data', uid: pvc.metadata.uid });
   t.equal(pvc.spec.volumeName, 'pv1');
-  t.equal(pvc.metadata.annotations[BIND_COMPLETED], 'yes');
+  t.equal(pvc.metadata.annotations?.[BIND_COMPLETED], 'yes');
   t.same(pvc.status, { phase: 'Bound', capacity: { storage: '5Gi' }, accessModes: ['ReadWriteOnce', 'ReadOnlyMany'] });
   const n = client.actions.length;
   await reconcileBinderKey(deps, 'pvc:default/data');
