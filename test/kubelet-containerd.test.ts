@@ -139,6 +139,8 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
   let logText = '';
   for await (const chunk of await k.kubelet.logs('default', 'web', { container: 'main' })) logText += chunk;
   t.match(logText, /^start hello-from-configmap prepared\n/, 'kubectl-logs rendering');
+  const hosts = await cri.execSync(running.status!.containerStatuses![0]!.containerID!.replace('containerd://', ''), ['cat', '/etc/hosts'], 10);
+  t.match(hosts.stdout.toString(), new RegExp(`^${running.status!.podIP!.replace(/\./g, '\\.')}\\tweb$`, 'm'), 'kubelet-managed /etc/hosts names the pod');
   t.match(await k.kubelet.exec('default', 'web', { command: ['sh'], stdin: true, tty: true }), /^http:\/\/127\.0\.0\.1:\d+\/exec\//, 'exec streaming URL');
   const cid = running.status!.containerStatuses![0]!.containerID!.replace('containerd://', '');
   await cri.execSync(cid, ['touch', '/tmp/stop'], 10);

@@ -96,3 +96,27 @@ export function containerConfig(pod: Pod, c: ContainerSpec, o: ContainerOptions)
     linux: { resources: linuxResources(c), security_context: securityContext(pod, c) },
   };
 }
+
+/** The pod's /etc/hosts (kubelet-managed): localhost entries, the pod's own name on its IP, then hostAliases. */
+export function etcHosts(pod: Pod, podIP: string | undefined, clusterDomain: string): string {
+  const lines = [
+    '# Kubernetes-managed hosts file.',
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'fe00::0\tip6-mcastprefix',
+    'fe00::1\tip6-allnodes',
+    'fe00::2\tip6-allrouters',
+  ];
+  const hostname = (pod.spec.hostname ?? pod.metadata.name!).slice(0, 63);
+  if (podIP) {
+    const fqdn = pod.spec.subdomain ? `${hostname}.${pod.spec.subdomain}.${pod.metadata.namespace ?? 'default'}.svc.${clusterDomain}` : undefined;
+    lines.push(fqdn ? `${podIP}\t${fqdn}\t${hostname}` : `${podIP}\t${hostname}`);
+  }
+  const aliases = pod.spec.hostAliases ?? [];
+  if (aliases.length) {
+    lines.push('', '# Entries added by HostAliases.');
+    for (const a of aliases) lines.push(`${a.ip}\t${(a.hostnames ?? []).join('\t')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

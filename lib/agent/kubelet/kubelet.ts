@@ -18,7 +18,7 @@ import { podDnsConfig } from '../dns/pod-dns-config.ts';
 import { parseResolvConf, type ResolvConf } from '../dns/resolv-conf.ts';
 import { computePodActions, latestIn, type PodActions } from './actions.ts';
 import { Backoff } from './backoff.ts';
-import { containerConfig, podLogDir, sandboxConfig } from './cri-config.ts';
+import { containerConfig, etcHosts, podLogDir, sandboxConfig } from './cri-config.ts';
 import { ConfigError, containerEnv, type ObjectSource } from './env.ts';
 import { killPod, runHook, stopContainerGracefully } from './lifecycle.ts';
 import { isSidecar, podKey, type ContainerSpec, type Pod, type PodStatus } from './pod-types.ts';
@@ -383,6 +383,14 @@ export class Kubelet {
       mkdirSync(dirname(termFile), { recursive: true });
       writeFileSync(termFile, '');
       mounts.push({ container_path: spec.terminationMessagePath ?? '/dev/termination-log', host_path: termFile });
+      if (!pod.spec.hostNetwork && !mounts.some((m) => m.container_path === '/etc/hosts')) {
+        const hostsFile = join(this.podsDir, uid, 'etc-hosts');
+        const text = etcHosts(pod, o.podIP, this.#o.clusterDomain ?? 'cluster.local');
+        let same = false;
+        try { same = readFileSync(hostsFile, 'utf8') === text; } catch { /* new */ }
+        if (!same) writeFileSync(hostsFile, text, { mode: 0o644 });
+        mounts.push({ container_path: '/etc/hosts', host_path: hostsFile });
+      }
       config = containerConfig(pod, spec, { kind: o.kind, attempt, env, mounts, image });
       await this.#checkNonRoot(pod, spec, image);
     } catch (e) {

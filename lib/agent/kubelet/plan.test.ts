@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { FakeClient } from '../../client/fake.ts';
 import { core } from '../../client/types.ts';
 import { RecordingRunner } from '../exec/runner.ts';
-import { containerConfig, linuxResources, sandboxConfig, securityContext } from './cri-config.ts';
+import { containerConfig, etcHosts, linuxResources, sandboxConfig, securityContext } from './cri-config.ts';
 import { containerMounts, setUpVolumes, tearDownPodDir } from './volumes.ts';
 import { followLogFile, parseCriLogLine, readLogFile, renderLogs } from './logs.ts';
 
@@ -124,6 +124,14 @@ t.test('sandbox config: hostname, ports, labels, namespaces, log dir', async (t)
   const h = sandboxConfig(mkPod({ hostNetwork: true, hostPID: true }), { logsRoot: '/d', attempt: 0 });
   t.equal(h.hostname, undefined, 'host network keeps the node hostname');
   t.same(h.linux?.security_context?.namespace_options, { network: 'NODE', pid: 'NODE', ipc: 'POD' });
+});
+
+t.test('/etc/hosts with the pod name, subdomain FQDN and hostAliases', async (t) => {
+  const h = etcHosts(mkPod({ hostname: 'db-0', subdomain: 'db', hostAliases: [{ ip: '10.0.0.1', hostnames: ['foo.local', 'bar.local'] }] }), '10.42.0.7', 'cluster.local');
+  t.match(h, /^127\.0\.0\.1\tlocalhost$/m);
+  t.match(h, /^10\.42\.0\.7\tdb-0\.db\.shop\.svc\.cluster\.local\tdb-0$/m);
+  t.match(h, /# Entries added by HostAliases\.\n10\.0\.0\.1\tfoo\.local\tbar\.local\n$/);
+  t.match(etcHosts(mkPod(), '10.42.0.8', 'cluster.local'), /^10\.42\.0\.8\tweb$/m);
 });
 
 t.test('resources and security context', async (t) => {

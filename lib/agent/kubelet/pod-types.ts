@@ -96,6 +96,7 @@ export interface PodSpec {
   hostIPC?: boolean;
   hostname?: string;
   subdomain?: string;
+  hostAliases?: { ip: string; hostnames?: string[] }[];
   dnsPolicy?: string;
   dnsConfig?: { nameservers?: string[]; searches?: string[]; options?: { name: string; value?: string }[] };
   volumes?: Volume[];
