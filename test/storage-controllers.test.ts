@@ -1,0 +1,82 @@
+// Storage over the real registry (memory store, in-process client): the default StorageClass and claim defaulting,
+// the scheduler's node choice for WaitForFirstConsumer claims, local-path provisioning, binding and reclaim.
+import t from 'tap';
+import { core, type KubeObject } from '../lib/client/types.ts';
+import { MemoryStore } from '../lib/store/memory.ts';
+import { createRegistry } from '../lib/server/registry/index.ts';
+import { bootstrapObjects } from '../lib/server/registry/bootstrap.ts';
+import { controllers, startControllers } from '../lib/controllers/manager.ts';
+import { ensureLocalPathStorageClass, STORAGE_DIR_ANNOTATION } from '../lib/controllers/local-path.ts';
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+t.test('PVC of the default class: scheduled pod, provisioned and bound volume, reclaimed on claim deletion', async (t) => {
+  const store = new MemoryStore();
+  const { client } = createRegistry({ store, bookmarkIntervalMs: 1000 });
+  await bootstrapObjects(client, { serviceCidr: '10.43.0.0/16' });
+  await ensureLocalPathStorageClass(client);
+  await ensureLocalPathStorageClass(client); // idempotent
+  await client.create(core('nodes'), {
+    apiVersion: 'v1', kind: 'Node', metadata: { name: 'node1', labels: { 'kubernetes.io/hostname': 'node1' }, annotations: { [STORAGE_DIR_ANNOTATION]: '/srv/tsk/storage' } },
+    status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
+  });
+  const ac = new AbortController();
+  const pick = ['scheduler', 'persistentvolume-binder', 'local-storage'];
+  const m = startControllers({
+    client, signal: ac.signal, leaderElection: { identity: 'server-1' }, resyncMs: 60_000,
+    controllers: Object.fromEntries(pick.map((n) => [n, controllers[n]!])),
+  });
+  t.teardown(async () => { ac.abort(); await m.stop(); await store.close(); });
+  await m.ready;
+
+  const pvc = await client.create<KubeObject>(core('persistentvolumeclaims'), {
+    apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: 'default' },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+  }, 'default');
+  t.equal(pvc.spec.storageClassName, 'local-path', 'defaulted to the default class');
+  const explicitNone = await client.create<KubeObject>(core('persistentvolumeclaims'), {
+    apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'none', namespace: 'default' },
+    spec: { storageClassName: '', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+  }, 'default');
+  t.equal(explicitNone.spec.storageClassName, '', '"" keeps no class');
+
+  await client.create(core('pods'), {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'writer', namespace: 'default' },
+    spec: { containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] },
+  }, 'default');
+  const pod = await until('pod scheduled', async () => {
+    const p = await client.get<KubeObject>(core('pods'), 'writer', 'default');
+    return p.spec.nodeName ? p : undefined;
+  });
+  t.equal(pod.spec.nodeName, 'node1');
+  const bound = await until('claim bound', async () => {
+    const c = await client.get<KubeObject>(core('persistentvolumeclaims'), 'data', 'default');
+    return c.status?.phase === 'Bound' ? c : undefined;
+  });
+  t.equal(bound.metadata.annotations?.['volume.kubernetes.io/selected-node'], 'node1');
+  t.equal(bound.spec.volumeName, `pvc-${pvc.metadata.uid}`);
+  t.same(bound.status.capacity, { storage: '1Gi' });
+  const pv = await until('volume bound', async () => {
+    const v = await client.get<KubeObject>(core('persistentvolumes'), bound.spec.volumeName);
+    return v.status?.phase === 'Bound' ? v : undefined;
+  });
+  t.equal(pv.spec.hostPath.path, `/srv/tsk/storage/pvc-${pvc.metadata.uid}_default_data`);
+  t.equal(pv.spec.claimRef.uid, pvc.metadata.uid);
+
+  await client.delete(core('pods'), 'writer', 'default', { gracePeriodSeconds: 0 });
+  await client.delete(core('persistentvolumeclaims'), 'data', 'default');
+  await until('volume deleted', async () => {
+    const v = await client.get(core('persistentvolumes'), pv.metadata.name!).catch(() => undefined);
+    return !v;
+  });
+  const none = await client.get<KubeObject>(core('persistentvolumeclaims'), 'none', 'default');
+  t.equal(none.status.phase, 'Pending', 'a claim without class and without volumes waits');
+});
