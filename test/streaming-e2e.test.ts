@@ -1,0 +1,84 @@
+// logs, exec, port-forward and top end to end: `tsk server` (node cmd/tsk.ts) in a network namespace with its own
+// containerd and a seeded busybox image, driven by the real kubectl.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { busyboxImageArchive } from '../lib/agent/images/builtin.ts';
+import { createNetns, inNetns, kc, KUBECTL, kubectl, nsPrefix, startServer, tempDir, waitFor } from './harness.ts';
+
+t.test('kubectl logs, exec, port-forward and top', async (t) => {
+  const work = tempDir(t, 'tsk-streaming-e2e-');
+  const netns = createNetns(t, '10.199.0.2');
+  const dataDir = join(work, 'data');
+  mkdirSync(join(dataDir, 'agent/images'), { recursive: true });
+  writeFileSync(join(dataDir, 'agent/images/busybox.tar'), busyboxImageArchive());
+  const server = await startServer(t, { netns, dataDir, nodeName: 'stream-e2e', args: ['--node-ip', '10.199.0.2'] });
+  await waitFor('node Ready', () => kubectl(server, ['get', 'node', 'stream-e2e', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).stdout === 'True', 90_000);
+
+  kc(server, ['run', 'app', '--image=busybox:latest', '--restart=Never', '--', 'sh', '-c',
+    'echo hello-pf > /tmp/index.html; httpd -p 8080 -h /tmp; i=0; while true; do echo line-$i; i=$((i+1)); sleep 1; done']);
+  kc(server, ['run', 'crash', '--image=busybox:latest', '--', 'sh', '-c', 'echo run-once; sleep 1; exit 1']);
+
+  // A pod still being created answers 400 with the reason, as upstream.
+  const early = kubectl(server, ['logs', 'crash']);
+  if (early.status !== 0) t.match(early.stderr, /is waiting to start|not found|previous terminated/);
+
+  await waitFor('app running', () => kubectl(server, ['get', 'pod', 'app', '-o', 'jsonpath={.status.phase}']).stdout === 'Running', 90_000);
+  await waitFor('three log lines', () => /line-2/.test(kubectl(server, ['logs', 'app']).stdout), 30_000);
+
+  t.test('logs', async (t) => {
+    t.match(kc(server, ['logs', 'app']), /^line-0\nline-1\n/);
+    t.equal(kc(server, ['logs', 'app', '--tail=1']).trim().split('\n').length, 1);
+    t.match(kc(server, ['logs', 'app', '--timestamps', '--tail=1']), /^\d{4}-\d\d-\d\dT\S+Z line-\d+\n$/);
+    const pre = nsPrefix(netns);
+    const follow = await new Promise<string>((resolve) => {
+      const child = spawn(pre[0]!, [...pre.slice(1), KUBECTL, '--kubeconfig', server.kubeconfig, 'logs', '-f', 'app', '--tail=1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.split('\n').length >= 4) child.kill('SIGKILL');
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('exit', () => { clearTimeout(timer); resolve(out); });
+    });
+    t.ok(follow.split('\n').filter(Boolean).length >= 3, `logs -f streams new lines (${JSON.stringify(follow)})`);
+    await waitFor('crash restarted', () => Number(kubectl(server, ['get', 'pod', 'crash', '-o', 'jsonpath={.status.containerStatuses[0].restartCount}']).stdout || 0) >= 1, 60_000);
+    t.match(kc(server, ['logs', 'crash', '--previous']), /run-once/);
+    const missing = kubectl(server, ['logs', 'app', '-c', 'nope']);
+    t.not(missing.status, 0);
+    t.match(missing.stderr, /container nope is not valid for pod app/);
+  });
+
+  t.test('exec', async (t) => {
+    t.equal(kc(server, ['exec', 'app', '--', 'echo', 'hi']), 'hi\n');
+    const r = kubectl(server, ['exec', 'app', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    t.equal(r.status, 3, 'the exit code propagates');
+    t.equal(r.stdout, 'out\n');
+    t.match(r.stderr, /err/);
+    t.equal(kc(server, ['exec', '-i', 'app', '--', 'cat'], 'piped-stdin\n'), 'piped-stdin\n', 'stdin reaches the command and its end ends cat');
+  });
+
+  t.test('port-forward', async (t) => {
+    const pre = nsPrefix(netns);
+    const child = spawn(pre[0]!, [...pre.slice(1), KUBECTL, '--kubeconfig', server.kubeconfig, 'port-forward', 'pod/app', '18080:8080'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    t.teardown(() => { child.kill('SIGKILL'); });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    await waitFor('port-forward listening', () => /Forwarding from 127\.0\.0\.1:18080/.test(out), 30_000);
+    const body = await waitFor('curl through port-forward', () => {
+      const r = inNetns(netns, ['curl', '-s', '--max-time', '10', 'http://127.0.0.1:18080/index.html']);
+      return r.status === 0 ? r.stdout : '';
+    }, 30_000);
+    t.equal(body, 'hello-pf\n');
+    t.equal(inNetns(netns, ['curl', '-s', '--max-time', '10', 'http://127.0.0.1:18080/index.html']).stdout, 'hello-pf\n', 'a second connection');
+  });
+
+  t.test('top', async (t) => {
+    const nodes = await waitFor('kubectl top nodes', () => { const r = kubectl(server, ['top', 'nodes']); return r.status === 0 ? r.stdout : ''; }, 60_000);
+    t.match(nodes, /stream-e2e\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%/);
+    const pods = await waitFor('kubectl top pods', () => { const r = kubectl(server, ['top', 'pods']); return r.status === 0 && /app/.test(r.stdout) ? r.stdout : ''; }, 60_000);
+    t.match(pods, /app\s+\d+m\s+\d+Mi/);
+  });
+});
