@@ -85,3 +85,20 @@ export const autoscalingDefs: DefTable = {
   }],
   'autoscalingv1.CrossVersionObjectReference': ['The scaled resource.', { kind: 's*', name: 's*', apiVersion: 's' }],
 };
+
+export const apiextensionsDefs: DefTable = {
+  'apiextensions.CustomResourceDefinition': ['A resource served by the API server, defined by its schema.', { ...std, spec: 'apiextensions.CustomResourceDefinitionSpec*', status: 'o' }],
+  'apiextensions.CustomResourceDefinitionSpec': ['Specification of a CustomResourceDefinition.', {
+    group: 's*|API group of the resources (a domain with at least one dot).', names: 'apiextensions.CustomResourceDefinitionNames*',
+    scope: 's*|Namespaced or Cluster.', versions: '[apiextensions.CustomResourceDefinitionVersion*|Served versions; exactly one is the storage version.',
+    conversion: 'o', preserveUnknownFields: 'b',
+  }],
+  'apiextensions.CustomResourceDefinitionNames': ['Names of the custom resources.', {
+    plural: 's*', singular: 's', shortNames: '[s', kind: 's*', listKind: 's', categories: '[s',
+  }],
+  'apiextensions.CustomResourceDefinitionVersion': ['A served version of the custom resources.', {
+    name: 's*', served: 'b*', storage: 'b*', deprecated: 'b', deprecationWarning: 's',
+    schema: 'o|openAPIV3Schema: the structural schema of this version.', subresources: 'o|status and scale.',
+    additionalPrinterColumns: '[o|Extra columns of kubectl get.', selectableFields: '[o',
+  }],
+};

@@ -6,15 +6,16 @@ import { createHash } from 'node:crypto';
 import { VERSION } from '../../config.ts';
 import type { ResourceStrategy } from '../resources/types.ts';
 import { appsDefs, batchDefs, coreDefs, metaDefs } from './defs-core.ts';
-import { autoscalingDefs, coordinationDefs, networkingDefs, policyDefs, rbacDefs, storageClaimDefs, storageDefs } from './defs-more.ts';
+import { apiextensionsDefs, autoscalingDefs, coordinationDefs, networkingDefs, policyDefs, rbacDefs, storageClaimDefs, storageDefs } from './defs-more.ts';
 import { builtinScalars, defSchema, schemaName, type DefTable, type Schema } from './dsl.ts';
 
 export const DEFS: DefTable = { ...metaDefs, ...coreDefs, ...appsDefs, ...batchDefs, ...storageClaimDefs, ...coordinationDefs, ...networkingDefs,
-  ...rbacDefs, ...policyDefs, ...storageDefs, ...autoscalingDefs };
+  ...rbacDefs, ...policyDefs, ...storageDefs, ...autoscalingDefs, ...apiextensionsDefs };
 /** Group/version → definition prefix (dsl.ts PREFIXES). */
 const GV_PREFIX: Record<string, string> = {
   '/v1': 'core', 'apps/v1': 'apps', 'batch/v1': 'batch', 'coordination.k8s.io/v1': 'coordination', 'networking.k8s.io/v1': 'networking',
   'rbac.authorization.k8s.io/v1': 'rbac', 'policy/v1': 'policy', 'storage.k8s.io/v1': 'storage', 'autoscaling/v2': 'autoscaling', 'autoscaling/v1': 'autoscalingv1',
+  'apiextensions.k8s.io/v1': 'apiextensions',
 };
 
 /** A strategy may carry its own schema (custom resources: the CRD's openAPIV3Schema per version). */

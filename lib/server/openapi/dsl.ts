@@ -26,6 +26,7 @@ export const PREFIXES: Record<string, string> = {
   storage: 'io.k8s.api.storage.v1',
   autoscaling: 'io.k8s.api.autoscaling.v2',
   autoscalingv1: 'io.k8s.api.autoscaling.v1',
+  apiextensions: 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1',
 };
 
 export const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
