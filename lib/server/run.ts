@@ -3,6 +3,7 @@
 import type { ServerConfig } from '../config.ts';
 import { logger } from '../log/logger.ts';
 import { openStore } from '../store/open.ts';
+import { instrumentStore } from '../store/instrumented.ts';
 import { startControllers } from '../controllers/manager.ts';
 import { startNodeIpam } from '../controllers/node-ipam.ts';
 import { startServiceLb } from '../controllers/servicelb.ts';
@@ -23,7 +24,7 @@ const log = logger('server');
 export async function runServer(config: ServerConfig, signal: AbortSignal): Promise<void> {
   const started = Date.now();
   const nodeIp = config.nodeIp ?? defaultNodeIP();
-  const store = await openStore({ dataDir: config.dataDir });
+  const store = instrumentStore(await openStore({ dataDir: config.dataDir }));
   const stops: (() => Promise<void>)[] = [async () => store.close()];
   const ac = new AbortController();
   const inner = AbortSignal.any([signal, ac.signal]);

@@ -22,6 +22,7 @@ import { boolParam, refuse, resolveResource, resourceNotFound, splitApiPath, typ
 import { statusResponse } from './status.ts';
 import { updateHandler } from './update.ts';
 import { watchHandler } from './watch.ts';
+import { metricsMiddleware, mountMetrics } from './metrics.ts';
 
 export type Env = { Variables: { user: UserInfo } };
 export type SubresourceHandler = (c: Context<Env>, r: ResourceRequest) => Promise<Response>;
@@ -58,6 +59,7 @@ export function createApiApp(o: ApiAppOptions): Hono<Env> {
   const app = new Hono<Env>();
   app.onError((err) => statusResponse(err));
   app.notFound(() => statusResponse(resourceNotFound()));
+  app.use('*', metricsMiddleware());
 
   app.use('*', async (c, next) => {
     let user = DEFAULT_USER;
@@ -81,6 +83,7 @@ export function createApiApp(o: ApiAppOptions): Hono<Env> {
   });
 
   mountHealth(app as unknown as Hono, o.health);
+  mountMetrics(app as unknown as Hono);
   if (o.openapi !== false) app.route('/', openApiRoutes(registry.catalog));
   o.routes?.(app);
 
