@@ -19,7 +19,7 @@ t.test('registers the node, renews the lease, writes status only on change or ev
   const ac = new AbortController();
   t.teardown(() => ac.abort());
   let f = facts();
-  const node = startNode({ client, cri: new FakeCri(), nodeName: 'pi-1', nodeIP: '192.168.1.20', controlPlane: true, labels: ['zone=attic'], dataDir: '/nonexistent', signal: ac.signal, clock, facts: () => f });
+  const node = startNode({ client, cri: new FakeCri(['docker.io/library/busybox:1.36']), nodeName: 'pi-1', nodeIP: '192.168.1.20', controlPlane: true, labels: ['zone=attic'], dataDir: '/nonexistent', signal: ac.signal, clock, facts: () => f });
   const n = await node.ready;
   t.match(n.metadata.labels, { 'kubernetes.io/arch': 'arm64', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': 'pi-1', 'node-role.kubernetes.io/control-plane': 'true', zone: 'attic' });
   t.match(n.status.capacity, { cpu: '4', memory: `${8 * 1024 * 1024}Ki`, pods: '110' });
@@ -27,6 +27,7 @@ t.test('registers the node, renews the lease, writes status only on change or ev
   t.match(n.status.nodeInfo, { kubeletVersion: 'v1.32.4+tsk1', containerRuntimeVersion: 'fake://1.0.0', architecture: 'arm64', machineID: 'm1', bootID: 'b1' });
   t.same(n.status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`), ['MemoryPressure=False', 'DiskPressure=False', 'PIDPressure=False', 'Ready=True']);
 
+  t.same(n.status.images, [{ names: ['docker.io/library/busybox:1.36'], sizeBytes: 1000 }], 'images reported');
   await flush();
   const lease = await client.get(coordination('leases'), 'pi-1', 'kube-node-lease');
   t.equal(lease.spec.holderIdentity, 'pi-1');

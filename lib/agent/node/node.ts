@@ -6,12 +6,13 @@ import { logger } from '../../log/logger.ts';
 import type { CriRuntime } from '../cri/types.ts';
 import { machineFacts, type MachineFacts } from './facts.ts';
 import { newNode, nodeLabels, nodeStatus, statusChanged, type NodeIdentity, type RuntimeHealth } from './node-object.ts';
+import { STORAGE_DIR_ANNOTATION, storageDirOf } from '../kubelet/pvc-volume-gc.ts';
 
 const log = logger('agent/node');
 
 export interface NodeOptions extends Omit<NodeIdentity, 'containerRuntimeVersion'> {
   client: Client;
-  cri: Pick<CriRuntime, 'version' | 'status'>;
+  cri: Pick<CriRuntime, 'version' | 'status'> & Partial<Pick<CriRuntime, 'listImages'>>;
   dataDir: string;
   signal: AbortSignal;
   clock?: Clock;
@@ -44,6 +45,21 @@ async function health(cri: NodeOptions['cri']): Promise<RuntimeHealth> {
   }
 }
 
+/** status.images: the 50 largest images with their names (tags and digests), as the kubelet reports them. */
+async function nodeImages(cri: NodeOptions['cri']): Promise<{ names: string[]; sizeBytes: number }[]> {
+  if (!cri.listImages) return [];
+  try {
+    const images = await cri.listImages();
+    return images
+      .map((i) => ({ names: [...i.repo_digests, ...i.repo_tags], sizeBytes: Number(i.size) }))
+      .filter((i) => i.names.length)
+      .sort((a, b) => b.sizeBytes - a.sizeBytes || a.names[0]!.localeCompare(b.names[0]!))
+      .slice(0, 50);
+  } catch {
+    return [];
+  }
+}
+
 /** Creates the Node (or merges our labels into an existing one) and writes its first status. */
 export async function registerNode(o: NodeOptions): Promise<KubeObject> {
   const clock = o.clock ?? realClock;
@@ -51,14 +67,16 @@ export async function registerNode(o: NodeOptions): Promise<KubeObject> {
   const id: NodeIdentity = { ...o, containerRuntimeVersion: await runtimeVersion(o.cri) };
   let node: KubeObject;
   try {
-    node = await o.client.create(core('nodes'), newNode(id, facts));
+    const fresh = newNode(id, facts);
+    fresh.metadata.annotations = { ...fresh.metadata.annotations, [STORAGE_DIR_ANNOTATION]: storageDirOf(o.dataDir) };
+    node = await o.client.create(core('nodes'), fresh);
     log.info('node registered', { node: o.nodeName });
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
-    node = await o.client.patch(core('nodes'), o.nodeName, 'merge', { metadata: { labels: nodeLabels(id, facts) } });
+    node = await o.client.patch(core('nodes'), o.nodeName, 'merge', { metadata: { labels: nodeLabels(id, facts), annotations: { [STORAGE_DIR_ANNOTATION]: storageDirOf(o.dataDir) } } });
     log.info('node already registered; labels updated', { node: o.nodeName });
   }
-  const status = nodeStatus(id, facts, await health(o.cri), clock.now(), node.status);
+  const status = { ...nodeStatus(id, facts, await health(o.cri), clock.now(), node.status), images: await nodeImages(o.cri) };
   return o.client.patch(core('nodes'), o.nodeName, 'merge', { status }, { subresource: 'status' });
 }
 
@@ -129,7 +147,7 @@ async function statusLoop(o: NodeOptions, clock: Clock, node: KubeObject): Promi
     if (o.signal.aborted) break;
     try {
       const facts = (o.facts ?? (() => machineFacts(o.dataDir)))();
-      const status = nodeStatus(id, facts, await health(o.cri), clock.now(), last);
+      const status = { ...nodeStatus(id, facts, await health(o.cri), clock.now(), last), images: await nodeImages(o.cri) };
       if (!statusChanged(last, status) && clock.now() - lastWrite < (o.statusForceMs ?? 300_000)) continue;
       const n = await o.client.patch(core('nodes'), o.nodeName, 'merge', { status }, { subresource: 'status' });
       last = n.status;
