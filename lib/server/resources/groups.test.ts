@@ -4,6 +4,7 @@ import { ApiError, type KubeObject, type ResourceRef } from '../../client/types.
 import { FakeClock } from '../../clock.ts';
 import { MemoryStore } from '../../store/memory.ts';
 import { createRegistry } from '../registry/index.ts';
+import { horizontalpodautoscalers } from './autoscaling.ts';
 import { builtinStrategies } from './index.ts';
 
 const ref = (group: string, version: string, resource: string): ResourceRef => ({ group, version, resource });
@@ -103,6 +104,18 @@ t.test('horizontalpodautoscalers: v1 and v2 views of one object', async (t) => {
   const back = await client.get<KubeObject>(ref('autoscaling', 'v1', 'horizontalpodautoscalers'), 'web', 'default');
   t.equal(back.spec.targetCPUUtilizationPercentage, 50);
   t.notOk(back.spec.metrics);
+  const hpaV2 = ref('autoscaling', 'v2', 'horizontalpodautoscalers');
+  await t.rejects(client.create(hpaV2, { metadata: { name: 'bad' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, maxReplicas: 0 } }, 'default'), { code: 422, message: /maxReplicas/ });
+  const mem = await client.create<KubeObject>(hpaV2, {
+    metadata: { name: 'mem' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, maxReplicas: 3, metrics: [{ type: 'Resource', resource: { name: 'memory', target: { type: 'AverageValue', averageValue: '100Mi' } } }] },
+  }, 'default');
+  t.equal(mem.spec.minReplicas, 1);
+  const memV1 = await client.get<KubeObject>(ref('autoscaling', 'v1', 'horizontalpodautoscalers'), 'mem', 'default');
+  t.notOk(memV1.spec.targetCPUUtilizationPercentage);
+  t.match(memV1.metadata.annotations['autoscaling.alpha.kubernetes.io/metrics'], /memory/);
+  const roundTrip = horizontalpodautoscalers.convert!(memV1, 'v2');
+  t.same(roundTrip.spec.metrics, mem.spec.metrics, 'v2-only metrics survive a v1 round trip');
+  t.notOk(roundTrip.metadata.annotations, 'the carrier annotation is removed again');
 });
 
 t.test('rbac, policy, networking, storage, coordination, discovery', async (t) => {
