@@ -5,6 +5,7 @@ import type { Client } from '../client/types.ts';
 import { logger } from '../log/logger.ts';
 import { startContainerRuntime, type ContainerRuntime } from './containerd/runtime.ts';
 import { defaultNodeIP, startKubelet } from './kubelet/kubelet.ts';
+import { runVolumeDirGc, storageDirOf } from './kubelet/pvc-volume-gc.ts';
 import { startNodeNetworking } from './network/node-networking.ts';
 import { startKubeletServer, type KubeletServer } from './streaming/kubelet-server.ts';
 
@@ -42,6 +43,7 @@ export async function startNodeComponents(o: NodeComponentsOptions): Promise<Nod
     clusterDns: [o.clusterDns], clusterDomain: o.clusterDomain, registries: runtime.registries,
     controlPlane: o.controlPlane, nodeLabels: o.nodeLabels,
   });
+  void runVolumeDirGc({ client: o.client, storageDir: storageDirOf(o.dataDir), signal: o.signal });
   let kubeletServer: KubeletServer | undefined;
   const ready = (async () => {
     await kubelet.ready;
