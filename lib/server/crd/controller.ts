@@ -38,6 +38,8 @@ export class CrdController {
   readonly #catalog: DynamicCatalog;
   readonly #clock: Clock;
   readonly #served = new Map<string, Served>();
+  /** CRDs reconciled at least once (served, refused for a name conflict, or finalized). */
+  readonly #handled = new Set<string>();
 
   constructor(o: CrdControllerOptions) {
     this.#client = o.client;
@@ -57,13 +59,21 @@ export class CrdController {
   async waitForSync(signal?: AbortSignal): Promise<void> {
     await this.informer.waitForSync(signal);
     for (let i = 0; i < 600 && !signal?.aborted; i++) {
-      const pending = this.informer.cache.all().some((c) => !c.metadata.deletionTimestamp && !this.#served.has(c.metadata.name!));
+      const pending = this.informer.cache.all().some((c) => !c.metadata.deletionTimestamp && !this.#handled.has(c.metadata.name!));
       if (!pending) return;
       await this.#clock.sleep(50, signal);
     }
   }
 
   async reconcile(name: string): Promise<void> {
+    try {
+      await this.#reconcile(name);
+    } finally {
+      this.#handled.add(name);
+    }
+  }
+
+  async #reconcile(name: string): Promise<void> {
     const crd = this.informer.lister.get(name) as Obj | undefined;
     if (!crd) {
       this.#unserve(name);

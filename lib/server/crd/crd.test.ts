@@ -100,3 +100,28 @@ t.test('cluster-scoped, multi-version CRD', async (t) => {
   ac.abort();
   await running;
 });
+
+t.test('a CRD colliding with a built-in resource is refused, not served', async (t) => {
+  const store = new MemoryStore();
+  const { registry, client } = createRegistry({ store, clock: new FakeClock(Date.parse('2026-01-01T00:00:00Z')), bookmarkIntervalMs: 50 });
+  const ac = new AbortController();
+  t.teardown(() => { ac.abort(); return store.close(); });
+  const crd = widgetCrdObject();
+  crd.metadata.name = 'ingresses.networking.k8s.io';
+  crd.spec.group = 'networking.k8s.io';
+  crd.spec.names = { plural: 'ingresses', singular: 'ingress', kind: 'Ingress' };
+  await client.create(CRD_REF, crd);
+  const ctl = new CrdController({ client, catalog: registry.catalog });
+  const running = ctl.run(ac.signal);
+  await ctl.waitForSync(ac.signal);
+  let got: KubeObject | undefined;
+  for (let i = 0; i < 400; i++) {
+    got = await client.get<KubeObject>(CRD_REF, 'ingresses.networking.k8s.io');
+    if (got.status?.conditions?.length) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  t.match(got!.status.conditions, [{ type: 'NamesAccepted', status: 'False', reason: 'NameConflict' }, { type: 'Established', status: 'False' }]);
+  t.notOk((registry.catalog.lookup('networking.k8s.io', 'v1', 'ingresses') as { custom?: boolean }).custom, 'the built-in strategy still serves');
+  ac.abort();
+  await running;
+});
