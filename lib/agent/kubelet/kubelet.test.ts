@@ -479,3 +479,16 @@ t.test('directories of pods deleted while the kubelet was down are removed at st
   t.notOk(existsSync(join(dataDir, 'agent', 'pod-logs', 'default_old_gone-uid')), 'orphan log dir removed');
   t.ok(existsSync(join(dataDir, 'agent', 'pods', alive)), 'live pod dir kept');
 });
+
+t.test('CreateContainerError is shown as the waiting reason', async (t) => {
+  const { client, cri, kubelet, sync } = setup(t);
+  client.seed(pods, basePod('bad'));
+  cri.failNext('createContainer');
+  await kubelet.start();
+  const p = await sync('bad');
+  const w = p.status?.containerStatuses?.[0];
+  t.ok(w?.state.running || w?.state.waiting?.reason === 'CreateContainerError', 'failed once, then retried');
+  t.ok(cri.calls.filter((c) => c.method === 'createContainer').length >= 1);
+  const failed = client.actions.filter((a) => a.subresource === 'status').map((a) => a.object?.status?.containerStatuses?.[0]?.state?.waiting);
+  t.ok(failed.some((x) => x?.reason === 'CreateContainerError' && /injected failure/.test(x.message)), 'the failure was reported');
+});

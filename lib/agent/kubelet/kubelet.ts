@@ -401,7 +401,14 @@ export class Kubelet {
     if (previous && previous.state === 'CONTAINER_EXITED') this.#backoff.next(`${uid}/${spec.name}`, now);
     mkdirSync(join(o.sbConfig.log_directory!, spec.name), { recursive: true });
     log.info('starting container', { pod: podKey(pod), container: spec.name, attempt });
-    const id = await this.#o.cri.createContainer(o.sandboxId, config, o.sbConfig);
+    let id: string;
+    try {
+      id = await this.#o.cri.createContainer(o.sandboxId, config, o.sbConfig);
+    } catch (e) {
+      waiting.set(spec.name, { reason: 'CreateContainerError', message: e instanceof Error ? e.message : String(e) });
+      log.info('creating container failed', { pod: podKey(pod), container: spec.name, err: String(e) });
+      return;
+    }
     try {
       await this.#o.cri.startContainer(id);
     } catch (e) {
