@@ -64,6 +64,11 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
     if (!config.disable.includes('local-storage')) await ensureLocalPathStorageClass(client);
     await controllers.ready;
     log.info('control plane ready', { url: api.url, ms: Date.now() - started });
+    if (config.simNodes && config.simNodes > 0) {
+      // Benchmarks and controller tests: simulated nodes that take their pods to Running without containers.
+      const { startSimNodes } = await import('../sim/nodes.ts');
+      void startSimNodes({ client, count: config.simNodes, signal: inner }).ready.catch(() => {});
+    }
 
     let node: NodeComponents | undefined;
     if (!config.disableAgent) {
