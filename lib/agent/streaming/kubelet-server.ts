@@ -41,7 +41,7 @@ function allowed(sock: TLSSocket): boolean {
   const s = sock.getPeerCertificate()?.subject;
   if (!s) return false;
   const o = s.O === undefined ? [] : Array.isArray(s.O) ? s.O : [s.O];
-  return s.CN === 'system:kube-apiserver' || o.includes('system:masters');
+  return s.CN === 'system:kube-apiserver' && o.includes('system:masters');
 }
 
 function statusBody(code: number, message: string): string {
