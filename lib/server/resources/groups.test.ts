@@ -112,7 +112,7 @@ t.test('horizontalpodautoscalers: v1 and v2 views of one object', async (t) => {
   t.equal(mem.spec.minReplicas, 1);
   const memV1 = await client.get<KubeObject>(ref('autoscaling', 'v1', 'horizontalpodautoscalers'), 'mem', 'default');
   t.notOk(memV1.spec.targetCPUUtilizationPercentage);
-  t.match(memV1.metadata.annotations['autoscaling.alpha.kubernetes.io/metrics'], /memory/);
+  t.match(memV1.metadata.annotations?.['autoscaling.alpha.kubernetes.io/metrics'], /memory/);
   const roundTrip = horizontalpodautoscalers.convert!(memV1, 'v2');
   t.same(roundTrip.spec.metrics, mem.spec.metrics, 'v2-only metrics survive a v1 round trip');
   t.notOk(roundTrip.metadata.annotations, 'the carrier annotation is removed again');
@@ -170,4 +170,16 @@ t.test('scheduling, node, admissionregistration, storage extras', async (t) => {
   await t.rejects(client.create(ref('admissionregistration.k8s.io', 'v1', 'mutatingwebhookconfigurations'), { metadata: { name: 'm' }, webhooks: [{ name: 'x' }] }), { code: 422 });
   const csi = await client.create<KubeObject>(ref('storage.k8s.io', 'v1', 'csidrivers'), { metadata: { name: 'd' }, spec: {} });
   t.equal(csi.spec.attachRequired, true);
+});
+
+t.test('apiservices', async (t) => {
+  const client = await setup(t);
+  const r = ref('apiregistration.k8s.io', 'v1', 'apiservices');
+  const a = await client.create<KubeObject>(r, {
+    metadata: { name: 'v1beta1.example.io' },
+    spec: { group: 'example.io', version: 'v1beta1', service: { namespace: 'kube-system', name: 'ext' }, groupPriorityMinimum: 100, versionPriority: 100, insecureSkipTLSVerify: true },
+  });
+  t.equal(a.spec.service.port, 443);
+  t.same(cells('apiservices', a), ['v1beta1.example.io', 'kube-system/ext', 'Unknown', '65s']);
+  await t.rejects(client.create(r, { metadata: { name: 'wrong' }, spec: { group: 'example.io', version: 'v1', groupPriorityMinimum: 100, versionPriority: 100 } }), { code: 422 });
 });

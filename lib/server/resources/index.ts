@@ -1,6 +1,7 @@
 // Built-in resources served by the API server. Add a strategy file and one line here to serve a new resource.
 import { admissionregistrationStrategies } from './admissionregistration.ts';
 import { apiextensionsStrategies } from './apiextensions.ts';
+import { apiregistrationStrategies } from './apiregistration.ts';
 import { appsStrategies } from './apps.ts';
 import { autoscalingStrategies } from './autoscaling.ts';
 import { batchStrategies } from './batch.ts';
@@ -43,6 +44,7 @@ export const builtinStrategies: ResourceStrategy[] = [
   ...schedulingStrategies, // priorityclasses (systemPriorityClasses for the bootstrap)
   ...nodeStrategies, // runtimeclasses
   ...admissionregistrationStrategies, // validating/mutating webhook configurations (stored, not called)
+  ...apiregistrationStrategies, // apiservices (stored, not proxied)
   ...apiextensionsStrategies, // customresourcedefinitions (custom resources: lib/server/crd/controller.ts)
 ];
 
