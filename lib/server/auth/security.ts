@@ -26,6 +26,9 @@ import { forbiddenStatus, unauthorizedStatus, type StatusBody } from './status.t
 import { requestAttributes } from './request-info.ts';
 import { impersonate } from './impersonation.ts';
 import { createTokenRequest } from './token-request.ts';
+import { admissionPlugins, clientLookup } from '../admission/index.ts';
+import { admissionWarningsMiddleware } from '../admission/warnings.ts';
+import type { Admit } from '../registry/admission.ts';
 import { ANONYMOUS, type Authenticator, type Authorizer, type UserInfo } from './types.ts';
 
 const log = logger('server/auth');
@@ -60,10 +63,13 @@ export class Security {
   readonly join: JoinService;
   readonly #client: Client;
   readonly #lookup: ObjectLookup;
+  /** LimitRanger, PodSecurity, ResourceQuota (lib/server/admission). */
+  readonly #plugins: Admit;
 
   constructor(o: SecurityOptions) {
     this.#client = o.client;
     this.#lookup = { get: (r, ns, n) => getOrUndefined(o.client, r, ns, n) };
+    this.#plugins = admissionPlugins(clientLookup(o.client));
     this.tokens = new ServiceAccountTokens({ keys: o.certs.serviceAccountKey, now: o.now }, this.#lookup);
     this.authenticators = [
       x509Authenticator,
@@ -152,6 +158,7 @@ export class Security {
   }
 
   async admit(a: AdmissionAttributes): Promise<void> {
+    await this.#plugins(a);
     if (!a.user) return;
     if (a.group === 'rbac.authorization.k8s.io' && !a.subresource && (a.operation === 'CREATE' || a.operation === 'UPDATE')) {
       const why = await checkEscalation(this.authorizer, {
@@ -178,6 +185,7 @@ export class Security {
   /** Routes to mount before the resource routes (ApiAppOptions.routes). */
   routes(app: Hono<Env>): void {
     const join = (c: Context<Env>) => this.join.handle(c.req.raw);
+    app.use('*', admissionWarningsMiddleware); // Warning headers from admission (PodSecurity warn)
     app.get('/cacerts', join);
     app.get('/ping', () => new Response('pong', { headers: { 'content-type': 'text/plain' } })); // k3s's liveness probe for agents
     app.get('/.well-known/openid-configuration', (c) => c.json(this.tokens.openidConfiguration()));
