@@ -1,0 +1,58 @@
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureCertificates } from '../../server/pki/certificates.ts';
+import { ensureLocalNodeCertificates } from '../../server/join/local-node.ts';
+import { kubeletGet, readBody } from '../../server/streaming/kubelet-client.ts';
+import type { CriRuntime } from '../cri/types.ts';
+import { KubeletError, type Kubelet } from '../kubelet/kubelet.ts';
+import { startKubeletServer } from './kubelet-server.ts';
+
+t.test('the kubelet server answers only the API server, and serves logs and stats', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-kubelet-server-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const certs = await ensureCertificates({ dataDir, nodeName: 'n1', nodeIps: ['127.0.0.1'] });
+  await ensureLocalNodeCertificates({ dataDir, nodeName: 'n1', nodeIps: ['127.0.0.1'], server: 'https://127.0.0.1:6443', certs });
+  const calls: unknown[] = [];
+  const kubelet = {
+    async logs(ns: string, pod: string, o: Record<string, unknown>) {
+      calls.push({ ns, pod, container: o.container, tailLines: o.tailLines, follow: o.follow, previous: o.previous });
+      if (pod === 'missing') throw new KubeletError(404, `pod ${ns}/${pod} is not on node n1`);
+      return (async function* () { yield 'a\n'; yield 'b\n'; })();
+    },
+  } as unknown as Kubelet;
+  const cri = { listContainerStats: async () => [] } as unknown as CriRuntime;
+  const ac = new AbortController();
+  t.teardown(() => ac.abort());
+  const srv = await startKubeletServer({ kubelet, cri, dataDir, nodeName: 'n1', port: 0, host: '127.0.0.1', signal: ac.signal });
+  const target = { host: '127.0.0.1', port: srv.port, nodeName: 'n1' };
+  const apiserver = { caPem: certs.serverCaPem, certPem: certs.apiserverClientCertPem, keyPem: certs.apiserverClientKeyPem };
+
+  const ok = await kubeletGet(target, apiserver, '/healthz');
+  t.equal(ok.statusCode, 200);
+  t.equal(await readBody(ok), 'ok');
+
+  const admin = await kubeletGet(target, { ...apiserver, certPem: certs.adminCertPem, keyPem: certs.adminKeyPem }, '/healthz');
+  t.equal(admin.statusCode, 403, 'other client certificates are refused');
+  await readBody(admin);
+  const anon = await kubeletGet(target, { caPem: certs.serverCaPem, certPem: '', keyPem: '' } as never, '/healthz').catch((e: Error) => e);
+  t.ok(anon instanceof Error || anon.statusCode === 403, 'no client certificate: refused');
+
+  const logs = await kubeletGet(target, apiserver, '/containerLogs/default/p/c?tailLines=2&follow=true');
+  t.equal(logs.statusCode, 200);
+  t.equal(await readBody(logs), 'a\nb\n');
+  t.same(calls[0], { ns: 'default', pod: 'p', container: 'c', tailLines: 2, follow: true, previous: false });
+
+  const missing = await kubeletGet(target, apiserver, '/containerLogs/default/missing/c');
+  t.equal(missing.statusCode, 404);
+  t.match(JSON.parse(await readBody(missing)), { kind: 'Status', code: 404, message: 'pod default/missing is not on node n1' });
+
+  const stats = await kubeletGet(target, apiserver, '/stats/summary');
+  const summary = JSON.parse(await readBody(stats));
+  t.equal(summary.node.nodeName, 'n1');
+  t.ok(summary.node.cpu.usageCoreNanoSeconds > 0);
+  t.ok(summary.node.memory.workingSetBytes > 0);
+  t.same(summary.pods, []);
+  await srv.close();
+});
