@@ -98,12 +98,16 @@ export function startContainerd(o: ContainerdOptions): SupervisedContainerd {
   void stale.then(launch);
 
   const endpoint = `unix://${paths.address}`;
+  const readyAbort = new AbortController();
+  const readySignal = AbortSignal.any([o.signal, readyAbort.signal]);
   const ready = (async () => {
     const cri = new GrpcCri({ endpoint, timeoutMs: 2000 });
+    const closeOnAbort = () => cri.close();
+    readySignal.addEventListener('abort', closeOnAbort, { once: true });
     const deadline = clock.now() + (o.readyTimeoutMs ?? 60_000);
     try {
       for (let i = 0; ; i++) {
-        if (o.signal.aborted) throw new Error('containerd: aborted while waiting for the CRI socket');
+        if (readySignal.aborted) throw new Error('containerd: stopped while waiting for the CRI socket');
         if (fatal) throw fatal;
         try {
           const v = await cri.version();
@@ -116,9 +120,10 @@ export function startContainerd(o: ContainerdOptions): SupervisedContainerd {
           if (i % 10 === 9) log.info('waiting for containerd CRI socket', { endpoint, err: String(e) });
         }
         if (clock.now() > deadline) throw new Error(`containerd did not answer on ${endpoint} (see ${paths.log})`);
-        await clock.sleep(200, o.signal);
+        await clock.sleep(200, readySignal);
       }
     } finally {
+      readySignal.removeEventListener('abort', closeOnAbort);
       cri.close();
     }
   })();
@@ -126,6 +131,7 @@ export function startContainerd(o: ContainerdOptions): SupervisedContainerd {
 
   const stop = async (graceMs = 10_000) => {
     stopping = true;
+    readyAbort.abort();
     await stale;
     const c = child;
     if (!c || c.exitCode !== null) return;

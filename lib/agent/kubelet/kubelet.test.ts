@@ -375,10 +375,10 @@ t.test('kubelet with the in-process API registry', async (t) => {
     return p.status?.phase === 'Running' && p.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && p;
   });
   t.equal(running.status?.hostIP, '10.0.0.9');
-  await new Promise((r) => setTimeout(r, 1000));
+  await new Promise((r) => setTimeout(r, 500));
   const rv = (await client.get(core('pods'), 'web', 'default')).metadata.resourceVersion;
-  await new Promise((r) => setTimeout(r, 1000));
-  t.equal((await client.get(core('pods'), 'web', 'default')).metadata.resourceVersion, rv, 'no status writes while nothing changes (10 relists)');
+  await new Promise((r) => setTimeout(r, 600));
+  t.equal((await client.get(core('pods'), 'web', 'default')).metadata.resourceVersion, rv, 'no status writes while nothing changes (6 relists)');
   t.equal(cri.sandboxes.size, 1, 'only the pod bound to this node runs');
 
   await client.delete(core('pods'), 'web', 'default');
