@@ -1,5 +1,5 @@
-// `tsk killall`: stop the node's pods and containerd, then remove what the node set up on the host — iptables
-// chains and jumps, the bridge and VXLAN device, cluster routes, CNI state, and mounts under the data dir.
+// `tsk killall`: stop the node's pods and containerd, then remove what the node set up on the host — pod cgroups,
+// iptables chains and jumps, the bridge and VXLAN device, cluster routes, CNI state, and mounts under the data dir.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { logger } from '../log/logger.ts';
@@ -11,6 +11,7 @@ import { PAUSE_IMAGE } from './images/builtin.ts';
 import { cleanupNodeNetworking } from './network/node-networking.ts';
 import { cleanupNetpol } from './netpol/policy-enforcer.ts';
 import { holderPid } from '../store/pid-file.ts';
+import { removeKubepodsIfEmpty } from './kubelet/cgroups.ts';
 
 const log = logger('killall');
 
@@ -102,6 +103,11 @@ export async function killall(o: KillallOptions): Promise<void> {
   const agentPid = readPid(join(o.dataDir, 'agent', 'tsk-agent.pid'));
   if (agentPid && agentPid !== process.pid) await stopPid(agentPid, 'tsk agent');
   await removeSandboxes(o.dataDir);
+  try {
+    removeKubepodsIfEmpty();
+  } catch (e) {
+    log.warn('removing the /kubepods cgroups', { err: String(e) });
+  }
   await cleanupNetpol(runner).catch((e) => log.warn('network policy cleanup', { err: String(e) }));
   await cleanupNodeNetworking(runner, { clusterCidr: o.clusterCidr, removeCniCache: true });
   await unmountUnder(runner, o.dataDir);
