@@ -6,13 +6,13 @@
 // control-plane only (--disable-agent) in its own network namespace; the measuring worker runs inside it.
 //
 //   npm run bench:api [-- --n 300 --concurrency 16 --kubectl 30 --watchers 100 --events 100 --binary dist/tsk]
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HttpsClient, optionsFromKubeconfig } from '../lib/client/https.ts';
 import { core, type KubeObject } from '../lib/client/types.ts';
 import { KUBECTL, createNetns, startServer, tempDir, useBinary } from '../test/harness.ts';
-import { budgetRow, percentile, printTable, rssKb, runBench, runWorker } from './bench-common.ts';
+import { budgetRow, percentile, printTable, writeResult, rssKb, runBench, runWorker } from './bench-common.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -44,6 +44,7 @@ interface Series {
 const cm = (name: string, ns: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: { v: 'x'.repeat(1024) } });
 
 async function timed(name: string, via: Series['via'], count: number, fn: (i: number) => Promise<void> | void): Promise<Series> {
+  console.error(`${name} via ${via} x${count}`);
   const ms: number[] = [];
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
@@ -55,6 +56,7 @@ async function timed(name: string, via: Series['via'], count: number, fn: (i: nu
 }
 
 async function concurrent(name: string, count: number, clients: number, fn: (i: number) => Promise<void>): Promise<Series> {
+  console.error(`${name} x${count}`);
   const ms: number[] = [];
   let next = 0;
   const t0 = performance.now();
@@ -74,11 +76,21 @@ async function worker(): Promise<void> {
   const client = new HttpsClient(opts);
   const ns = 'bench-api';
   await client.create(core('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  const kube = (a: string[], input?: string) => {
-    const r = spawnSync(KUBECTL, ['--kubeconfig', args.kubeconfig!, '--cache-dir', args['cache-dir']!, ...a], { input, encoding: 'utf8', timeout: 60_000 });
-    if (r.status !== 0) throw new Error(`kubectl ${a.join(' ')}: ${r.stderr}`);
-  };
-  kube(['get', 'ns', ns]); // fills kubectl's discovery cache, as on a user's machine after the first call
+  // Asynchronous, so that the event loop keeps handling the client's keep-alive sockets (a blocked loop reuses a
+  // socket the server has already closed: ECONNRESET on the next request).
+  const kube = (a: string[], input?: string) => new Promise<void>((resolve, reject) => {
+    const child = spawn(KUBECTL, ['--kubeconfig', args.kubeconfig!, '--cache-dir', args['cache-dir']!, ...a], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`kubectl ${a.join(' ')}: ${err}`));
+    });
+    child.stdin.end(input ?? '');
+  });
+  await kube(['get', 'ns', ns]); // fills kubectl's discovery cache, as on a user's machine after the first call
   const series: Series[] = [];
   series.push(await timed('create configmap', 'client', N, (i) => client.create(core('configmaps'), cm(`c${i}`, ns), ns).then(() => undefined)));
   series.push(await timed('create configmap', 'kubectl', K, (i) => kube(['create', '-f', '-'], JSON.stringify(cm(`k${i}`, ns)))));
@@ -97,6 +109,7 @@ async function worker(): Promise<void> {
 
   // Watch fan-out: W watchers (own connection each) on a namespace; E creates one after another; delivery latency
   // from just before each create to each watcher's event.
+  console.error(`watch fan-out: ${W} watchers x ${E} creates`);
   const wns = 'bench-watch';
   await client.create(core('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: wns } });
   const sent = new Map<string, number>();
@@ -124,7 +137,7 @@ async function worker(): Promise<void> {
   const fanWall = performance.now() - tw0;
   for (const { w } of watchers) w.close();
   await Promise.all(watchers.map((x) => x.done));
-  console.log(JSON.stringify({ series, watch: { watchers: W, events: E, expected: W * E, received, delivery, wallMs: fanWall } }));
+  await writeResult({ series, watch: { watchers: W, events: E, expected: W * E, received, delivery, wallMs: fanWall } });
 }
 
 if (args.worker) {

@@ -131,6 +131,11 @@ export function logTimes(log: string, msg: string): number[] {
   return out;
 }
 
+/** A worker's result: one JSON line on stdout, flushed before the worker exits (stdout to a pipe is asynchronous). */
+export function writeResult(value: unknown): Promise<void> {
+  return new Promise((resolve) => process.stdout.write(JSON.stringify(value) + '\n', () => resolve()));
+}
+
 /**
  * Runs this script (or another) as a worker inside a network namespace (nsenter --net) and returns its last stdout
  * line parsed as JSON. The worker's stderr is passed through.

@@ -6,6 +6,7 @@
 // Needs root, containerd, runc, kubectl. Everything started is stopped by PID, nodes with `tsk killall`.
 //
 //   npm run bench:idle [-- --warmup 60 --window 60]
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,8 @@ const { values: args } = parseArgs({
     'no-agent': { type: 'boolean', default: false },
     /** Run this executable (e.g. dist/tsk from `npm run build`) instead of `node cmd/tsk.ts`. */
     binary: { type: 'string' },
+    /** Attach strace to tsk and containerd during the window and sum write bytes and fsyncs per file. */
+    strace: { type: 'boolean', default: false },
   },
 });
 if (args.binary) useBinary(resolve(args.binary));
@@ -33,6 +36,35 @@ const BUDGET = { serverRssMb: 150, agentRssMb: 60, idleWritesBps: 1024, readyS: 
 
 function nodeReady(proc: Parameters<typeof kubectl>[0], node: string): boolean {
   return kubectl(proc, ['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).stdout === 'True';
+}
+
+/** Starts strace on pids (all threads), writing to out; returns a stop function that detaches it. */
+function startStrace(pids: number[], out: string): () => Promise<void> {
+  const child = spawn('strace', ['-f', '-qq', '-y', '-e', 'trace=write,pwrite64,writev,pwritev,fsync,fdatasync,ftruncate,rename,unlink', '-o', out, ...pids.flatMap((p) => ['-p', String(p)])], { stdio: 'ignore' });
+  return async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+}
+
+/** Per file: bytes written, write calls, fsyncs, from an strace -y log (pipes, sockets and anon inodes left out). */
+function summarizeStrace(out: string): [string, number, number, number][] {
+  const per = new Map<string, [number, number, number]>();
+  for (const line of readFileSync(out, 'utf8').split('\n')) {
+    const m = /^\d+\s+(\w+)\((\d+)<([^>]*)>.*=\s+(-?\d+)/.exec(line);
+    if (!m) continue;
+    const [, call, , path, ret] = m;
+    if (/^(pipe|socket|anon_inode|UNIX|TCP|UDP|NETLINK|\/dev\/)/.test(path!) || path!.includes(':[')) continue;
+    const e = per.get(path!) ?? [0, 0, 0];
+    if (call === 'fsync' || call === 'fdatasync') e[2]++;
+    else if (call!.startsWith('write') || call!.startsWith('pwrite')) { e[0] += Math.max(0, Number(ret)); e[1]++; }
+    per.set(path!, e);
+  }
+  return [...per.entries()].map(([k, v]) => [k, ...v] as [string, number, number, number]).sort((a, b) => b[1] - a[1]);
 }
 
 /** Store rows written after rev, counted per key prefix (the first three path segments). */
@@ -105,6 +137,9 @@ await runBench(async (c) => {
   const io0 = { tsk: procIo(tskPid), cd: procIo(cdPid), agent: agentPid ? procIo(agentPid) : undefined, agentCd: agentCdPid ? procIo(agentCdPid) : undefined };
   const size0 = files.map(fileSize);
   const samples = { tsk: [] as number[], cd: [] as number[], agent: [] as number[], agentCd: [] as number[] };
+  const straceOut = join(dataDir, 'strace.txt');
+  const stopStrace = args.strace ? startStrace([tskPid, cdPid], straceOut) : undefined;
+  if (stopStrace) c.teardown(stopStrace);
   const w0 = Date.now();
   console.error(`measuring ${WINDOW_S} s ...`);
   while (Date.now() - w0 < WINDOW_S * 1000) {
@@ -115,6 +150,7 @@ await runBench(async (c) => {
     await sleep(Math.min(5000, WINDOW_S * 1000 - (Date.now() - w0) + 1));
   }
   const secs = (Date.now() - w0) / 1000;
+  await stopStrace?.();
   const io1 = { tsk: procIo(tskPid), cd: procIo(cdPid), agent: agentPid ? procIo(agentPid) : undefined, agentCd: agentCdPid ? procIo(agentCdPid) : undefined };
   const size1 = files.map(fileSize);
   const { maxRev: rev1, byPrefix } = writesByPrefix(db, rev0);
@@ -145,6 +181,14 @@ await runBench(async (c) => {
     ['key prefix', 'writes', 'per min'],
     ...[...byPrefix.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, String(n), (n / secs) * 60]),
   ]);
+
+  if (stopStrace) {
+    console.log('\nfile writes seen by strace in the window (tsk + containerd, all threads)\n');
+    printTable([
+      ['file', 'bytes', 'B/s', 'write calls', 'fsyncs'],
+      ...summarizeStrace(straceOut).map(([f, b, n, fs]) => [f.replace(dataDir, '<data-dir>'), String(b), b / secs, String(n), String(fs)]),
+    ]);
+  }
 
   console.log('\nstartup (server log times)\n');
   printTable([

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { HttpsClient, optionsFromKubeconfig } from '../lib/client/https.ts';
 import { core, type KubeObject } from '../lib/client/types.ts';
 import { createNetns, kubectl, startServer, tempDir, useBinary, waitFor } from '../test/harness.ts';
-import { budgetRow, logTimes, percentile, printTable, runBench, runWorker, seedImages, sleep } from './bench-common.ts';
+import { budgetRow, logTimes, percentile, printTable, writeResult, runBench, runWorker, seedImages, sleep } from './bench-common.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,6 +35,8 @@ interface RoundResult {
   toScheduled: number[];
   toRunning: number[];
   wallMs: number;
+  /** Warning events of the round's namespace by reason and message, e.g. FailedScheduling (count). */
+  warnings: Record<string, number>;
 }
 
 type Pod = KubeObject & { spec?: { nodeName?: string }; status?: { phase?: string } };
@@ -83,7 +85,14 @@ async function round(client: HttpsClient, label: string, n: number, gapMs: numbe
   watch.close();
   await consumed;
   const lat = (m: Map<string, number>) => [...m.entries()].filter(([k]) => start.has(k)).map(([k, v]) => v - start.get(k)!);
-  const result = { label, created: start.size, running: running.size, toScheduled: lat(scheduled), toRunning: lat(running), wallMs };
+  const warnings: Record<string, number> = {};
+  const events = await client.list<KubeObject & { type?: string; reason?: string; message?: string; count?: number }>(core('events'), { namespace: ns }).catch(() => ({ items: [] }));
+  for (const e of events.items) {
+    if (e.type !== 'Warning') continue;
+    const k = `${e.reason}: ${e.message}`;
+    warnings[k] = (warnings[k] ?? 0) + (e.count ?? 1);
+  }
+  const result = { label, created: start.size, running: running.size, toScheduled: lat(scheduled), toRunning: lat(running), wallMs, warnings };
   // Remove the pods and wait until the node has stopped them, so the next round starts from an idle node.
   await client.delete(core('namespaces'), ns).catch(() => undefined);
   await waitFor('namespace gone', () => client.get(core('namespaces'), ns).then(() => false, () => true), 180_000, 500).catch(() => undefined);
@@ -96,7 +105,7 @@ async function worker(): Promise<void> {
   const warm = await round(client, 'warmup', 1, 0);
   const burst = await round(client, 'burst', N, 0);
   const paced = await round(client, 'paced', N, GAP);
-  console.log(JSON.stringify([warm, burst, paced]));
+  await writeResult([warm, burst, paced]);
 }
 
 if (args.worker) {
@@ -150,5 +159,8 @@ await runBench(async (c) => {
     budgetRow('pod startup p99 (Kubernetes SLO), burst', percentile(burst.toRunning, 99) / 1000, 5, 's'),
     ...(cdReady ? [budgetRow(`containerd ready -> node Ready (${nodeReady ? 'log' : 'kubectl poll'})`, ((nodeReady ?? tReady) - cdReady) / 1000, 3, 's')] : []),
   ]);
+  for (const r of rounds) {
+    for (const [k, n] of Object.entries(r.warnings ?? {})) console.log(`warning events (${r.label}): ${n} x ${k}`);
+  }
   if (incomplete.length) console.log(`\nWARNING: pods not Running within 180 s: ${incomplete.map((r) => `${r.label} ${r.running}/${r.created}`).join(', ')}`);
 });
