@@ -10,7 +10,7 @@ import { createNetns, kc, kubectl, startServer, tempDir, waitFor } from './harne
 const pod = (name: string, script: string) => JSON.stringify({
   apiVersion: 'v1', kind: 'Pod', metadata: { name },
   spec: {
-    restartPolicy: 'Never', terminationGracePeriodSeconds: 0,
+    restartPolicy: 'Never', terminationGracePeriodSeconds: 1,
     containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'Never', command: ['sh', '-c', script], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
     volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
   },
@@ -32,24 +32,26 @@ t.test('a local-path claim keeps a file across pods and is deleted with its clai
   }));
   t.equal(kc(server, ['get', 'pvc', 'data', '-o', 'jsonpath={.spec.storageClassName}/{.status.phase}']), 'local-path/Pending', 'defaulted class; waits for a consumer');
 
-  const finished = (name: string) => waitFor(`pod ${name} finished`, () => {
-    const p = kubectl(server, ['get', 'pod', name, '-o', 'jsonpath={.status.phase}']).stdout;
-    return p === 'Succeeded' || p === 'Failed' ? p : '';
-  }, 90_000);
-  kc(server, ['apply', '-f', '-'], pod('writer', 'echo persisted-data > /data/file'));
-  t.equal(await finished('writer'), 'Succeeded');
-  t.equal(kc(server, ['get', 'pvc', 'data', '-o', 'jsonpath={.status.phase}']), 'Bound');
-  const pv = kc(server, ['get', 'pvc', 'data', '-o', 'jsonpath={.spec.volumeName}']).trim();
+  // Pods report through files on the volume (not their phase): no waiting for the kubelet's status of exited pods.
+  kc(server, ['apply', '-f', '-'], pod('writer', 'echo persisted-data > /data/file; exec sleep 3600'));
+  const pv = await waitFor('claim bound', () => {
+    const r = kubectl(server, ['get', 'pvc', 'data', '-o', 'jsonpath={.status.phase}/{.spec.volumeName}']).stdout;
+    return r.startsWith('Bound/') ? r.slice(6) : '';
+  }, 60_000);
   const path = kc(server, ['get', 'pv', pv, '-o', 'jsonpath={.spec.hostPath.path}']).trim();
-  t.ok(path.startsWith(join(dataDir, 'storage', `${pv}_default_data`)), `volume under the node's storage dir: ${path}`);
-  t.equal(readFileSync(join(path, 'file'), 'utf8'), 'persisted-data\n', 'the file is on the node');
+  t.equal(path, join(dataDir, 'storage', `${pv}_default_data`), 'volume under the node\'s storage dir');
+  t.equal(kc(server, ['get', 'pv', pv, '-o', 'jsonpath={.spec.claimRef.name}/{.status.phase}/{.spec.persistentVolumeReclaimPolicy}']), 'data/Bound/Delete');
+  const written = await waitFor('writer wrote', () => existsSync(join(path, 'file')) && readFileSync(join(path, 'file'), 'utf8') === 'persisted-data\n', 90_000);
+  t.ok(written, 'the file is on the node');
 
-  kc(server, ['delete', 'pod', 'writer', '--wait=true', '--timeout=60s']);
-  kc(server, ['apply', '-f', '-'], pod('reader', 'grep -qx persisted-data /data/file'));
-  t.equal(await finished('reader'), 'Succeeded', 'a new pod reads what the first one wrote');
-  kc(server, ['delete', 'pod', 'reader', '--wait=true', '--timeout=60s']);
+  kc(server, ['delete', 'pod', 'writer', '--wait=false']);
+  kc(server, ['apply', '-f', '-'], pod('reader', 'grep -qx persisted-data /data/file && echo read-ok > /data/result; exec sleep 3600'));
+  const read = await waitFor('reader result', () => existsSync(join(path, 'result')) && readFileSync(join(path, 'result'), 'utf8') === 'read-ok\n', 90_000);
+  t.ok(read, 'a new pod reads what the first one wrote');
+  t.match(kc(server, ['get', 'pod', 'reader', '-o', 'jsonpath={.spec.nodeName}']), 'storage-e2e');
+  kc(server, ['delete', 'pod', 'reader', '--wait=false']);
 
-  kc(server, ['delete', 'pvc', 'data', '--wait=true', '--timeout=60s']);
+  kc(server, ['delete', 'pvc', 'data', '--wait=false']);
   await waitFor('volume deleted', () => kubectl(server, ['get', 'pv', pv]).status !== 0, 60_000);
   t.ok(existsSync(join(dataDir, 'storage')), 'storage dir kept (its volume directories are swept by the node)');
 });
