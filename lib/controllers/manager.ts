@@ -28,6 +28,7 @@ import { initHpaController } from './hpa.ts';
 import { initKubeDnsController } from './kube-dns.ts';
 import { initPvBinderController } from './pv-binder.ts';
 import { initLocalPathController } from './local-path.ts';
+import { resourceQuotaController } from './resourcequota.ts';
 
 const log = logger('controllers/manager');
 
@@ -54,6 +55,7 @@ export const controllers: Record<string, ControllerInit> = {
   'kube-dns': initKubeDnsController,
   'persistentvolume-binder': initPvBinderController,
   'local-storage': initLocalPathController,
+  resourcequota: (ctx) => resourceQuotaController(ctx),
   scheduler: (ctx) => new Scheduler({ client: ctx.client, factory: ctx.factory, clock: ctx.clock, recorder: ctx.recorder('default-scheduler') }),
 };
 
