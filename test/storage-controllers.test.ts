@@ -1,7 +1,7 @@
 // Storage over the real registry (memory store, in-process client): the default StorageClass and claim defaulting,
 // the scheduler's node choice for WaitForFirstConsumer claims, local-path provisioning, binding and reclaim.
 import t from 'tap';
-import { core, type KubeObject } from '../lib/client/types.ts';
+import { apps, core, type KubeObject } from '../lib/client/types.ts';
 import { MemoryStore } from '../lib/store/memory.ts';
 import { createRegistry } from '../lib/server/registry/index.ts';
 import { bootstrapObjects } from '../lib/server/registry/bootstrap.ts';
@@ -79,4 +79,47 @@ t.test('PVC of the default class: scheduled pod, provisioned and bound volume, r
   });
   const none = await client.get<KubeObject>(core('persistentvolumeclaims'), 'none', 'default');
   t.equal(none.status.phase, 'Pending', 'a claim without class and without volumes waits');
+});
+
+t.test('StatefulSet claims from volumeClaimTemplates get local-path volumes on their pods\' node', async (t) => {
+  const store = new MemoryStore();
+  const { client } = createRegistry({ store, bookmarkIntervalMs: 1000 });
+  await bootstrapObjects(client, { serviceCidr: '10.43.0.0/16' });
+  await ensureLocalPathStorageClass(client);
+  for (const name of ['node1', 'node2']) {
+    await client.create(core('nodes'), {
+      apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+      status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+  }
+  const ac = new AbortController();
+  const pick = ['scheduler', 'persistentvolume-binder', 'local-storage', 'statefulset'];
+  const m = startControllers({
+    client, signal: ac.signal, leaderElection: { identity: 'server-1' }, resyncMs: 60_000,
+    controllers: Object.fromEntries(pick.map((n) => [n, controllers[n]!])),
+  });
+  t.teardown(async () => { ac.abort(); await m.stop(); await store.close(); });
+  await m.ready;
+  await client.create(apps('statefulsets'), {
+    apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: 'default' },
+    spec: {
+      replicas: 2, serviceName: 'db', podManagementPolicy: 'Parallel', selector: { matchLabels: { app: 'db' } },
+      template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+    },
+  }, 'default');
+  for (const i of [0, 1]) {
+    const claim = await until(`data-db-${i} bound`, async () => {
+      const c = await client.get<KubeObject>(core('persistentvolumeclaims'), `data-db-${i}`, 'default').catch(() => undefined);
+      return c?.status?.phase === 'Bound' ? c : undefined;
+    });
+    t.equal(claim.spec.storageClassName, 'local-path');
+    const pod = await until(`db-${i} scheduled`, async () => {
+      const p = await client.get<KubeObject>(core('pods'), `db-${i}`, 'default').catch(() => undefined);
+      return p?.spec?.nodeName ? p : undefined;
+    });
+    const pv = await client.get<KubeObject>(core('persistentvolumes'), claim.spec.volumeName);
+    t.same(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values, [pod.spec.nodeName], 'volume on the pod\'s node');
+    t.equal(pv.spec.hostPath.path, `/var/lib/tsk/storage/pvc-${claim.metadata.uid}_default_data-db-${i}`, 'default storage dir without the node annotation');
+  }
 });
