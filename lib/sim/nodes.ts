@@ -14,6 +14,8 @@ const podsRef = core('pods');
 const leasesRef = coordination('leases');
 
 export const COMPLETE_AFTER_ANNOTATION = 'sim.tsk.io/complete-after-ms';
+/** On a simulated Node: `stopped` stops its heartbeat (for tests driving a server from outside); removing it resumes. */
+export const HEARTBEAT_ANNOTATION = 'sim.tsk.io/heartbeat';
 
 export interface SimNodesOptions {
   client: Client;
@@ -237,6 +239,20 @@ export function startSimNodes(o: SimNodesOptions): SimNodes {
     },
   });
 
+  // Tests that drive a server process from outside stop and resume heartbeats through a Node annotation.
+  const nodes = new Informer<KubeObject>({ client, ref: nodesRef, clock });
+  const onNode = (n: KubeObject) => {
+    const name = n.metadata.name!;
+    if (!index.has(name)) return;
+    const want = n.metadata.annotations?.[HEARTBEAT_ANNOTATION] === 'stopped';
+    if (want && !stopped.has(name)) { log.info('simulated node stops heartbeating', { node: name }); api.stopHeartbeat(name); }
+    else if (!want && stopped.has(name)) {
+      log.info('simulated node resumes heartbeating', { node: name });
+      api.resumeHeartbeat(name).catch((e) => log.warn('resume failed', { node: name, err: String(e) }));
+    }
+  };
+  nodes.addHandler({ add: onNode, update: (_o, n) => onNode(n) });
+
   async function register(name: string): Promise<void> {
     const now = clock.now();
     const node = simNodeObject(name, index.get(name)!, { capacity: o.capacity, labels: o.labels, now });
@@ -288,13 +304,14 @@ export function startSimNodes(o: SimNodesOptions): SimNodes {
   const ready = (async () => {
     await inBatches(names, register);
     void pods.run(signal);
-    await pods.waitForSync(signal);
+    void nodes.run(signal);
+    await Promise.all([pods.waitForSync(signal), nodes.waitForSync(signal)]);
     log.info('simulated nodes registered', { count: names.length, prefix });
     void heartbeats();
   })();
   ready.catch((e) => log.error('simulated nodes failed to start', { err: String(e) }));
 
-  return {
+  const api: SimNodes = {
     names, ready,
     stopHeartbeat(name) { stopped.add(name); },
     async resumeHeartbeat(name) {
@@ -311,4 +328,5 @@ export function startSimNodes(o: SimNodesOptions): SimNodes {
     },
     stats: () => ({ ...counters }),
   };
+  return api;
 }
