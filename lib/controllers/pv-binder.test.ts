@@ -2,7 +2,7 @@ import t from 'tap';
 import { FakeClient } from '../client/fake.ts';
 import { core, type KubeObject, type ResourceRef } from '../client/types.ts';
 import { Cache, type Lister } from '../controller/cache.ts';
-import { BIND_COMPLETED, findMatchingVolume, reconcileBinderKey, type BinderDeps } from './pv-binder.ts';
+import { BIND_COMPLETED, findMatchingVolume, PVC_PROTECTION, reconcileBinderKey, type BinderDeps } from './pv-binder.ts';
 import { localPathStorageClass, localPathVolume, reconcileLocalPath, STORAGE_DIR_ANNOTATION, type LocalPathDeps } from './local-path.ts';
 
 const pvcsRef = core('persistentvolumeclaims');
@@ -144,4 +144,25 @@ t.test('localPathVolume: default storage dir, k3s directory naming', async (t) =
   t.equal(pv.spec.hostPath.path, '/var/lib/tsk/storage/pvc-u-c_default_c');
   t.same(pv.spec.accessModes, ['ReadWriteOncePod']);
   t.match(pv.spec.claimRef, { name: 'c', namespace: 'default', uid: 'u-c' });
+});
+
+t.test('PVC protection: a deleted claim keeps its finalizer while a running pod uses it', async (t) => {
+  const { client, deps } = setup();
+  const withPods = { ...deps, pods: live(client, core('pods')) };
+  client.seed(pvsRef, volume('pv1', '1Gi', { persistentVolumeReclaimPolicy: 'Delete' }));
+  client.seed(pvcsRef, claim('data'));
+  client.seed(core('pods'), { metadata: { name: 'p', namespace: 'default' }, spec: { volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'data' } }] }, status: { phase: 'Running' } });
+  await reconcileBinderKey(withPods, 'pvc:default/data');
+  const bound = get(client, pvcsRef, 'data')!;
+  t.same(bound.metadata.finalizers, [PVC_PROTECTION]);
+  t.equal(bound.spec.volumeName, 'pv1');
+  // Deletion requested (the registry sets deletionTimestamp while finalizers remain).
+  await client.update(pvcsRef, { ...bound, metadata: { ...bound.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } });
+  await reconcileBinderKey(withPods, 'pvc:default/data');
+  t.same(get(client, pvcsRef, 'data')!.metadata.finalizers, [PVC_PROTECTION], 'kept while the pod runs');
+  const p = client.objects(core('pods'))[0]!;
+  await client.update(core('pods'), { ...p, status: { phase: 'Succeeded' } }, 'status');
+  await reconcileBinderKey(withPods, 'pvc:default/data');
+  t.same(get(client, pvcsRef, 'data')!.metadata.finalizers, [], 'released once no pod runs with it');
+  t.equal(get(client, pvsRef, 'pv1')!.status.phase, 'Bound', 'the volume is untouched until the claim is gone');
 });

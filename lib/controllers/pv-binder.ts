@@ -17,6 +17,8 @@ const log = logger('controllers/pv-binder');
 
 export const BIND_COMPLETED = 'pv.kubernetes.io/bind-completed';
 export const BOUND_BY_CONTROLLER = 'pv.kubernetes.io/bound-by-controller';
+/** Keeps a claim that a pod still uses from going away (its volume, and local-path data, would be deleted under it). */
+export const PVC_PROTECTION = 'kubernetes.io/pvc-protection';
 
 const pvcsRef = core('persistentvolumeclaims');
 const pvsRef = core('persistentvolumes');
@@ -28,6 +30,32 @@ export interface BinderDeps {
   pvs: Lister;
   classes: Lister;
   nodes: Lister;
+  /** Pods, for PVC protection (absent: no protection). */
+  pods?: Lister;
+}
+
+/** Whether a pod that has not terminated mounts the claim. */
+export function claimInUse(pvc: KubeObject, pods: KubeObject[]): boolean {
+  return pods.some((p) => p.metadata.namespace === pvc.metadata.namespace && !['Succeeded', 'Failed'].includes(p.status?.phase)
+    && (p.spec?.volumes ?? []).some((v: { persistentVolumeClaim?: { claimName?: string } }) => v.persistentVolumeClaim?.claimName === pvc.metadata.name));
+}
+
+/** PVC protection: adds the finalizer to live claims; removes it from deleted ones no pod uses. Returns the claim to go on with. */
+async function protect(deps: BinderDeps, pvc: KubeObject): Promise<KubeObject | undefined> {
+  if (!deps.pods) return pvc.metadata.deletionTimestamp ? undefined : pvc;
+  const has = (pvc.metadata.finalizers ?? []).includes(PVC_PROTECTION);
+  if (pvc.metadata.deletionTimestamp) {
+    if (has && !claimInUse(pvc, deps.pods.list(pvc.metadata.namespace))) {
+      const next = structuredClone(pvc) as KubeObject;
+      next.metadata.finalizers = next.metadata.finalizers!.filter((f) => f !== PVC_PROTECTION);
+      await deps.client.update(pvcsRef, next);
+    }
+    return undefined;
+  }
+  if (has) return pvc;
+  const next = structuredClone(pvc) as KubeObject;
+  next.metadata.finalizers = [...(next.metadata.finalizers ?? []), PVC_PROTECTION];
+  return deps.client.update(pvcsRef, next);
 }
 
 const claimKey = (ns: string | undefined, name: string) => `pvc:${ns ?? ''}/${name}`;
@@ -120,8 +148,10 @@ async function bind(deps: BinderDeps, pvc: KubeObject, pv: KubeObject): Promise<
 }
 
 export async function reconcileClaim(deps: BinderDeps, namespace: string, name: string): Promise<void> {
-  const pvc = deps.pvcs.get(name, namespace);
-  if (!pvc || pvc.metadata.deletionTimestamp) return;
+  const cached = deps.pvcs.get(name, namespace);
+  if (!cached) return;
+  const pvc = await protect(deps, cached);
+  if (!pvc) return;
   const volumeName = pvc.spec?.volumeName as string | undefined;
   if (volumeName) {
     const pv = deps.pvs.get(volumeName);
@@ -202,7 +232,8 @@ export function initPvBinderController(ctx: ControllerContext): Runnable {
   const pvs = ctx.factory.informer(pvsRef);
   const classes = ctx.factory.informer(classesRef);
   const nodes = ctx.factory.informer(core('nodes'));
-  const deps: BinderDeps = { client: ctx.client, pvcs: pvcs.lister, pvs: pvs.lister, classes: classes.lister, nodes: nodes.lister };
+  const pods = ctx.factory.informer(core('pods'));
+  const deps: BinderDeps = { client: ctx.client, pvcs: pvcs.lister, pvs: pvs.lister, classes: classes.lister, nodes: nodes.lister, pods: pods.lister };
   const c = new Controller({ name: 'persistentvolume-binder', clock: ctx.clock, reconcile: (key) => reconcileBinderKey(deps, key) });
   const unbound = () => pvcs.lister.list().filter((p) => !p.spec?.volumeName && !p.metadata.deletionTimestamp).map((p) => claimKey(p.metadata.namespace, p.metadata.name!));
   // A claim event: the claim, its volume, and volumes pointing at it (a deleted claim releases them).
@@ -217,5 +248,9 @@ export function initPvBinderController(ctx: ControllerContext): Runnable {
     ...(v.spec?.claimRef ? [claimKey(v.spec.claimRef.namespace, v.spec.claimRef.name)] : unbound()),
   ]);
   c.watch(classes, () => unbound());
+  // A pod going away may release a deleted claim it used.
+  c.watch(pods, (p) => (p.spec?.volumes ?? []).filter((v: { persistentVolumeClaim?: unknown }) => v.persistentVolumeClaim)
+    .map((v: { persistentVolumeClaim: { claimName: string } }) => claimKey(p.metadata.namespace, v.persistentVolumeClaim.claimName))
+    .filter((k: string) => pvcs.lister.getByKey(k.slice(4))?.metadata.deletionTimestamp));
   return c;
 }
