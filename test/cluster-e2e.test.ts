@@ -30,20 +30,56 @@ spec:
   ports: [{port: 80, targetPort: http}]
 `;
 
+const DB = `apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: default}
+spec:
+  clusterIP: None
+  selector: {app: db}
+  ports: [{port: 8080, name: http}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: default}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers:
+      - name: db
+        image: busybox:latest
+        command: [sh, -c, 'hostname > /tmp/index.html && exec httpd -f -p 8080 -h /tmp']
+`;
+
+const POLICY = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-allow-labelled, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress]
+  ingress:
+  - from: [{podSelector: {matchLabels: {access: "true"}}}]
+    ports: [{port: 8080}]
+`;
+
 function seedImages(dataDir: string): void {
   mkdirSync(join(dataDir, 'agent/images'), { recursive: true });
   writeFileSync(join(dataDir, 'agent/images/busybox.tar'), busyboxImageArchive());
 }
 
-function clientPod(name: string, node: string, script: string): string {
+function clientPod(name: string, node: string, script: string, labels: Record<string, string> = {}): string {
   return JSON.stringify({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels },
     spec: { nodeName: node, restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:latest', command: ['sh', '-c', script] }] },
   });
 }
 
 t.test('a server and two agents form one cluster', async (t) => {
   const { namespaces, addresses } = createNetworkOfNodes(t, 3);
+  const agents: ReturnType<typeof startAgent>[] = [];
   const serverDir = tempDir(t, 'tsk-cluster-s-');
   seedImages(serverDir);
   const server = await startServer(t, { netns: namespaces[0], dataDir: serverDir, nodeName: 'node-0', args: ['--node-ip', addresses[0]!] });
@@ -52,7 +88,7 @@ t.test('a server and two agents form one cluster', async (t) => {
   for (const i of [1, 2]) {
     const dataDir = tempDir(t, `tsk-cluster-a${i}-`);
     seedImages(dataDir);
-    startAgent(t, { server: `https://${addresses[0]}:${server.port}`, token, nodeName: `node-${i}`, netns: namespaces[i], dataDir, args: ['--node-ip', addresses[i]!] });
+    agents[i] = startAgent(t, { server: `https://${addresses[0]}:${server.port}`, token, nodeName: `node-${i}`, netns: namespaces[i], dataDir, args: ['--node-ip', addresses[i]!] });
   }
   await waitFor('three Ready nodes', () => {
     const out = kubectl(server, ['get', 'nodes', '--no-headers']).stdout;
@@ -91,11 +127,64 @@ t.test('a server and two agents form one cluster', async (t) => {
     const script = `for ip in ${targets}; do wget -qO- http://$ip:8080/ | grep -q web- || exit 1; done; wget -qO- http://web.default.svc.cluster.local/ | grep -q web-`;
     kc(server, ['create', '-f', '-'], clientPod(`client-${i}`, `node-${i}`, script));
   }
-  for (const i of [0, 1, 2]) {
-    const phase = await waitFor(`client-${i} finished`, () => {
-      const p = kubectl(server, ['get', 'pod', `client-${i}`, '-o', 'jsonpath={.status.phase}']).stdout;
-      return p === 'Succeeded' || p === 'Failed' ? p : '';
-    }, 120_000);
-    t.equal(phase, 'Succeeded', `pods on node-${i} reach every web pod and the service by name`);
+  const finished = (name: string) => waitFor(`${name} finished`, () => {
+    const p = kubectl(server, ['get', 'pod', name, '-o', 'jsonpath={.status.phase}']).stdout;
+    return p === 'Succeeded' || p === 'Failed' ? p : '';
+  }, 120_000);
+  for (const i of [0, 1, 2]) t.equal(await finished(`client-${i}`), 'Succeeded', `pods on node-${i} reach every web pod and the service by name`);
+
+  // LoadBalancer (ServiceLB): the nodes' addresses in status, the port answering on each of them.
+  kc(server, ['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-lb', namespace: 'default' },
+    spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 8081, targetPort: 8080 }] },
+  }));
+  const ingress = await waitFor('LoadBalancer ingress', () => {
+    const ips = kc(server, ['get', 'service', 'web-lb', '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}']).trim().split(/\s+/).filter(Boolean);
+    return ips.length === 3 ? ips : undefined;
+  }, 60_000);
+  t.same([...ingress].sort(), [...addresses].sort(), 'every node address is an ingress of the LoadBalancer service');
+  for (const addr of addresses) {
+    const r = await waitFor(`LoadBalancer on ${addr}`, () => {
+      const res = inNetns(namespaces[1]!, ['curl', '-s', '-m', '5', `http://${addr}:8081/`]);
+      return res.status === 0 ? res.stdout.trim() : '';
+    }, 60_000);
+    t.match(r, /^web-/, `the LoadBalancer port answers on ${addr}`);
   }
+  // Removing a service removes its rules on every node.
+  const lbIp = kc(server, ['get', 'service', 'web-lb', '-o', 'jsonpath={.spec.clusterIP}']).trim();
+  kc(server, ['delete', 'service', 'web-lb']);
+  for (const ns of namespaces) {
+    await waitFor(`rules of web-lb gone in ${ns}`, () => !inNetns(ns, ['iptables-save', '-t', 'nat']).stdout.includes(lbIp), 60_000);
+  }
+  t.pass('a deleted service leaves no rules behind');
+
+  // Headless service and statefulset names resolve from pods.
+  kc(server, ['apply', '-f', '-'], DB);
+  t.match(kc(server, ['rollout', 'status', 'statefulset/db', '--timeout=150s']), /roll out complete|rolling update complete|partitioned roll out complete/);
+  kc(server, ['create', '-f', '-'], clientPod('dns-client', 'node-2', 'nslookup db.default.svc.cluster.local | grep -c "^Address: 10.42" | grep -qx 2 && wget -qO- http://db-0.db.default.svc.cluster.local:8080/ | grep -q db-0 && wget -qO- http://db-1.db:8080/ | grep -q db-1'));
+  t.equal(await finished('dns-client'), 'Succeeded', 'a headless service resolves to its pods and statefulset pods by name');
+
+  // NetworkPolicy: only labelled pods may reach the web pods.
+  kc(server, ['apply', '-f', '-'], POLICY);
+  const target = pods.find((p) => p.spec.nodeName === 'node-1')!.status.podIP;
+  await waitFor('policy in force', async () => {
+    const name = `np-probe-${Math.random().toString(36).slice(2, 7)}`;
+    kc(server, ['create', '-f', '-'], clientPod(name, 'node-2', `if timeout 3 wget -qO- http://${target}:8080/ >/dev/null; then exit 1; fi`));
+    return (await finished(name)) === 'Succeeded';
+  }, 90_000);
+  kc(server, ['create', '-f', '-'], clientPod('np-denied', 'node-0', `if timeout 5 wget -qO- http://${target}:8080/ >/dev/null; then exit 1; fi`));
+  kc(server, ['create', '-f', '-'], clientPod('np-allowed', 'node-0', `timeout 10 wget -qO- http://${target}:8080/ | grep -q web-`, { access: 'true' }));
+  t.equal(await finished('np-denied'), 'Succeeded', 'the policy blocks a pod without the label');
+  t.equal(await finished('np-allowed'), 'Succeeded', 'the policy allows a labelled pod');
+
+  // tsk killall leaves nothing behind on any node.
+  await Promise.all(agents.filter(Boolean).map((a) => a.killall()));
+  await server.killall();
+  for (const ns of namespaces) {
+    t.notMatch(inNetns(ns, ['iptables-save']).stdout, /TSK-/, `no TSK- chains left in ${ns}`);
+    const links = inNetns(ns, ['ip', '-o', 'link', 'show']).stdout;
+    t.notMatch(links, /cni0|tsk\.vxlan/, `no bridge or vxlan device left in ${ns}`);
+  }
+  const mounts = readFileSync('/proc/mounts', 'utf8');
+  for (const dir of [server.dataDir, ...agents.filter(Boolean).map((a) => a.dataDir)]) t.notOk(mounts.includes(dir), `no mounts left under ${dir}`);
 });
