@@ -95,7 +95,11 @@ if (!haveKubectl) {
 
   t.test('Pod Security: restricted rejects pods, warns for deployments', async (t) => {
     t.equal((await kubectl('create', 'namespace', 'ps')).code, 0);
-    t.equal((await kubectl('label', 'namespace', 'ps', 'pod-security.kubernetes.io/enforce=restricted')).code, 0);
+    t.equal((await kubectl('create', '-f', manifest('ps0', podObj('old', 'ps')))).code, 0, 'created before the label');
+    const l = await kubectl('label', 'namespace', 'ps', 'pod-security.kubernetes.io/enforce=restricted');
+    t.equal(l.code, 0);
+    t.match(l.err, 'Warning: existing pods in namespace "ps" violate the new PodSecurity enforce level "restricted:latest"');
+    t.match(l.err, 'Warning: old: allowPrivilegeEscalation != false, unrestricted capabilities, runAsNonRoot != true, seccompProfile');
     const r = await kubectl('create', '-f', manifest('ps1', podObj('x', 'ps')));
     t.not(r.code, 0);
     t.match(r.err, 'pods "x" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "c" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")');

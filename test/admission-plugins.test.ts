@@ -102,3 +102,44 @@ t.test('the chain: lookups, Forbidden errors and warnings', async (t) => {
   objects.pods = [];
   await admit(attrs(pod('ok', [{ name: 'c' }])));
 });
+
+t.test('quota scopes select pods', async (t) => {
+  const { quotaSelects } = await import('../lib/server/admission/quota.ts');
+  const ref = { group: '', resource: 'pods' };
+  const be = pod('be', [{ name: 'c' }]);
+  const burst = pod('b', [{ name: 'c', resources: { requests: { cpu: '1' } } }], { priorityClassName: 'high' });
+  const q = (spec: unknown) => ({ metadata: { name: 'q' }, spec }) as unknown as KubeObject;
+  t.ok(quotaSelects(q({ scopes: ['BestEffort'] }), ref, be));
+  t.notOk(quotaSelects(q({ scopes: ['BestEffort'] }), ref, burst));
+  t.ok(quotaSelects(q({ scopes: ['NotBestEffort', 'NotTerminating'] }), ref, burst));
+  t.ok(quotaSelects(q({ scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: ['high'] }] } }), ref, burst));
+  t.notOk(quotaSelects(q({ scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: ['high'] }] } }), ref, be));
+  t.notOk(quotaSelects(q({ scopes: ['BestEffort'] }), { group: '', resource: 'configmaps' }, { metadata: {} } as KubeObject));
+  t.ok(quotaSelects(q({}), { group: '', resource: 'configmaps' }, { metadata: {} } as KubeObject));
+});
+
+t.test('labelling a namespace warns about existing pods', async (t) => {
+  const { namespaceLabelWarnings } = await import('../lib/server/admission/index.ts');
+  const look: AdmissionLookup = { namespace: async () => undefined, list: async () => [pod('old', [{ name: 'c', securityContext: { privileged: true } }])] };
+  const ns = (labels: Record<string, string>) => ({ metadata: { name: 'ns', labels } }) as unknown as KubeObject;
+  t.same(await namespaceLabelWarnings(look, ns({ 'pod-security.kubernetes.io/enforce': 'baseline' }), ns({})), [
+    'existing pods in namespace "ns" violate the new PodSecurity enforce level "baseline:latest"',
+    'old: privileged',
+  ]);
+  t.same(await namespaceLabelWarnings(look, ns({ 'pod-security.kubernetes.io/enforce': 'baseline' }), ns({ 'pod-security.kubernetes.io/enforce': 'baseline' })), []);
+});
+
+t.test('quota controller computes status.used', async (t) => {
+  const { computeQuotaStatus } = await import('../lib/controllers/resourcequota.ts');
+  const lister = (items: KubeObject[]) => ({ get: () => undefined, getByKey: () => undefined, list: () => items, byIndex: () => [] });
+  const quota = { metadata: { name: 'q', namespace: 'ns' }, spec: { hard: { pods: '5', 'requests.memory': '1Gi', 'count/deployments.apps': '3', secrets: '4' } } } as unknown as KubeObject;
+  const listed: string[] = [];
+  const st = await computeQuotaStatus({
+    client: { list: async (ref: { resource: string }) => { listed.push(ref.resource); return { items: [{ metadata: { name: 'd' } }] }; }, update: async () => ({}) } as never,
+    quotas: lister([quota]),
+    listers: { pods: lister([pod('a', [{ name: 'c', resources: { requests: { memory: '256Mi' } } }]), pod('b', [{ name: 'c', resources: { requests: { memory: '256Mi' } } }])]), secrets: lister([]) },
+  }, quota);
+  t.same(st.hard, quota.spec!.hard);
+  t.same(st.used, { pods: '2', 'requests.memory': '512Mi', 'count/deployments.apps': '1', secrets: '0' });
+  t.same(listed, ['deployments']);
+});

@@ -7,7 +7,7 @@ import { splitKey, type Lister } from '../controller/cache.ts';
 import { Controller } from '../controller/controller.ts';
 import { logger } from '../log/logger.ts';
 import { formatLike } from '../server/admission/quantity.ts';
-import { countedResource, usageFor, type Usage } from '../server/admission/quota.ts';
+import { countedResource, quotaSelects, usageFor, type Usage } from '../server/admission/quota.ts';
 import type { ControllerContext, Runnable } from './context.ts';
 
 const log = logger('controller/resourcequota');
@@ -46,7 +46,7 @@ export async function computeQuotaStatus(d: ResourceQuotaDeps, quota: KubeObject
         else throw e;
       }
     }
-    usage = { ...usage, ...usageFor(ref, objects, names) };
+    usage = { ...usage, ...usageFor(ref, objects.filter((o) => quotaSelects(quota, ref, o)), names) };
   }
   const used: Record<string, string> = {};
   for (const n of names) used[n] = formatLike(usage[n] ?? 0, hard[n]);

@@ -6,8 +6,8 @@ import { ApiError, isNotFound, type Client, type KubeObject } from '../../client
 import type { Admit, AdmissionAttributes } from '../registry/admission.ts';
 import { logger } from '../../log/logger.ts';
 import { aggregate, applyLimitRangeDefaults, limitRangeViolations, pvcViolations } from './limitranger.ts';
-import { evaluatePodSecurity, namespacePolicies } from './podsecurity.ts';
-import { countedResource, quotaViolation, usageFor, usageOf, type Usage } from './quota.ts';
+import { checkPod, evaluatePodSecurity, namespacePolicies } from './podsecurity.ts';
+import { countedResource, quotaSelects, quotaViolation, usageFor, usageOf, type Usage } from './quota.ts';
 import { addWarning } from './warnings.ts';
 
 const log = logger('server/admission');
@@ -65,12 +65,29 @@ export async function limitRanger(look: AdmissionLookup, a: AdmissionAttributes)
 }
 
 export async function podSecurity(look: AdmissionLookup, a: AdmissionAttributes): Promise<void> {
+  if (!a.group && a.resource === 'namespaces' && a.operation === 'UPDATE' && a.object && !a.subresource) {
+    for (const w of await namespaceLabelWarnings(look, a.object, a.oldObject)) addWarning(w);
+    return;
+  }
   if ((a.operation !== 'CREATE' && a.operation !== 'UPDATE') || !a.namespace || !a.object || a.subresource) return;
   if (a.operation === 'UPDATE' && JSON.stringify(a.object.spec) === JSON.stringify(a.oldObject?.spec)) return;
   const r = evaluatePodSecurity(namespacePolicies(await look.namespace(a.namespace)), { resource: a.resource, group: a.group, object: a.object });
   for (const w of r.warnings) addWarning(w);
   for (const x of r.audit) log.info('pod security audit', { namespace: a.namespace, resource: a.resource, name: a.name, violation: x });
   if (r.deny) throw forbiddenError(a, r.deny);
+}
+
+/** Warnings when a namespace's enforce level tightens: which existing pods would violate it (as Kubernetes). */
+export async function namespaceLabelWarnings(look: AdmissionLookup, ns: KubeObject, old: KubeObject | undefined): Promise<string[]> {
+  const now = namespacePolicies(ns).find((p) => p.mode === 'enforce');
+  const before = namespacePolicies(old).find((p) => p.mode === 'enforce');
+  if (!now || (before && before.level === now.level && before.version === now.version)) return [];
+  const out: string[] = [];
+  for (const pod of await look.list(core('pods'), ns.metadata.name!)) {
+    const v = checkPod(now.level, pod.spec ?? {}, pod.metadata);
+    if (v.length) out.push(`${pod.metadata.name}: ${v.map((x) => x.replace(/ \(.*$/, '')).join(', ')}`);
+  }
+  return out.length ? [`existing pods in namespace ${JSON.stringify(ns.metadata.name)} violate the new PodSecurity enforce level "${now.level}:${now.version}"`, ...out] : [];
 }
 
 export async function resourceQuota(look: AdmissionLookup, a: AdmissionAttributes): Promise<void> {
@@ -84,9 +101,10 @@ export async function resourceQuota(look: AdmissionLookup, a: AdmissionAttribute
   let current: KubeObject[] | undefined;
   for (const q of quotas) {
     const hard = q.spec?.hard ?? {};
+    if (!quotaSelects(q, ref, a.object)) continue;
     if (!keys.some((k) => k in hard) && !(isPods(a) && Object.keys(hard).some((k) => countedResource(k)?.resource === 'pods' && !countedResource(k)?.group))) continue;
     current ??= await look.list({ group: a.group, version: a.version, resource: a.resource }, a.namespace);
-    const used = usageFor(ref, current, Object.keys(hard));
+    const used = usageFor(ref, current.filter((o) => quotaSelects(q, ref, o)), Object.keys(hard));
     const why = quotaViolation(q, requested, used, a.object, { group: a.group, version: a.version, resource: a.resource });
     if (why) throw forbiddenError(a, why);
   }

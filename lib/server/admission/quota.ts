@@ -114,3 +114,42 @@ export function quotaViolation(quota: KubeObject, requested: Usage, used: Usage,
   const limited = Object.fromEntries(exceeded.map((k) => [k, milli(hard[k])]));
   return `exceeded quota: ${name}, requested: ${prettyUsage(pick(requested), hard)}, used: ${prettyUsage(pick(used), hard)}, limited: ${prettyUsage(limited, hard)}`;
 }
+
+interface ScopeRequirement { scopeName: string; operator?: string; values?: string[] }
+
+const isBestEffort = (pod: KubeObject) => [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].every((c: Container) =>
+  !Object.keys(c.resources?.requests ?? {}).length && !Object.keys(c.resources?.limits ?? {}).length);
+
+function scopeMatches(req: ScopeRequirement, pod: KubeObject): boolean {
+  switch (req.scopeName) {
+    case 'Terminating': return pod.spec?.activeDeadlineSeconds !== undefined && pod.spec?.activeDeadlineSeconds !== null;
+    case 'NotTerminating': return pod.spec?.activeDeadlineSeconds === undefined || pod.spec?.activeDeadlineSeconds === null;
+    case 'BestEffort': return isBestEffort(pod);
+    case 'NotBestEffort': return !isBestEffort(pod);
+    case 'PriorityClass': {
+      const pc = pod.spec?.priorityClassName as string | undefined;
+      const op = req.operator ?? 'Exists';
+      if (op === 'Exists') return !!pc;
+      if (op === 'DoesNotExist') return !pc;
+      if (op === 'In') return !!pc && (req.values ?? []).includes(pc);
+      if (op === 'NotIn') return !pc || !(req.values ?? []).includes(pc);
+      return false;
+    }
+    case 'CrossNamespacePodAffinity': {
+      const terms = [...(pod.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []), ...(pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [])];
+      return terms.some((x: { namespaces?: string[]; namespaceSelector?: unknown }) => x.namespaceSelector !== undefined || (x.namespaces ?? []).length > 0);
+    }
+    default: return false;
+  }
+}
+
+/** Whether a quota's scopes (spec.scopes and spec.scopeSelector) select the object. Scoped quotas track pods only. */
+export function quotaSelects(quota: KubeObject, ref: { group: string; resource: string }, obj: KubeObject): boolean {
+  const reqs: ScopeRequirement[] = [
+    ...((quota.spec?.scopes ?? []) as string[]).map((scopeName) => ({ scopeName, operator: 'Exists' })),
+    ...((quota.spec?.scopeSelector?.matchExpressions ?? []) as ScopeRequirement[]),
+  ];
+  if (!reqs.length) return true;
+  if (ref.group || ref.resource !== 'pods') return false;
+  return reqs.every((r) => scopeMatches(r, obj));
+}
