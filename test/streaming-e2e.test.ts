@@ -80,5 +80,6 @@ t.test('kubectl logs, exec, port-forward and top', async (t) => {
     t.match(nodes, /stream-e2e\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%/);
     const pods = await waitFor('kubectl top pods', () => { const r = kubectl(server, ['top', 'pods']); return r.status === 0 && /app/.test(r.stdout) ? r.stdout : ''; }, 60_000);
     t.match(pods, /app\s+\d+m\s+\d+Mi/);
+    t.equal(kc(server, ['get', '--raw', '/api/v1/nodes/stream-e2e/proxy/healthz']), 'ok', 'nodes/proxy reaches the kubelet');
   });
 });

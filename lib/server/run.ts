@@ -15,7 +15,7 @@ import { ensureKubeDnsService } from '../agent/dns/kube-dns.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureLocalNodeCertificates } from './join/local-node.ts';
-import { attachStreamingUpgrades, streamingSubresourceHandlers, type StreamingOptions } from './streaming/index.ts';
+import { attachStreamingUpgrades, nodeProxyRoutes, streamingSubresourceHandlers, type StreamingOptions } from './streaming/index.ts';
 import { MetricsCollector, metricsClient, metricsRoutes, metricsStrategies } from './metrics-api/metrics.ts';
 import { ensureLocalPathStorageClass } from '../controllers/local-path.ts';
 
@@ -42,7 +42,7 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
       insecureHttpLoopbackPort: config.insecureHttpLoopbackPort,
       app: {
         subresourceHandlers: streamingSubresourceHandlers(streaming),
-        routes: metricsRoutes(collector, streaming),
+        routes: (a) => { metricsRoutes(collector, streaming)(a); nodeProxyRoutes(streaming)(a); },
       },
     });
     stops.push(() => api.close());

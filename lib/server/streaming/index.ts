@@ -5,7 +5,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { request } from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { Context } from 'hono';
+import type { Context, Hono } from 'hono';
 import { ApiError, core, type Client, type KubeObject } from '../../client/types.ts';
 import { logger } from '../../log/logger.ts';
 import type { Env, SubresourceHandler } from '../api/app.ts';
@@ -142,4 +142,32 @@ export function attachStreamingUpgrades(server: Pick<Server, 'on' | 'off'>, o: S
   };
   server.on('upgrade', onUpgrade);
   return () => { server.off('upgrade', onUpgrade); };
+}
+
+/**
+ * nodes/{name}/proxy/{path}: GET passed to the node's kubelet (e.g. /stats/summary, /healthz). Mounted as a route
+ * because the generic resource path takes no segments after the subresource; authorization already ran
+ * (get on nodes/proxy).
+ */
+export function nodeProxyRoutes(o: StreamingOptions): (app: Hono<Env>) => void {
+  return (app) => {
+    const handler = async (c: Context<Env>) => {
+      const url = new URL(c.req.url);
+      const m = /^\/api\/v1\/nodes\/([^/]+)\/proxy(\/.*)?$/.exec(url.pathname);
+      if (!m) throw new ApiError({ status: 'Failure', code: 404, reason: 'NotFound', message: 'the server could not find the requested resource' });
+      const target = await kubeletFor(o.client, decodeURIComponent(m[1]!));
+      const res = await kubeletGet(target, o.creds, `${m[2] ?? '/'}${url.search}`);
+      const body = new ReadableStream<Uint8Array>({
+        start(ctl) {
+          res.on('data', (d: Buffer) => ctl.enqueue(new Uint8Array(d)));
+          res.on('end', () => { try { ctl.close(); } catch { /* cancelled */ } });
+          res.on('error', () => { try { ctl.close(); } catch { /* cancelled */ } });
+        },
+        cancel() { res.destroy(); },
+      });
+      return new Response(body, { status: res.statusCode ?? 502, headers: { 'content-type': String(res.headers['content-type'] ?? 'text/plain') } });
+    };
+    app.get('/api/v1/nodes/:name/proxy', handler);
+    app.get('/api/v1/nodes/:name/proxy/*', handler);
+  };
 }
