@@ -7,6 +7,9 @@ import { createRegistry } from '../lib/server/registry/index.ts';
 import { bootstrapObjects } from '../lib/server/registry/bootstrap.ts';
 import { controllers, startControllers } from '../lib/controllers/manager.ts';
 import { ensureLocalPathStorageClass, STORAGE_DIR_ANNOTATION } from '../lib/controllers/local-path.ts';
+import { NodeAuthorizer } from '../lib/server/auth/node-authorizer.ts';
+import { requestAttributes } from '../lib/server/auth/request-info.ts';
+import type { UserInfo } from '../lib/server/auth/types.ts';
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
@@ -122,4 +125,27 @@ t.test('StatefulSet claims from volumeClaimTemplates get local-path volumes on t
     t.same(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values, [pod.spec.nodeName], 'volume on the pod\'s node');
     t.equal(pv.spec.hostPath.path, `/var/lib/tsk/storage/pvc-${claim.metadata.uid}_default_data-db-${i}`, 'default storage dir without the node annotation');
   }
+});
+
+t.test('node authorizer: a node reads the volumes of its pods\' claims, its local-path volumes, and learns deleted ones', async (t) => {
+  const pods: KubeObject[] = [{ metadata: { name: 'web', namespace: 'app' }, spec: { nodeName: 'n1', volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }], containers: [] } }];
+  const pvs: Record<string, KubeObject> = {
+    'pv-data': { metadata: { name: 'pv-data' }, spec: {} },
+    'pvc-local-n1': { metadata: { name: 'pvc-local-n1', annotations: { 'local.path.provisioner/selected-node': 'n1' } }, spec: {} },
+    'pvc-other': { metadata: { name: 'pvc-other', annotations: { 'local.path.provisioner/selected-node': 'n2' } }, spec: {} },
+  };
+  const az = new NodeAuthorizer({
+    podsOnNode: async (n) => (n === 'n1' ? pods : []),
+    claim: async (ns, n) => (ns === 'app' && n === 'data' ? { metadata: { name: 'data', namespace: 'app' }, spec: { volumeName: 'pv-data' } } : undefined),
+    volume: async (n) => pvs[n],
+  });
+  const user = (n: string): UserInfo => ({ username: `system:node:${n}`, groups: ['system:nodes', 'system:authenticated'] });
+  const can = async (n: string, url: string, m = 'GET') => (await az.authorize({ user: user(n), ...requestAttributes(m, url) })).decision === 'allow';
+  t.ok(await can('n1', '/api/v1/persistentvolumes/pv-data'), 'pod → claim → volume');
+  t.notOk(await can('n2', '/api/v1/persistentvolumes/pv-data'));
+  t.ok(await can('n1', '/api/v1/persistentvolumes/pvc-local-n1'), 'provisioned on the node');
+  t.notOk(await can('n1', '/api/v1/persistentvolumes/pvc-other'));
+  t.ok(await can('n1', '/api/v1/persistentvolumes/pvc-gone'), 'a missing volume answers 404');
+  t.notOk(await can('n1', '/api/v1/persistentvolumes'), 'no listing');
+  t.notOk(await can('n1', '/api/v1/persistentvolumes/pv-data', 'DELETE'));
 });

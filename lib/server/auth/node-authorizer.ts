@@ -5,6 +5,10 @@ import type { Attributes, Authorizer, AuthzResult } from './types.ts';
 
 export interface NodeGraph {
   podsOnNode(nodeName: string): Promise<KubeObject[]>;
+  /** A PersistentVolumeClaim, for the pod → claim → volume edge (absent: nodes may not read volumes). */
+  claim?(namespace: string, name: string): Promise<KubeObject | undefined>;
+  /** A PersistentVolume: a node may read a local-path volume provisioned on it, and learn that one is gone. */
+  volume?(name: string): Promise<KubeObject | undefined>;
 }
 
 export function nodeNameOf(user: { username: string; groups: string[] }): string | undefined {
@@ -70,6 +74,8 @@ export class NodeAuthorizer implements Authorizer {
         case 'configmaps':
         case 'persistentvolumeclaims':
           return READ.has(v) ? this.#related(node, res, a) : noOpinion();
+        case 'persistentvolumes':
+          return v === 'get' ? this.#relatedVolume(node, a) : noOpinion();
         case 'serviceaccounts/token':
           return v === 'create' ? this.#related(node, 'serviceaccounts', a) : noOpinion();
         case 'nodes':
@@ -101,6 +107,21 @@ export class NodeAuthorizer implements Authorizer {
   // Per-node references from the last listing. A hit is trusted for a few seconds; a miss always relists, so a pod
   // bound a moment ago is never refused because of the cache.
   readonly #cache = new Map<string, { at: number; refs: Refs }>();
+
+  /** A volume bound to a claim that a pod on the node uses. */
+  async #relatedVolume(node: string, a: Attributes): Promise<AuthzResult> {
+    if (!a.name || !this.#graph.claim) return noOpinion();
+    if (this.#graph.volume) {
+      // The node's sweep of deleted local-path volumes' directories (lib/agent/kubelet/pvc-volume-gc.ts) needs these.
+      const pv = await this.#graph.volume(a.name);
+      if (!pv || pv.metadata.annotations?.['local.path.provisioner/selected-node'] === node) return allow;
+    }
+    for (const key of podReferences(await this.#graph.podsOnNode(node)).persistentvolumeclaims) {
+      const [ns, name] = key.split('/') as [string, string];
+      if ((await this.#graph.claim(ns, name))?.spec?.volumeName === a.name) return allow;
+    }
+    return noOpinion(`no relationship found between node '${node}' and this object`);
+  }
 
   async #related(node: string, kind: keyof Refs, a: Attributes): Promise<AuthzResult> {
     if (!a.name || !a.namespace) return noOpinion(`can only ${a.verb} individual resources of this type`);

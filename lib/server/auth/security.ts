@@ -79,6 +79,8 @@ export class Security {
     this.rbac = new RbacCache(o.client);
     const nodes = new NodeAuthorizer({
       podsOnNode: async (node) => (await o.client.list(coreRef('pods'), { fieldSelector: `spec.nodeName=${node}` })).items,
+      claim: (ns, name) => getOrUndefined(o.client, 'persistentvolumeclaims', ns, name),
+      volume: (name) => getOrUndefined(o.client, 'persistentvolumes', '', name),
     });
     this.authorizer = unionAuthorizer([privilegedGroupAuthorizer, nodes, new RbacAuthorizer(this.rbac)]);
     this.join = new JoinService({ certs: o.certs, secret: o.joinSecret, client: o.client, now: o.now });
