@@ -143,3 +143,16 @@ t.test('quota controller computes status.used', async (t) => {
   t.same(st.used, { pods: '2', 'requests.memory': '512Mi', 'count/deployments.apps': '1', secrets: '0' });
   t.same(listed, ['deployments']);
 });
+
+t.test('restricted replaces the baseline capabilities and seccomp checks', async (t) => {
+  const p = pod('p', [{ name: 'c', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['SYS_ADMIN'] }, seccompProfile: { type: 'Unconfined' } } }],
+    { securityContext: { runAsNonRoot: true } });
+  t.same(checkPod('restricted', p.spec!), [
+    'unrestricted capabilities (container "c" must not include "SYS_ADMIN" in securityContext.capabilities.add)',
+    'seccompProfile (container "c" must not set securityContext.seccompProfile.type to "Unconfined")',
+  ]);
+  t.same(checkPod('baseline', p.spec!), [
+    'non-default capabilities (container "c" must not include "SYS_ADMIN" in securityContext.capabilities.add)',
+    'seccompProfile (container "c" must not set securityContext.seccompProfile.type to "Unconfined")',
+  ]);
+});

@@ -139,10 +139,17 @@ const CHECKS: Check[] = [
   } },
   { id: 'seccompProfile_restricted', level: 'restricted', run: (s) => {
     const ok = (t?: string) => t === 'RuntimeDefault' || t === 'Localhost';
-    const podType = s.securityContext?.seccompProfile?.type;
-    if (podType === 'Unconfined') return undefined; // reported by the baseline check
-    const unset = allContainers(s).filter((c) => !c.securityContext?.seccompProfile?.type && !ok(podType)).map((c) => c.name);
-    return unset.length ? `seccompProfile (pod or ${containerWord(unset)} ${quote(unset)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")` : undefined;
+    const podType = s.securityContext?.seccompProfile?.type as string | undefined;
+    const parts: string[] = [];
+    if (podType && !ok(podType)) parts.push(`pod must not set securityContext.seccompProfile.type to ${JSON.stringify(podType)}`);
+    const badSet = allContainers(s).filter((c) => c.securityContext?.seccompProfile?.type && !ok(c.securityContext.seccompProfile.type));
+    if (badSet.length) {
+      const names = badSet.map((c) => c.name);
+      parts.push(`${containerWord(names)} ${quote(names)} must not set securityContext.seccompProfile.type to ${quote([...new Set(badSet.map((c) => c.securityContext!.seccompProfile.type as string))])}`);
+    }
+    const unset = podType ? [] : allContainers(s).filter((c) => !c.securityContext?.seccompProfile?.type).map((c) => c.name);
+    if (unset.length) parts.push(`pod or ${containerWord(unset)} ${quote(unset)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"`);
+    return parts.length ? `seccompProfile (${parts.join('; ')})` : undefined;
   } },
   { id: 'sysctls', level: 'baseline', run: (s) => {
     const bad = ((s.securityContext?.sysctls ?? []) as { name: string }[]).map((x) => x.name).filter((n) => !SAFE_SYSCTLS.has(n));
@@ -153,7 +160,9 @@ const CHECKS: Check[] = [
 /** The violations of a pod spec at a level, in Kubernetes' order. */
 export function checkPod(level: Level, spec: Spec, meta: KubeObject['metadata'] = {}): string[] {
   if (level === 'privileged') return [];
-  return CHECKS.filter((c) => level === 'restricted' || c.level === 'baseline').map((c) => c.run(spec ?? {}, meta)).filter((x): x is string => !!x);
+  // at restricted, the restricted versions of capabilities and seccompProfile replace the baseline ones
+  const overridden = level === 'restricted' ? new Set(['capabilities_baseline', 'seccompProfile_baseline']) : new Set<string>();
+  return CHECKS.filter((c) => (level === 'restricted' || c.level === 'baseline') && !overridden.has(c.id)).map((c) => c.run(spec ?? {}, meta)).filter((x): x is string => !!x);
 }
 
 /** The pod template of a workload kind, if it has one. */
