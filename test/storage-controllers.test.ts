@@ -34,7 +34,7 @@ t.test('PVC of the default class: scheduled pod, provisioned and bound volume, r
   const ac = new AbortController();
   const pick = ['scheduler', 'persistentvolume-binder', 'local-storage'];
   const m = startControllers({
-    client, signal: ac.signal, leaderElection: { identity: 'server-1' }, resyncMs: 60_000,
+    client, signal: ac.signal, leaderElection: { identity: 'server-1' }, resyncMs: 200,
     controllers: Object.fromEntries(pick.map((n) => [n, controllers[n]!])),
   });
   t.teardown(async () => { ac.abort(); await m.stop(); await store.close(); });
@@ -73,6 +73,14 @@ t.test('PVC of the default class: scheduled pod, provisioned and bound volume, r
   });
   t.equal(pv.spec.hostPath.path, `/srv/tsk/storage/pvc-${pvc.metadata.uid}_default_data`);
   t.equal(pv.spec.claimRef.uid, pvc.metadata.uid);
+  // Settled: informer resyncs (every 200 ms) write nothing.
+  let quiet = false;
+  for (let i = 0; i < 20 && !quiet; i++) {
+    const rev = store.currentRevision();
+    await new Promise((r) => setTimeout(r, 1000));
+    quiet = store.currentRevision() === rev;
+  }
+  t.ok(quiet, 'no store writes once bound');
 
   await client.delete(core('pods'), 'writer', 'default', { gracePeriodSeconds: 0 });
   await client.delete(core('persistentvolumeclaims'), 'data', 'default');

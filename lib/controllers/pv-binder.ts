@@ -115,7 +115,9 @@ async function setClaimStatus(deps: BinderDeps, pvc: KubeObject, pv: KubeObject 
     status.accessModes = pv.spec?.accessModes;
   }
   if (phase === 'Pending') { delete status.capacity; delete status.accessModes; }
-  if (JSON.stringify(status) === JSON.stringify(pvc.status ?? {})) return;
+  const cur = pvc.status ?? {};
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  if (cur.phase === phase && same(cur.capacity?.storage, (status.capacity as { storage?: string } | undefined)?.storage) && same(cur.accessModes, status.accessModes)) return;
   const next = structuredClone(pvc) as KubeObject;
   next.status = status;
   await deps.client.update(pvcsRef, next, 'status');
