@@ -91,7 +91,7 @@ export async function namespaceLabelWarnings(look: AdmissionLookup, ns: KubeObje
 }
 
 export async function resourceQuota(look: AdmissionLookup, a: AdmissionAttributes): Promise<void> {
-  if (a.operation !== 'CREATE' || !a.namespace || !a.object || a.subresource || a.dryRun) return;
+  if (a.operation !== 'CREATE' || !a.namespace || !a.object || a.subresource) return; // dry runs are checked too
   const quotas = await look.list(core('resourcequotas'), a.namespace);
   if (!quotas.length) return;
   const ref = { group: a.group, resource: a.resource };
