@@ -175,18 +175,18 @@ await runBench(async (c) => {
   console.log(`\nwatch fan-out: ${w.watchers} watchers x ${w.events} creates: ${w.received}/${w.expected} events delivered, ` +
     `${(w.received / (w.wallMs / 1000)).toFixed(0)} events/s; delivery p50 ${percentile(w.delivery, 50).toFixed(1)} ms, p99 ${percentile(w.delivery, 99).toFixed(1)} ms\n`);
 
-  const p99 = (name: string, via: Series['via']) => percentile(r.series.find((s) => s.name.startsWith(name) && s.via === via)!.ms, 99) / 1000;
+  const p99 = (name: string, via: Series['via']) => percentile(r.series.find((s) => s.name.startsWith(name) && s.via === via)!.ms, 99);
   console.log('budgets (Kubernetes SIG-scalability SLOs)\n');
   printTable([
     ['budget', 'measured', 'budget', 'ratio', ''],
-    budgetRow('mutating p99 (create, client)', p99('create configmap', 'client'), 1, 's'),
-    budgetRow(`mutating p99 (create, x${C} clients)`, p99(`create configmap x${C}`, 'client'), 1, 's'),
-    budgetRow('mutating p99 (create, kubectl)', p99('create configmap', 'kubectl'), 1, 's'),
-    budgetRow('get p99 (client)', p99('get configmap', 'client'), 1, 's'),
-    budgetRow('get p99 (kubectl)', p99('get configmap', 'kubectl'), 1, 's'),
-    budgetRow('namespace list p99 (client)', p99('list', 'client'), 5, 's'),
-    budgetRow('namespace list p99 (kubectl)', p99('list', 'kubectl'), 5, 's'),
-    budgetRow('watch delivery p99', percentile(w.delivery, 99) / 1000, 1, 's'),
+    budgetRow('mutating p99 (create, client)', p99('create configmap', 'client'), 1000, 'ms'),
+    budgetRow(`mutating p99 (create, x${C} clients)`, p99(`create configmap x${C}`, 'client'), 1000, 'ms'),
+    budgetRow('mutating p99 (create, kubectl incl. process start)', p99('create configmap', 'kubectl'), 1000, 'ms'),
+    budgetRow('get p99 (client)', p99('get configmap', 'client'), 1000, 'ms'),
+    budgetRow('get p99 (kubectl incl. process start)', p99('get configmap', 'kubectl'), 1000, 'ms'),
+    budgetRow('namespace list p99 (client)', p99('list', 'client'), 5000, 'ms'),
+    budgetRow('namespace list p99 (kubectl incl. process start)', p99('list', 'kubectl'), 5000, 'ms'),
+    budgetRow('watch delivery p99', percentile(w.delivery, 99), 1000, 'ms'),
   ]);
   if (w.received < w.expected) console.log(`\nWARNING: ${w.expected - w.received} watch events not delivered within 60 s`);
 });

@@ -67,7 +67,7 @@ function summarizeStrace(out: string): [string, number, number, number][] {
   return [...per.entries()].map(([k, v]) => [k, ...v] as [string, number, number, number]).sort((a, b) => b[1] - a[1]);
 }
 
-/** Store rows written after rev, counted per key prefix (the first three path segments). */
+/** Store rows written after rev, counted per key prefix (the first four path segments). */
 function writesByPrefix(dbPath: string, afterRev: number): { maxRev: number; byPrefix: Map<string, number> } {
   const db = openSqlite(dbPath, { readonly: true, fileMustExist: true });
   try {
@@ -75,7 +75,7 @@ function writesByPrefix(dbPath: string, afterRev: number): { maxRev: number; byP
     const byPrefix = new Map<string, number>();
     let maxRev = afterRev;
     for (const r of rows) {
-      const prefix = r.key.split('/').slice(0, 4).join('/');
+      const prefix = r.key.split('/').slice(0, 5).join('/');
       byPrefix.set(prefix, (byPrefix.get(prefix) ?? 0) + 1);
       maxRev = Math.max(maxRev, r.rev);
     }
