@@ -127,6 +127,13 @@ export function bootstrapClusterRoles(): KubeObject[] {
       r(['discovery.k8s.io'], ['endpointslices'], ['list', 'watch']),
     ]),
     clusterRole('system:kube-dns', [r([''], ['endpoints', 'services'], ['list', 'watch'])]),
+    // What a node's in-process service proxy, cluster DNS, overlay and network-policy enforcer read (k3s gives its
+    // agents' controllers the same through system:k3s-controller). Bound to every node below.
+    clusterRole('tsk:node-networking', [
+      r([''], ['namespaces', 'pods', 'services', 'endpoints', 'nodes'], ['get', 'list', 'watch']),
+      r(['discovery.k8s.io'], ['endpointslices'], ['get', 'list', 'watch']),
+      r(['networking.k8s.io'], ['networkpolicies'], ['get', 'list', 'watch']),
+    ]),
     clusterRole('system:coredns', [
       r([''], ['endpoints', 'services', 'pods', 'namespaces'], ['list', 'watch']),
       r(['discovery.k8s.io'], ['endpointslices'], ['list', 'watch']),
@@ -144,6 +151,7 @@ export function bootstrapClusterRoleBindings(): KubeObject[] {
     binding('system:public-info-viewer', 'system:public-info-viewer', [{ kind: 'Group', name: 'system:authenticated' }, { kind: 'Group', name: 'system:unauthenticated' }]),
     binding('system:node-proxier', 'system:node-proxier', [{ kind: 'User', name: 'system:kube-proxy' }]),
     binding('system:kube-dns', 'system:kube-dns', [{ kind: 'ServiceAccount', name: 'kube-dns', namespace: 'kube-system' }]),
+    binding('tsk:node-networking', 'tsk:node-networking', [{ kind: 'Group', name: 'system:nodes' }]),
     binding('system:coredns', 'system:coredns', [{ kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' }]),
     binding('system:service-account-issuer-discovery', 'system:service-account-issuer-discovery', [{ kind: 'Group', name: 'system:serviceaccounts' }]),
   ];
