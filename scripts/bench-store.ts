@@ -1,6 +1,7 @@
 // Store benchmark: the SQLite store (in-process) side by side with a real etcd on the same disk when /usr/bin/etcd
-// exists (apt-get install etcd-server), talked to over its HTTP/JSON gateway. Same durability: SQLite
-// synchronous=FULL (fsync per commit), etcd's default fsync per batch. Not part of the test suite.
+// exists (apt-get install etcd-server), talked to over gRPC with the etcd3 client (a devDependency; this file is its
+// only user). Same durability: SQLite synchronous=FULL (fsync per commit), etcd's default fsync per batch.
+// Not part of the test suite.
 //
 //   npm run bench:store [-- --n 2000 --clients 64 --watchers 100]
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,8 +10,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Etcd3 } from 'etcd3';
 import { SqliteStore } from '../lib/store/sqlite.ts';
 import { openSqlite } from '../lib/store/sqlite-driver.ts';
+import { ConflictError } from '../lib/store/types.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,13 +35,27 @@ interface Target {
   create(key: string): Promise<void>;
   get(key: string): Promise<void>;
   list(prefix: string, limit: number): Promise<number>;
-  /** Opens a watch on prefix; resolves when it is established; onEvents gets event counts. */
-  watch(prefix: string, onEvents: (n: number) => void): Promise<() => void>;
+  /** Compare-and-swap: writes when the key's mod revision is expected; returns the new or the current mod revision. */
+  cas(key: string, expected: number): Promise<{ ok: boolean; rev: number }>;
+  /** Opens a watch on prefix; resolves when it is established; onEvents gets the keys of the events. */
+  watch(prefix: string, onEvents: (keys: string[]) => void): Promise<() => void>;
   rssKb(): number;
+  /** write_bytes from /proc/<pid>/io of the process that does the writes. */
+  writeBytes(): number;
   close(): Promise<void>;
 }
 
 type Results = Record<string, number>;
+
+function writeBytesOf(pid: number): number {
+  const m = /write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
 
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
@@ -89,11 +106,76 @@ async function runBench(targets: Target[]): Promise<Results[]> {
   })).map((v) => 1000 / v));
   put(`list all ${KEYS} ms`, (await interleaved(targets, ROUNDS, async (t) => void (await t.list('/list/', 0)))).map((v) => 1000 / v));
 
+  // Compare-and-swap updates with 16 writers over 1,000 keys (mod revisions cached like an API server does; a
+  // conflict re-reads the current revision from the failed transaction and retries).
+  const CAS_KEYS = 1000;
+  const revs = new Map<Target, number[]>();
+  for (const t of targets) {
+    const r: number[] = [];
+    await pool(CAS_KEYS, CLIENTS, async (i) => {
+      await t.create(`/cas/${i}`);
+      r[i] = (await t.cas(`/cas/${i}`, 0)).rev; // unconditional first write gives the current revision
+    });
+    revs.set(t, r);
+  }
+  let conflicts = 0;
+  const casOnce = async (t: Target, key: number) => {
+    const r = revs.get(t)!;
+    for (;;) {
+      const res = await t.cas(`/cas/${key}`, r[key]!);
+      r[key] = res.rev;
+      if (res.ok) return;
+      conflicts++;
+    }
+  };
+  put('concurrent compare-and-swap updates/s (16 writers)', await interleaved(targets, N * 2, (t, round, n) =>
+    pool(n, 16, (i) => casOnce(t, (round * 7919 + i * 31) % CAS_KEYS))));
+
+  // Disk bytes written per 1,000 updates: the same sequential CAS workload, write_bytes of the writing process
+  // around it (tsk: this process; etcd: its server), after a settle for background flushes on both sides.
+  const bytes: number[] = [];
+  for (const t of targets) {
+    await new Promise((res) => setTimeout(res, 1500));
+    const b0 = t.writeBytes();
+    for (let i = 0; i < 1000; i++) await casOnce(t, (i * 13) % 100);
+    await new Promise((res) => setTimeout(res, 1500));
+    bytes.push((t.writeBytes() - b0) / 1024);
+  }
+  put('disk KiB written per 1,000 updates (1 KiB values)', bytes);
+
+  // Watch delivery latency: 100 watchers on one prefix, sequential writes; latency from the write's start to each
+  // watcher's receipt of its event.
+  const LAT_EVENTS = 200;
+  for (const [ti, t] of targets.entries()) {
+    const sent = new Map<string, bigint>();
+    const lat: number[] = [];
+    const closers = await Promise.all(Array.from({ length: WATCHERS }, () => t.watch('/lat/', (keys) => {
+      const now = process.hrtime.bigint();
+      for (const k of keys) {
+        const t0 = sent.get(k);
+        if (t0 !== undefined) lat.push(Number(now - t0) / 1e6);
+      }
+    })));
+    for (let i = 0; i < LAT_EVENTS; i++) {
+      const key = `/lat/${i}`;
+      sent.set(key, process.hrtime.bigint());
+      await t.create(key);
+      await new Promise((res) => setTimeout(res, 5));
+    }
+    const until = Date.now() + 60_000;
+    while (lat.length < LAT_EVENTS * WATCHERS && Date.now() < until) await new Promise((res) => setTimeout(res, 10));
+    for (const c of closers) c();
+    r[ti]![`watch delivery latency p50 ms (${WATCHERS} watchers)`] = pct(lat, 50);
+    r[ti]![`watch delivery latency p99 ms (${WATCHERS} watchers)`] = pct(lat, 99);
+    if (lat.length < LAT_EVENTS * WATCHERS) process.stdout.write(`${t.name}: only ${lat.length} of ${LAT_EVENTS * WATCHERS} watch deliveries arrived\n`);
+  }
+  process.stdout.write(`(compare-and-swap conflicts retried: ${conflicts})\n`);
+
   const events = 500;
   const fan: number[] = [];
   for (const t of targets) {
     let seen = 0;
-    const closers = await Promise.all(Array.from({ length: WATCHERS }, () => t.watch('/fan/', (n) => (seen += n))));
+    const closers = await Promise.all(Array.from({ length: WATCHERS }, () => t.watch('/fan/', (keys) => (seen += keys.length))));
     const t0 = process.hrtime.bigint();
     await pool(events, 16, (i) => t.create(`/fan/${i}`));
     const until = Date.now() + 120_000;
@@ -118,8 +200,10 @@ function rawSqliteTarget(dir: string): Target {
     create: async (key) => void ins.run(key, VALUE),
     get: async () => undefined,
     list: async () => 0,
+    cas: async () => ({ ok: true, rev: 0 }),
     watch: async () => () => undefined,
     rssKb: () => 0,
+    writeBytes: () => 0,
     close: async () => db.close(),
   };
 }
@@ -136,18 +220,25 @@ function sqliteTarget(dir: string): Target {
     async watch(prefix, onEvents) {
       const w = store.watch(prefix, 0);
       void (async () => {
-        for await (const m of w) if ('events' in m) onEvents(m.events.length);
+        for await (const m of w) if ('events' in m) onEvents(m.events.map((e) => e.kv.key));
       })();
       return () => w.close();
     },
+    async cas(key, expected) {
+      try {
+        return { ok: true, rev: (await store.update(key, VALUE, expected)).modRevision };
+      } catch (err) {
+        if (err instanceof ConflictError && err.current) return { ok: false, rev: err.current.modRevision };
+        throw err;
+      }
+    },
     rssKb: () => process.memoryUsage().rss / 1024,
+    writeBytes: () => writeBytesOf(process.pid),
     close: () => store.close(),
   };
 }
 
-// ---- etcd over its HTTP/JSON gateway ----
-
-const b64 = (s: string) => Buffer.from(s).toString('base64');
+// ---- etcd over gRPC (etcd3 client) ----
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -161,88 +252,65 @@ async function freePort(): Promise<number> {
 }
 
 async function etcdTarget(bin: string, dir: string): Promise<Target & { proc: ChildProcess }> {
-  const [client, peer] = [await freePort(), await freePort()];
-  const url = `http://127.0.0.1:${client}`;
+  const [clientPort, peer] = [await freePort(), await freePort()];
+  const url = `http://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peer}`;
   const proc = spawn(bin, [
     '--name', 'bench', '--data-dir', join(dir, 'etcd'), '--listen-client-urls', url, '--advertise-client-urls', url,
     '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `bench=${peerUrl}`,
     '--log-level', 'error', '--logger', 'zap', '--quota-backend-bytes', String(4 * 1024 ** 3),
   ], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const post = async (path: string, body: unknown) => {
-    const res = await fetch(url + path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-    if (!res.ok) throw new Error(`etcd ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as Record<string, unknown>;
-  };
+  const etcd = new Etcd3({ hosts: `127.0.0.1:${clientPort}` });
   const until = Date.now() + 30_000;
   for (;;) {
     try {
-      await post('/v3/kv/range', { key: b64('/ping') });
+      await etcd.get('/ping').string();
       break;
     } catch (err) {
-      if (Date.now() > until || proc.exitCode !== null) throw new Error('etcd did not start', { cause: err });
+      if (Date.now() > until || proc.exitCode !== null) {
+        etcd.close();
+        proc.kill('SIGKILL');
+        throw new Error('etcd did not start', { cause: err });
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  const value = Buffer.from(VALUE).toString('base64');
+  const value = Buffer.from(VALUE);
+  const version = ((await (await fetch(`${url}/version`)).json()) as { etcdserver: string }).etcdserver;
   return {
-    name: 'etcd ' + (await (await fetch(`${url}/version`)).json() as { etcdserver: string }).etcdserver,
+    name: 'etcd ' + version,
     proc,
     async create(key) {
-      const k = b64(key);
-      const r = await post('/v3/kv/txn', {
-        compare: [{ key: k, target: 'MOD', result: 'EQUAL', mod_revision: '0' }],
-        success: [{ request_put: { key: k, value } }],
-        failure: [{ request_range: { key: k } }],
-      });
+      const r = await etcd.if(key, 'Mod', '==', 0).then(etcd.put(key).value(value)).commit();
       if (!r.succeeded) throw new Error(`etcd create ${key}: already exists`);
     },
-    get: async (key) => void (await post('/v3/kv/range', { key: b64(key) })),
+    async cas(key, expected) {
+      if (expected === 0) {
+        const r = await etcd.put(key).value(value).exec();
+        return { ok: true, rev: Number(r.header.revision) };
+      }
+      const r = await etcd.if(key, 'Mod', '==', expected).then(etcd.put(key).value(value)).else(etcd.get(key)).commit();
+      if (r.succeeded) return { ok: true, rev: Number(r.header.revision) };
+      const kv = r.responses[0]?.response_range?.kvs[0];
+      return { ok: false, rev: Number(kv?.mod_revision ?? 0) };
+    },
+    get: async (key) => void (await etcd.get(key).buffer()),
     async list(prefix, limit) {
-      const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-      const r = await post('/v3/kv/range', { key: b64(prefix), range_end: b64(end), limit: String(limit) });
-      return (r.kvs as unknown[] | undefined)?.length ?? 0;
+      const q = etcd.getAll().prefix(prefix);
+      return (await (limit ? q.limit(limit) : q).keys()).length;
     },
     async watch(prefix, onEvents) {
-      const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-      const ac = new AbortController();
-      const res = await fetch(`${url}/v3/watch`, {
-        method: 'POST', signal: ac.signal, headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ create_request: { key: b64(prefix), range_end: b64(end), prev_kv: true } }),
-      });
-      const reader = res.body!.getReader();
-      let created: () => void = () => {};
-      const ready = new Promise<void>((r) => (created = r));
-      void (async () => {
-        const dec = new TextDecoder();
-        let buf = '';
-        try {
-          for (;;) {
-            const { value: chunk, done } = await reader.read();
-            if (done) return;
-            buf += dec.decode(chunk, { stream: true });
-            let nl;
-            while ((nl = buf.indexOf('\n')) >= 0) {
-              const line = buf.slice(0, nl);
-              buf = buf.slice(nl + 1);
-              if (!line.trim()) continue;
-              const msg = JSON.parse(line) as { result?: { created?: boolean; events?: unknown[] } };
-              if (msg.result?.created) created();
-              if (msg.result?.events) onEvents(msg.result.events.length);
-            }
-          }
-        } catch {
-          // aborted
-        }
-      })();
-      await ready;
-      return () => ac.abort();
+      const w = await etcd.watch().prefix(prefix).withPreviousKV().create();
+      w.on('data', (res) => { if (res.events.length) onEvents(res.events.map((e) => e.kv.key.toString())); });
+      return () => void w.cancel().catch(() => undefined);
     },
     rssKb() {
       const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
       return m ? Number(m[1]) : 0;
     },
+    writeBytes: () => writeBytesOf(proc.pid!),
     async close() {
+      etcd.close();
       proc.kill('SIGKILL');
       if (proc.exitCode === null && proc.signalCode === null) await new Promise((r) => proc.once('exit', r));
     },
@@ -259,7 +327,7 @@ function print(rows: Results[], names: string[]): void {
     const ratio = vals.length > 1 ? `   ${(vals[0]! / vals[1]!).toFixed(2)}x` : '';
     process.stdout.write(`${k.padEnd(w)}  ${vals.map(fmt).join('  ')}${ratio}\n`);
   }
-  process.stdout.write('(for "ms" rows and RSS lower is better; the tsk store runs in this process, etcd is reached over HTTP/JSON)\n');
+  process.stdout.write('(for "ms", "KiB" and RSS rows lower is better; the tsk store runs in this process, etcd is reached over gRPC with the etcd3 client)\n');
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tsk-bench-store-'));
@@ -271,7 +339,7 @@ try {
     targets.push(e);
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < 500; i++) await e.get('/floor');
-    process.stdout.write(`etcd HTTP/JSON floor: ${(500 / (ms(t0) / 1000)).toFixed(0)} empty range requests/s (pid ${e.proc.pid})\n`);
+    process.stdout.write(`etcd gRPC floor: ${(500 / (ms(t0) / 1000)).toFixed(0)} empty range requests/s (pid ${e.proc.pid})\n`);
   } else {
     process.stdout.write(`etcd is absent (${args.etcd}); apt-get install -y etcd-server to compare\n`);
   }
