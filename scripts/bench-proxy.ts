@@ -321,6 +321,7 @@ if (process.getuid?.() !== 0) {
   out('bench:proxy needs root (network namespaces, iptables)');
   process.exit(1);
 }
+process.stdout.on('error', () => undefined); // a closed pipe (e.g. | head) must not skip the cleanup
 const onSignal = () => { void cleanup().finally(() => process.exit(130)); };
 process.once('SIGINT', onSignal);
 process.once('SIGTERM', onSignal);
