@@ -26,11 +26,15 @@ const { values: args } = parseArgs({
     binary: { type: 'string' },
     /** Attach strace to tsk and containerd during the window and sum write bytes and fsyncs per file. */
     strace: { type: 'boolean', default: false },
+    /** NODE_OPTIONS for the started tsk processes, e.g. '--max-semi-space-size=1' (V8 young generation, in MB). */
+    'node-options': { type: 'string' },
   },
 });
 if (args.binary) useBinary(resolve(args.binary));
 const WARMUP_S = Number(args.warmup);
 const WINDOW_S = Number(args.window);
+
+const env = args['node-options'] ? { NODE_OPTIONS: args['node-options'] } : undefined;
 
 const BUDGET = { serverRssMb: 150, agentRssMb: 60, idleWritesBps: 1024, readyS: 3 };
 
@@ -100,7 +104,7 @@ await runBench(async (c) => {
   const dataDir = tempDir(c, 'tsk-bench-idle-');
   seedImages(dataDir);
   const t0 = Date.now();
-  const server = await startServer(c, { netns, dataDir, nodeName: 'bench-idle', args: ['--node-ip', '10.199.60.2', '--log-format', 'json'] });
+  const server = await startServer(c, { netns, dataDir, nodeName: 'bench-idle', env, args: ['--node-ip', '10.199.60.2', '--log-format', 'json'] });
   const tskPid = server.child.pid!;
 
   // 2. Agent alone, started alongside (its warm-up overlaps the server's).
@@ -112,7 +116,7 @@ await runBench(async (c) => {
     const cp = await startServer(c, { netns: namespaces[0], dataDir: cpDir, nodeName: 'bench-cp', disableAgent: true, keepPods: true, args: ['--node-ip', addresses[0]!] });
     const token = readFileSync(join(cpDir, 'server/token'), 'utf8').trim();
     agentDir = tempDir(c, 'tsk-bench-agent-');
-    const agent = startAgent(c, { server: `https://${addresses[0]}:${cp.port}`, token, nodeName: 'bench-agent', netns: namespaces[1], dataDir: agentDir, args: ['--node-ip', addresses[1]!] });
+    const agent = startAgent(c, { server: `https://${addresses[0]}:${cp.port}`, token, nodeName: 'bench-agent', env, netns: namespaces[1], dataDir: agentDir, args: ['--node-ip', addresses[1]!] });
     agentPid = agent.child.pid!;
     await waitFor('agent node Ready', () => nodeReady(cp, 'bench-agent'), 150_000);
   }
@@ -161,6 +165,7 @@ await runBench(async (c) => {
   const tskW = rate(io0.tsk.writeBytes, io1.tsk.writeBytes);
   const cdW = rate(io0.cd.writeBytes, io1.cd.writeBytes);
 
+  if (env) console.log(`\nNODE_OPTIONS=${env.NODE_OPTIONS}`);
   console.log(`\ntsk server + node, idle, ${fmt(secs)} s window after ${WARMUP_S} s warm-up (server started ${fmt((w0 - t0) / 1000)} s before)\n`);
   printTable([
     ['process', 'RSS end MB', 'RSS max MB', 'write_bytes B/s', 'wchar B/s', 'write calls/s'],
