@@ -9,16 +9,18 @@ import { root } from '../test/harness.ts';
 /** A teardown stack in the shape test/harness.ts expects (t.teardown), run in reverse order. */
 export class Cleanup {
   #fns: (() => void | Promise<void>)[] = [];
-  #ran = false;
+  #running?: Promise<void>;
   teardown(fn: () => void | Promise<void>): void {
     this.#fns.push(fn);
   }
-  async run(): Promise<void> {
-    if (this.#ran) return;
-    this.#ran = true;
-    for (const fn of this.#fns.reverse()) {
-      try { await fn(); } catch (e) { console.error('cleanup:', (e as Error).message); }
-    }
+  /** Runs the teardowns once; a second caller (e.g. a signal during cleanup) waits for the same run. */
+  run(): Promise<void> {
+    this.#running ??= (async () => {
+      for (const fn of this.#fns.reverse()) {
+        try { await fn(); } catch (e) { console.error('cleanup:', (e as Error).message); }
+      }
+    })();
+    return this.#running;
   }
 }
 

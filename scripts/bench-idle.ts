@@ -45,9 +45,9 @@ function nodeReady(proc: Parameters<typeof kubectl>[0], node: string): boolean {
 /** Starts strace on pids (all threads), writing to out; returns a stop function that detaches it. */
 function startStrace(pids: number[], out: string): () => Promise<void> {
   const child = spawn('strace', ['-f', '-qq', '-y', '-e', 'trace=write,pwrite64,writev,pwritev,fsync,fdatasync,ftruncate,rename,unlink', '-o', out, ...pids.flatMap((p) => ['-p', String(p)])], { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGINT');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
