@@ -82,12 +82,17 @@ export class HttpsClient implements Client {
       path, headers, agent: this.#agent as Agent,
     };
     const send = this.#url.protocol === 'http:' ? httpRequest : request;
-    return new Promise((resolve, reject) => {
+    const attempt = (retry: boolean): Promise<IncomingMessage> => new Promise((resolve, reject) => {
       const req = send(opts, resolve);
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed while we were busy: the request never reached it (Node's advice).
+        if (retry && req.reusedSocket && err.code === 'ECONNRESET') resolve(attempt(false));
+        else reject(err);
+      });
       if (!stream) req.setTimeout(this.#o.timeoutMs ?? 60_000, () => req.destroy(new Error(`${method} ${path}: timed out`)));
       req.end(data);
     });
+    return attempt(true);
   }
 
   async #json<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
