@@ -32,9 +32,10 @@ export async function detectIptables(runner: CommandRunner): Promise<Iptables> {
   return { mode, iptables: 'iptables', save: 'iptables-save', restore: 'iptables-restore' };
 }
 
-/** Applies iptables-restore text without flushing anything not named in it. */
+/** Applies iptables-restore text without flushing anything not named in it. Large rule sets on a slow board take
+ * a while (1,000 services: seconds), so the timeout grows with the text. */
 export async function restore(runner: CommandRunner, ipt: Iptables, text: string): Promise<void> {
-  await runner.run(ipt.restore, ['--noflush', '-w', '5'], { input: text });
+  await runner.run(ipt.restore, ['--noflush', '-w', '5'], { input: text, timeoutMs: 60_000 + Math.ceil(text.length / 1000) * 100 });
 }
 
 /** Parses iptables-save output into chain names per table. */
