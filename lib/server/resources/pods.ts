@@ -1,6 +1,6 @@
 // core/v1 Pod: admission-like defaults, validation, update rules, graceful deletion, Table columns, binding and
 // eviction subresources.
-import { ApiError, type KubeObject } from '../../client/types.ts';
+import { ApiError, isConflict, type KubeObject } from '../../client/types.ts';
 import { conflict, invalid as invalidError, tooManyRequests } from '../registry/errors.ts';
 import { fromLabelSelectorObject, matchLabels } from '../registry/selectors.ts';
 import { age, ageColumn, column, humanDuration, nameColumn } from './table.ts';
@@ -192,26 +192,34 @@ async function bind(req: SubresourceRequest): Promise<KubeObject> {
 async function evict(req: SubresourceRequest): Promise<KubeObject> {
   const pod = await req.get();
   const pdbRef = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' };
-  let pdbs: Obj[] = [];
-  try {
-    pdbs = (await req.ctx.client.list(pdbRef, { namespace: req.namespace })).items;
-  } catch { /* policy/v1 not served: no budgets */ }
   const terminal = ['Succeeded', 'Failed'].includes(pod.status?.phase);
-  const matching = terminal ? [] : pdbs.filter((p) => {
-    const sel = p.spec?.selector;
-    if (!sel || (!sel.matchLabels && !sel.matchExpressions)) return false;
-    return matchLabels(fromLabelSelectorObject(sel), pod.metadata.labels);
-  });
-  if (matching.length > 1) throw new ApiError({ code: 500, reason: 'InternalError', status: 'Failure', message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.' });
-  const pdb = matching[0];
-  if (pdb) {
+  // As upstream: a budget updated by a concurrent eviction (409) is read again and checked again, a bounded number
+  // of times, so that draining several pods of one budget at once does not fail on a conflict.
+  for (let attempt = 0; !terminal; attempt++) {
+    let pdbs: Obj[] = [];
+    try {
+      pdbs = (await req.ctx.client.list(pdbRef, { namespace: req.namespace })).items;
+    } catch { /* policy/v1 not served: no budgets */ }
+    const matching = pdbs.filter((p) => {
+      const sel = p.spec?.selector;
+      if (!sel || (!sel.matchLabels && !sel.matchExpressions)) return false;
+      return matchLabels(fromLabelSelectorObject(sel), pod.metadata.labels);
+    });
+    if (matching.length > 1) throw new ApiError({ code: 500, reason: 'InternalError', status: 'Failure', message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.' });
+    const pdb = matching[0];
+    if (!pdb) break;
     const allowed = pdb.status?.disruptionsAllowed ?? 0;
     if (allowed < 1 || (pdb.status?.observedGeneration ?? 0) < (pdb.metadata?.generation ?? 0)) {
       throw tooManyRequests('Cannot evict pod as it would violate the pod\'s disruption budget.', [{ reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} needs ${pdb.status?.desiredHealthy ?? 0} healthy pods and has ${pdb.status?.currentHealthy ?? 0} currently` }]);
     }
     pdb.status.disruptionsAllowed = allowed - 1;
     pdb.status.disruptedPods = { ...pdb.status.disruptedPods, [req.name]: new Date(req.ctx.now()).toISOString().replace(/\.\d+Z$/, 'Z') };
-    await req.ctx.client.update(pdbRef, pdb as KubeObject, 'status'); // a 409 here tells the caller to retry, as upstream does
+    try {
+      await req.ctx.client.update(pdbRef, pdb as KubeObject, 'status');
+      break;
+    } catch (err) {
+      if (!isConflict(err) || attempt >= 19) throw err;
+    }
   }
   await req.delete(req.body.deleteOptions ?? {});
   return { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Success', code: 201 };
