@@ -96,11 +96,15 @@ async function runBench(targets: Target[]): Promise<Results[]> {
   put('sequential create ms', seq.map((v) => 1000 / v));
   put(`concurrent creates/s (${CLIENTS} clients)`, await interleaved(targets, N * 4, (t, round, n) =>
     pool(n, CLIENTS, (i) => t.create(`/conc/${round}/${i}`))));
-  put('sequential gets/s', await interleaved(targets, N * 4, async (t, round, n) => {
+  put('point gets/s (sequential)', await interleaved(targets, N * 4, async (t, round, n) => {
     for (let i = 0; i < n; i++) await t.get(`/seq/${(round + i) % ROUNDS}/${(i * 7919) % Math.floor(N / ROUNDS)}`);
   }));
 
   for (const t of targets) await pool(KEYS, CLIENTS, (i) => t.create(`/list/${String(i).padStart(6, '0')}`));
+  for (const t of targets) await pool(1000, CLIENTS, (i) => t.create(`/list1k/${String(i).padStart(4, '0')}`));
+  put('list of 1,000 keys ms', (await interleaved(targets, 40, async (t, _r, n) => {
+    for (let i = 0; i < n; i++) if ((await t.list('/list1k/', 0)) !== 1000) throw new Error(`${t.name}: list of 1,000 keys`);
+  })).map((v) => 1000 / v));
   put(`list 500 of ${KEYS} ms`, (await interleaved(targets, 20, async (t, _r, n) => {
     for (let i = 0; i < n; i++) await t.list('/list/', 500);
   })).map((v) => 1000 / v));
