@@ -25,7 +25,20 @@ function containerRequests(c: KubeObject | undefined): Resources {
 }
 
 /** Effective pod requests: max(sum of containers (+ sidecar init containers), each init container) + overhead. */
+// Informer objects are deep-frozen, so a changed pod is a new object: its requests can be computed once. Without
+// this the scheduler re-parsed every bound pod's quantities on each cycle (bench:scale's top profile entry).
+const requestsCache = new WeakMap<object, Resources>();
+
 export function podRequests(pod: KubeObject): Resources {
+  const frozen = Object.isFrozen(pod) && Object.isFrozen(pod.spec ?? {});
+  const hit = frozen ? requestsCache.get(pod) : undefined;
+  if (hit) return { ...hit };
+  const sum = computePodRequests(pod);
+  if (frozen) requestsCache.set(pod, sum);
+  return { ...sum };
+}
+
+function computePodRequests(pod: KubeObject): Resources {
   const sum: Resources = {};
   const add = (to: Resources, r: Resources) => { for (const [k, v] of Object.entries(r)) to[k] = (to[k] ?? 0) + v; };
   for (const c of pod.spec?.containers ?? []) add(sum, containerRequests(c));
