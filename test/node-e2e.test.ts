@@ -70,6 +70,8 @@ t.test('node: volumes, probes, restarts, OOM, preStop, restart of tsk, cp and at
   writeFileSync(join(dataDir, 'agent/images/busybox.tar'), busyboxImageArchive());
   const serverOpts = { netns, dataDir, nodeName: NODE, args: ['--node-ip', '10.199.0.2'] };
   let server = await startServer(t, serverOpts);
+  // Restarts register their teardown on this (outer) test: a subtest's teardown would stop the server when it ends.
+  const restart = () => startServer(t, serverOpts);
   await waitFor('node Ready', () => kubectl(server, ['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).stdout === 'True', 90_000);
   // The default service account exists before pods that need its token are created.
   await waitFor('default service account', () => kubectl(server, ['get', 'serviceaccount', 'default']).status === 0, 60_000);
@@ -163,7 +165,7 @@ t.test('node: volumes, probes, restarts, OOM, preStop, restart of tsk, cp and at
     const exited = new Promise<void>((r) => server.child.once('exit', () => r()));
     server.child.kill('SIGTERM');
     await exited;
-    server = await startServer(t, serverOpts);
+    server = await restart();
     await waitFor('node Ready again', () => kubectl(server, ['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).stdout === 'True', 90_000);
     // Give the kubelet a few sync rounds; the container IDs must stay the same.
     await waitFor('containers still running', () => get('vols', '{.status.containerStatuses[0].state.running.startedAt}') !== '' && /tick-/.test(kubectl(server, ['logs', 'vols', '--tail=1']).stdout), 60_000);
@@ -175,7 +177,7 @@ t.test('node: volumes, probes, restarts, OOM, preStop, restart of tsk, cp and at
       await new Promise((r) => setTimeout(r, 1000));
       const phases = kubectl(server, ['get', 'pods', 'vols', 'gated', '-o', 'jsonpath={.items[*].status.phase}']);
       if (phases.stdout !== 'Running Running') {
-        t.fail(`pods left Running after the restart: ${JSON.stringify(phases)}\n${kubectl(server, ['get', 'pods', '-o', 'wide']).stdout}\n${server.log().slice(-6000)}`);
+        t.fail(`pods left Running after the restart: ${JSON.stringify(phases)}\n${kubectl(server, ['get', 'pods', '-o', 'wide']).stdout}\n${kubectl(server, ['get', 'pod', 'vols', '-o', 'yaml']).stdout}\n${server.log().slice(-6000)}`);
         break;
       }
     }
