@@ -173,7 +173,8 @@ t.test('a server and two agents form one cluster', async (t) => {
     return (await finished(name)) === 'Succeeded';
   }, 90_000);
   kc(server, ['create', '-f', '-'], clientPod('np-denied', 'node-0', `if timeout 5 wget -qO- http://${target}:8080/ >/dev/null; then exit 1; fi`));
-  kc(server, ['create', '-f', '-'], clientPod('np-allowed', 'node-0', `timeout 10 wget -qO- http://${target}:8080/ | grep -q web-`, { access: 'true' }));
+  // A new pod's IP reaches the other nodes' policy rules a moment after the pod starts (as with any enforcer): retry.
+  kc(server, ['create', '-f', '-'], clientPod('np-allowed', 'node-0', `for i in $(seq 1 30); do timeout 5 wget -qO- http://${target}:8080/ | grep -q web- && exit 0; sleep 1; done; exit 1`, { access: 'true' }));
   t.equal(await finished('np-denied'), 'Succeeded', 'the policy blocks a pod without the label');
   t.equal(await finished('np-allowed'), 'Succeeded', 'the policy allows a labelled pod');
 
