@@ -13,6 +13,7 @@ export const serverCommand: CommandModule = {
       .option('token', { alias: 't', type: 'string', describe: 'shared secret used to join agents' })
       .option('write-kubeconfig', { alias: 'o', type: 'string', default: DEFAULTS.kubeconfig, describe: 'write the admin kubeconfig here' })
       .option('write-kubeconfig-mode', { type: 'string', describe: 'file mode of the kubeconfig, e.g. 644' })
+      .option('secrets-encryption', { type: 'boolean', default: false, describe: 'encrypt Secrets at rest (AES-GCM, key under <data-dir>/server/cred)' })
       .option('disable-agent', { type: 'boolean', default: false, describe: 'do not run a node in this process' })
       .option('tls-san', { type: 'array', string: true, default: [] as string[], describe: 'extra hostnames or IPs in the serving certificate' })
       .option('disable', { type: 'array', string: true, default: [] as string[], describe: 'do not run these packaged components (servicelb, coredns, ...)' })
@@ -34,6 +35,7 @@ export const serverCommand: CommandModule = {
       writeKubeconfig: String(a.writeKubeconfig),
       writeKubeconfigMode: a.writeKubeconfigMode === undefined ? undefined : String(a.writeKubeconfigMode),
       disableAgent: Boolean(a.disableAgent),
+      secretsEncryption: Boolean(a.secretsEncryption),
       tlsSan: (a.tlsSan as string[]).flatMap((s) => s.split(',')).filter(Boolean),
       disable: (a.disable as string[]).flatMap((s) => s.split(',')).filter(Boolean),
       insecureHttpLoopbackPort: a.insecureHttpLoopback as number | undefined,

@@ -19,6 +19,8 @@ export interface CommonConfig {
 
 export interface ServerConfig extends CommonConfig {
   httpsListenPort: number;
+  /** Encrypt Secrets at rest with AES-GCM (key in <data-dir>/server/cred/encryption-config.json). */
+  secretsEncryption?: boolean;
   bindAddress: string;
   token?: string;
   writeKubeconfig: string;

@@ -4,6 +4,7 @@ import type { ServerConfig } from '../config.ts';
 import { logger } from '../log/logger.ts';
 import { openStore } from '../store/open.ts';
 import { instrumentStore } from '../store/instrumented.ts';
+import { enableEncryption } from './encryption/config.ts';
 import { startControllers } from '../controllers/manager.ts';
 import { startNodeIpam } from '../controllers/node-ipam.ts';
 import { startServiceLb } from '../controllers/servicelb.ts';
@@ -24,6 +25,8 @@ const log = logger('server');
 export async function runServer(config: ServerConfig, signal: AbortSignal): Promise<void> {
   const started = Date.now();
   const nodeIp = config.nodeIp ?? defaultNodeIP();
+  // Before the API server reads the encryption config (it re-encrypts existing Secrets with the first provider).
+  if (config.secretsEncryption) enableEncryption(config.dataDir, 'aesgcm');
   const store = instrumentStore(await openStore({ dataDir: config.dataDir }));
   const stops: (() => Promise<void>)[] = [async () => store.close()];
   const ac = new AbortController();

@@ -35,8 +35,9 @@ function secretProviders(cfg: EncryptionConfiguration): Provider[] {
   return cfg.resources.find((r) => r.resources.includes('secrets'))?.providers ?? [];
 }
 
-/** `tsk secrets-encrypt enable`: a config whose first provider is aescbc with a fresh key (identity kept for reading). */
-export function enableEncryption(dataDir: string): EncryptionConfiguration {
+/** `tsk secrets-encrypt enable` (aescbc) and `tsk server --secrets-encryption` (aesgcm): a config whose first
+ * provider encrypts with a fresh key (identity kept for reading); an existing encrypting config is kept as it is. */
+export function enableEncryption(dataDir: string, provider: 'aescbc' | 'aesgcm' = 'aescbc'): EncryptionConfiguration {
   const existing = readEncryptionConfig(dataDir);
   const providers = existing ? secretProviders(existing) : [];
   const first = providers[0];
@@ -46,7 +47,7 @@ export function enableEncryption(dataDir: string): EncryptionConfiguration {
   const cfg: EncryptionConfiguration = {
     kind: 'EncryptionConfiguration',
     apiVersion: 'apiserver.config.k8s.io/v1',
-    resources: [{ resources: ['secrets'], providers: [cbc ?? { aescbc: { keys: [newKey(Date.now())] } }, ...rest, { identity: {} }] }],
+    resources: [{ resources: ['secrets'], providers: [cbc ?? (provider === 'aesgcm' ? { aesgcm: { keys: [{ name: `aesgcmkey-${Date.now()}`, secret: randomBytes(32).toString('base64') }] } } : { aescbc: { keys: [newKey(Date.now())] } }), ...rest, { identity: {} }] }],
   };
   writeEncryptionConfig(dataDir, cfg);
   return cfg;
