@@ -13,9 +13,6 @@ import { startSecureServer } from './auth/secure-server.ts';
 import { defaultNodeIP } from '../agent/kubelet/kubelet.ts';
 import type { NodeComponents } from '../agent/node-run.ts';
 import { ensureKubeDnsService } from '../agent/dns/kube-dns.ts';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { ensureLocalNodeCertificates } from './join/local-node.ts';
 import { attachStreamingUpgrades, nodeProxyRoutes, streamingSubresourceHandlers, type StreamingOptions } from './streaming/index.ts';
 import { MetricsCollector, metricsClient, metricsRoutes, metricsStrategies } from './metrics-api/metrics.ts';
 import { ensureLocalPathStorageClass } from '../controllers/local-path.ts';
@@ -43,6 +40,8 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
       writeKubeconfig: config.writeKubeconfig, writeKubeconfigMode: config.writeKubeconfigMode,
       advertise: { address: nodeIp, port: config.httpsListenPort },
       insecureHttpLoopbackPort: config.insecureHttpLoopbackPort,
+      // The server's own node gets its kubelet certificates here (no join); none without a node.
+      localNodeCertificates: !config.disableAgent,
       app: {
         subresourceHandlers: streamingSubresourceHandlers(streaming),
         routes: (a) => { metricsRoutes(collector, streaming)(a); nodeProxyRoutes(streaming)(a); },
@@ -76,9 +75,6 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
     let node: NodeComponents | undefined;
     if (!config.disableAgent) {
       const { startNodeComponents } = await import('../agent/node-run.ts');
-      if (!existsSync(join(config.dataDir, 'agent', 'serving-kubelet.crt')) || !existsSync(join(config.dataDir, 'agent', 'client-ca.crt'))) {
-        await ensureLocalNodeCertificates({ dataDir: config.dataDir, nodeName: config.nodeName, nodeIps: [nodeIp], server: api.url, certs: api.certs });
-      }
       node = await startNodeComponents({
         client, dataDir: config.dataDir, nodeName: config.nodeName, nodeIp, clusterCidr: config.clusterCidr,
         clusterDns: config.clusterDns, clusterDomain: config.clusterDomain, containerRuntimeEndpoint: config.containerRuntimeEndpoint,
