@@ -36,7 +36,8 @@ export interface JoinResult {
 
 export class JoinError extends Error {}
 
-function writePrivate(path: string, data: string, mode = 0o600): void {
+/** Writes a credential file atomically (temp file + rename) with the given mode. */
+export function writePrivate(path: string, data: string, mode = 0o600): void {
   writeFileSync(`${path}.tmp`, data, { mode });
   renameSync(`${path}.tmp`, path);
 }

@@ -1,25 +1,14 @@
 // The server's own node: kubelet certificates signed directly by the local CAs (no network join), written to
 // <data-dir>/agent/ in the same layout joinCluster produces, and reused while valid.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writePrivate as put, type JoinResult } from '../../agent/join/join.ts';
 import { join } from 'node:path';
 import { LEAF_VALIDITY_MS, RENEW_BEFORE_MS, type ServerCertificates } from '../pki/certificates.ts';
 import { writeKubeconfig } from '../pki/kubeconfig.ts';
 import { certInfo, generateKeyPair, privateKeyToPem, signLeaf } from '../pki/x509.ts';
 
-export interface LocalNodeCertificates {
-  kubeconfigPath: string;
-  caPem: string;
-  clientCert: string;
-  clientKey: string;
-  servingCert: string;
-  servingKey: string;
-  clientCaPem: string;
-}
-
-function put(path: string, data: string, mode: number): void {
-  writeFileSync(`${path}.tmp`, data, { mode });
-  renameSync(`${path}.tmp`, path);
-}
+/** The same files and fields an agent's join produces. */
+export type LocalNodeCertificates = JoinResult;
 
 export async function ensureLocalNodeCertificates(o: {
   dataDir: string;
