@@ -7,7 +7,8 @@ import { FakeClient } from '../lib/client/fake.ts';
 import { core, discovery } from '../lib/client/types.ts';
 import { netnsRunner, execRunner } from '../lib/agent/exec/runner.ts';
 import { detectIptables, iptablesFor, listChains, restore, type IptablesMode } from '../lib/agent/exec/iptables.ts';
-import { startProxy } from '../lib/agent/proxy/proxier.ts';
+import { ProxyApplier, startProxy } from '../lib/agent/proxy/proxier.ts';
+import type { ProxyServicePort, ProxyState } from '../lib/agent/proxy/types.ts';
 import { cleanupProxyRules } from '../lib/agent/proxy/cleanup.ts';
 import { addNetns, canUseNetns, delNetns, shortId, tcpGet, tcpServer, veth } from './net-helpers.ts';
 
@@ -92,3 +93,38 @@ for (const mode of modes) {
     }
   });
 }
+
+// Partial syncs (only changed chains written) must leave the kernel with exactly the rules a full sync writes.
+if (modes.length) t.test('partial syncs end in the same rules as a full sync', async (t) => {
+  const node = `tsk-t-${shortId()}-n`;
+  t.teardown(() => delNetns(node));
+  await addNetns(node);
+  const runner = netnsRunner(node);
+  const ipt = iptablesFor(detected);
+  const svc = (name: string, ip: string, eps: string[], nodePort?: number): ProxyServicePort => ({
+    namespace: 'default', name, portName: 'http', protocol: 'TCP', clusterIP: ip, port: 80, externalIPs: [],
+    loadBalancerIPs: [], internalLocal: false, externalLocal: false, ...(nodePort ? { nodePort } : {}),
+    endpoints: eps.map((e) => ({ ip: e, port: 8080, local: e.endsWith('.2') })),
+  });
+  const states: ProxyState[] = [
+    { clusterCidr: '10.42.0.0/16', services: [svc('a', '10.43.0.20', ['10.42.0.2', '10.42.1.3']), svc('b', '10.43.0.21', [], 30080)] },
+    { clusterCidr: '10.42.0.0/16', services: [svc('a', '10.43.0.20', ['10.42.1.3']), svc('b', '10.43.0.21', ['10.42.0.2'], 30080), svc('c', '10.43.0.22', ['10.42.2.4'])] },
+    { clusterCidr: '10.42.0.0/16', services: [svc('b', '10.43.0.21', ['10.42.0.2', '10.42.2.5'], 30081), svc('c', '10.43.0.22', [])] },
+  ];
+  const rules = async () => {
+    const out: Record<string, string[]> = {};
+    for (const table of ['nat', 'filter']) {
+      const save = (await runner.run(ipt.save, ['-t', table])).stdout.split('\n');
+      for (const l of save.filter((x) => /^-A TSK-/.test(x))) (out[`${table} ${l.split(' ')[1]}`] ??= []).push(l);
+      out[`${table} chains`] = save.filter((x) => x.startsWith(':TSK-')).map((x) => x.split(' ')[0]!).sort();
+    }
+    return out;
+  };
+  const partial = new ProxyApplier(runner, ipt);
+  for (const s of states) await partial.apply(s);
+  const afterPartial = await rules();
+  await cleanupProxyRules(runner, ipt);
+  await new ProxyApplier(runner, ipt).apply(states.at(-1)!);
+  t.same(afterPartial, await rules(), 'same chains and rules');
+  await cleanupProxyRules(runner, ipt);
+});

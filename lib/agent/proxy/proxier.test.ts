@@ -48,3 +48,45 @@ t.test('cleanup deletes jumps into TSK- chains and the chains, nothing else', as
     '-X TSK-SERVICES', '-X TSK-SVC-ABC', 'COMMIT', '',
   ].join('\n'));
 });
+
+t.test('later syncs write only the changed chains, none when nothing changed, all after recheckJumps', async (t) => {
+  const r = new RecordingRunner().on('iptables --version', { stdout: 'iptables v1.8.9 (nf_tables)\n' });
+  const a = new ProxyApplier(r);
+  await a.apply(state(['10.42.0.2']));
+  t.ok(r.lines().some((l) => l.startsWith('iptables-nft-save')), 'the first sync lists existing chains');
+  r.calls.length = 0;
+
+  await a.apply(state(['10.42.0.2', '10.42.0.3']));
+  t.notOk(r.lines().some((l) => l.startsWith('iptables-nft-save')), 'no iptables-save on a partial sync');
+  const text = r.calls.find((c) => c.cmd === 'iptables-nft-restore')!.input!;
+  t.match(text, /DNAT --to-destination 10.42.0.3:53/, 'the new endpoint chain is written');
+  t.notMatch(text, /DNAT --to-destination 10.42.0.2:53/, 'the unchanged endpoint chain is not');
+  t.notMatch(text, /TSK-MARK-MASQ - \[0:0\]/, 'fixed chains that did not change are not named');
+  t.notMatch(text, /\*filter/, 'an unchanged table is left out');
+  r.calls.length = 0;
+
+  await a.apply(state(['10.42.0.2', '10.42.0.3']));
+  t.notOk(r.lines().some((l) => l.includes('restore')), 'nothing changed: no restore at all');
+
+  await a.apply(state(['10.42.0.3']));
+  const removal = r.calls.find((c) => c.cmd === 'iptables-nft-restore')!.input!;
+  t.match(removal, /^-X TSK-SEP-/m, 'the endpoint chain that went away is deleted');
+  r.calls.length = 0;
+
+  a.recheckJumps();
+  await a.apply(state(['10.42.0.3']));
+  t.ok(r.lines().some((l) => l.startsWith('iptables-nft-save')), 'a full resync lists chains again');
+  t.match(r.calls.find((c) => c.cmd === 'iptables-nft-restore')!.input!, /TSK-MARK-MASQ - \[0:0\]/, 'and writes every chain');
+});
+
+t.test('a failed restore makes the next sync a full one', async (t) => {
+  const r = new RecordingRunner().on('iptables --version', { stdout: 'iptables v1.8.9 (nf_tables)\n' });
+  const a = new ProxyApplier(r);
+  await a.apply(state(['10.42.0.2']));
+  r.on('iptables-nft-restore', { code: 4, stderr: 'iptables-restore: line 3 failed' });
+  await t.rejects(a.apply(state(['10.42.0.4'])));
+  r.calls.length = 0;
+  r.on('iptables-nft-restore', { code: 0 });
+  await a.apply(state(['10.42.0.4']));
+  t.ok(r.lines().some((l) => l.startsWith('iptables-nft-save')), 'full sync after the failure');
+});

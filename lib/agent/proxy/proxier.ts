@@ -8,38 +8,55 @@ import { detectIptables, ensureRule, listChains, restore, type Iptables } from '
 import { ObjectCache } from './object-cache.ts';
 import { SyncCoalescer } from './coalescer.ts';
 import { buildProxyState } from './state.ts';
-import { renderRules, PROXY_JUMPS } from './render.ts';
+import { renderChanges, renderTables, PROXY_JUMPS } from './render.ts';
 import { staleConntrack } from './conntrack.ts';
 import type { ProxyState } from './types.ts';
 
 const log = logger('agent/proxy');
 
-/** Applies ProxyState to the kernel: jump rules once, then the whole TSK- rule set atomically. */
+/**
+ * Applies ProxyState to the kernel: jump rules once, then the TSK- rule set atomically. The first sync (and every
+ * full resync, and any sync after a failed one) writes every chain and deletes stale ones found by iptables-save;
+ * the syncs in between write only the chains whose rules changed, as kube-proxy does, so one endpoint change among
+ * 1,000 services rewrites a few chains instead of 17,000 rules.
+ */
 export class ProxyApplier {
   readonly #runner: CommandRunner;
   #ipt: Iptables | undefined;
   #jumpsInstalled = false;
   #last: ProxyState | undefined;
+  #applied: { filter: Map<string, string>; nat: Map<string, string> } | undefined;
 
   constructor(runner: CommandRunner, ipt?: Iptables) {
     this.#runner = runner;
     this.#ipt = ipt;
   }
 
-  /** Makes the next apply re-check the jump rules (someone may have flushed the built-in chains). */
+  /** Makes the next apply a full one that also re-checks the jump rules (someone may have flushed our chains or
+   * the built-in ones). */
   recheckJumps(): void {
     this.#jumpsInstalled = false;
+    this.#applied = undefined;
   }
 
   async apply(state: ProxyState): Promise<void> {
     const ipt = (this.#ipt ??= await detectIptables(this.#runner));
-    const existing = { nat: await listChains(this.#runner, ipt, 'nat'), filter: await listChains(this.#runner, ipt, 'filter') };
-    await restore(this.#runner, ipt, renderRules(state, existing));
+    const tables = renderTables(state);
+    const applied = this.#applied;
+    this.#applied = undefined; // a failure below makes the next sync a full one
+    if (applied) {
+      const text = renderChanges(tables, applied);
+      if (text) await restore(this.#runner, ipt, text);
+    } else {
+      const existing = { nat: await listChains(this.#runner, ipt, 'nat'), filter: await listChains(this.#runner, ipt, 'filter') };
+      await restore(this.#runner, ipt, `${tables.filter.text('filter', existing.filter)}\n${tables.nat.text('nat', existing.nat)}\n`);
+    }
     if (!this.#jumpsInstalled) {
       // Reverse order with -I so that the final order matches PROXY_JUMPS.
       for (const j of [...PROXY_JUMPS].reverse()) await ensureRule(this.#runner, ipt, { table: j.table, chain: j.chain, rule: [...j.rule] });
       this.#jumpsInstalled = true;
     }
+    this.#applied = { filter: tables.filter.signatures(), nat: tables.nat.signatures() };
     for (const args of staleConntrack(this.#last, state)) {
       await this.#runner.run('conntrack', args, { allowFail: true }).catch((err: unknown) => log.debug('conntrack failed', { err: String(err) }));
     }

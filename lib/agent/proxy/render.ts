@@ -8,21 +8,49 @@ export interface ExistingChains {
   filter?: string[];
 }
 
-class Table {
+/** One table's rules as rendered: chains in declaration order, rules in the order they were added. */
+export class Table {
   readonly chains: string[] = [];
-  readonly rules: string[] = [];
+  readonly #chainSet = new Set<string>();
+  readonly rules: { chain: string; line: string }[] = [];
+  readonly #byChain = new Map<string, string[]>();
   chain(name: string): string {
-    if (!this.chains.includes(name)) this.chains.push(name);
+    if (!this.#chainSet.has(name)) {
+      this.#chainSet.add(name);
+      this.chains.push(name);
+    }
     return name;
   }
   add(chain: string, ...parts: string[]): void {
-    this.rules.push(['-A', chain, ...parts.filter(Boolean)].join(' '));
+    const line = ['-A', chain, ...parts.filter(Boolean)].join(' ');
+    this.rules.push({ chain, line });
+    const list = this.#byChain.get(chain);
+    if (list) list.push(line);
+    else this.#byChain.set(chain, [line]);
   }
+  /** Each declared chain's rules as one string: what a partial sync compares with the last applied set. */
+  signatures(): Map<string, string> {
+    return new Map(this.chains.map((c) => [c, this.#byChain.get(c)?.join('\n') ?? '']));
+  }
+  /** The whole table; chains in `existing` that are no longer wanted are flushed and deleted. */
   text(name: string, existing: string[] = []): string {
-    const stale = existing.filter((c) => isDynamicProxyChain(c) && !this.chains.includes(c)).sort();
+    const stale = existing.filter((c) => isDynamicProxyChain(c) && !this.#chainSet.has(c)).sort();
+    return this.#lines(name, this.chains, stale, this.rules.map((r) => r.line));
+  }
+  /** Only the chains whose rules differ from `applied` (and the deletion of chains no longer wanted), as
+   * kube-proxy's partial sync: unchanged chains are not named, so iptables-restore --noflush leaves them alone.
+   * Empty when nothing changed. */
+  partialText(name: string, applied: Map<string, string>): string {
+    const now = this.signatures();
+    const changed = new Set(this.chains.filter((c) => applied.get(c) !== now.get(c)));
+    const gone = [...applied.keys()].filter((c) => !this.#chainSet.has(c)).sort();
+    if (!changed.size && !gone.length) return '';
+    return this.#lines(name, [...changed], gone, this.rules.filter((r) => changed.has(r.chain)).map((r) => r.line));
+  }
+  #lines(name: string, declared: string[], stale: string[], rules: string[]): string {
     const lines = [`*${name}`];
-    for (const c of [...this.chains, ...stale]) lines.push(`:${c} - [0:0]`);
-    lines.push(...this.rules);
+    for (const c of [...declared, ...stale]) lines.push(`:${c} - [0:0]`);
+    lines.push(...rules);
     for (const c of stale) lines.push(`-X ${c}`);
     lines.push('COMMIT');
     return lines.join('\n');
@@ -143,14 +171,31 @@ function renderService(nat: Table, filter: Table, s: ProxyServicePort, cidr: str
 const order = (a: ProxyServicePort, b: ProxyServicePort) =>
   servicePortName(a).localeCompare(servicePortName(b)) || a.protocol.localeCompare(b.protocol);
 
-/** Renders the complete TSK- rule set; chains in `existing` that are no longer wanted are flushed and deleted. */
-export function renderRules(state: ProxyState, existing: ExistingChains = {}): string {
+export interface ProxyTables {
+  filter: Table;
+  nat: Table;
+}
+
+/** The complete TSK- rule set, per table. */
+export function renderTables(state: ProxyState): ProxyTables {
   const nat = new Table();
   const filter = new Table();
   renderFixed(nat, filter);
   for (const s of [...state.services].sort(order)) renderService(nat, filter, s, state.clusterCidr);
   nat.add('TSK-SERVICES', comment('tsk service nodeports; NOTE: this must be the last rule in this chain'), '-m addrtype --dst-type LOCAL', '! -d 127.0.0.0/8', '-j TSK-NODEPORTS');
+  return { filter, nat };
+}
+
+/** Renders the complete TSK- rule set; chains in `existing` that are no longer wanted are flushed and deleted. */
+export function renderRules(state: ProxyState, existing: ExistingChains = {}): string {
+  const { filter, nat } = renderTables(state);
   return `${filter.text('filter', existing.filter)}\n${nat.text('nat', existing.nat)}\n`;
+}
+
+/** The restore text that turns the `applied` rule set into `next`: changed chains only; '' when nothing changed. */
+export function renderChanges(next: ProxyTables, applied: { filter: Map<string, string>; nat: Map<string, string> }): string {
+  const parts = [next.filter.partialText('filter', applied.filter), next.nat.partialText('nat', applied.nat)].filter(Boolean);
+  return parts.length ? parts.join('\n') + '\n' : '';
 }
 
 /** Jump rules from the built-in chains into ours; installed once by the applier, removed by cleanup. */
