@@ -6,7 +6,8 @@ import { L_CONTAINER_NAME, L_POD_NAME, L_POD_NAMESPACE, L_POD_UID } from '../kub
 
 export interface CpuStats { time: string; usageCoreNanoSeconds?: number; usageNanoCores?: number }
 export interface MemoryStats { time: string; workingSetBytes?: number; usageBytes?: number; rssBytes?: number; availableBytes?: number }
-export interface ContainerSummary { name: string; cpu?: CpuStats; memory?: MemoryStats }
+export interface FsStats { time: string; usedBytes?: number; inodesUsed?: number }
+export interface ContainerSummary { name: string; cpu?: CpuStats; memory?: MemoryStats; rootfs?: FsStats }
 export interface PodSummary { podRef: { name: string; namespace: string; uid: string }; containers: ContainerSummary[]; cpu?: CpuStats; memory?: MemoryStats }
 export interface Summary { node: { nodeName: string; cpu: CpuStats; memory: MemoryStats }; pods: PodSummary[] }
 
@@ -44,6 +45,7 @@ export async function summary(cri: CriRuntime, nodeName: string): Promise<Summar
       name: l[L_CONTAINER_NAME] ?? s.attributes.metadata?.name ?? '',
       cpu: s.cpu ? { time: ts(s.cpu.timestamp), usageCoreNanoSeconds: num(s.cpu.usage_core_nano_seconds), usageNanoCores: num(s.cpu.usage_nano_cores) } : undefined,
       memory: s.memory ? { time: ts(s.memory.timestamp), workingSetBytes: num(s.memory.working_set_bytes), usageBytes: num(s.memory.usage_bytes), rssBytes: num(s.memory.rss_bytes) } : undefined,
+      rootfs: s.writable_layer ? { time: ts(s.writable_layer.timestamp), usedBytes: num(s.writable_layer.used_bytes), inodesUsed: num(s.writable_layer.inodes_used) } : undefined,
     });
   }
   for (const p of pods.values()) {
