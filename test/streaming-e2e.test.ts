@@ -1,7 +1,7 @@
-// logs, exec, port-forward and top end to end: `tsk server` (node cmd/tsk.ts) in a network namespace with its own
+// logs, exec (WebSocket and SPDY), attach (SPDY), port-forward and top end to end: `tsk server` (node cmd/tsk.ts) in a network namespace with its own
 // containerd and a seeded busybox image, driven by the real kubectl.
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { busyboxImageArchive } from '../lib/agent/images/builtin.ts';
@@ -57,6 +57,49 @@ t.test('kubectl logs, exec, port-forward and top', async (t) => {
     t.equal(r.stdout, 'out\n');
     t.match(r.stderr, /err/);
     t.equal(kc(server, ['exec', '-i', 'app', '--', 'cat'], 'piped-stdin\n'), 'piped-stdin\n', 'stdin reaches the command and its end ends cat');
+  });
+
+  // kubectl's SPDY/3.1 fallback for exec and attach (a POST upgrade), forced with KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false.
+  const withSpdy = <T>(fn: () => T): T => {
+    process.env.KUBECTL_REMOTE_COMMAND_WEBSOCKETS = 'false';
+    try { return fn(); } finally { delete process.env.KUBECTL_REMOTE_COMMAND_WEBSOCKETS; }
+  };
+
+  const WAIT_SIZE = 'i=0; while [ $i -lt 20 ]; do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; i=$((i+1)); sleep 0.5; done; echo "size=$s"';
+  const shq = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+
+  t.test('exec over SPDY', async (t) => {
+    t.equal(withSpdy(() => kc(server, ['exec', 'app', '--', 'echo', 'hi'])), 'hi\n');
+    const r = withSpdy(() => kubectl(server, ['exec', 'app', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']));
+    t.equal(r.status, 3, 'the exit code propagates');
+    t.equal(r.stdout, 'out\n');
+    t.match(r.stderr, /err/);
+    t.equal(withSpdy(() => kc(server, ['exec', '-i', 'app', '--', 'cat'], 'piped-stdin\n')), 'piped-stdin\n', 'stdin reaches the command and its end ends cat');
+    // A terminal: `script` gives kubectl a pty of 33x77, which kubectl sends on the resize stream. The size may
+    // arrive just after the command starts, so the command polls for it.
+    const pre = nsPrefix(netns);
+    const cmd = `stty rows 33 cols 77; KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false ${KUBECTL} --kubeconfig ${server.kubeconfig} --cache-dir ${join(dataDir, '.kube-cache')} exec -it app -- sh -c ${shq(WAIT_SIZE)}`;
+    const tty = spawnSync(pre[0]!, [...pre.slice(1), 'script', '-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000, stdio: ['pipe', 'pipe', 'pipe'], input: '' });
+    t.match(tty.stdout, /size=33 77/, `the terminal size reaches the container (${JSON.stringify(tty.stdout + tty.stderr)})`);
+  });
+
+  t.test('attach over SPDY', async (t) => {
+    const pre = nsPrefix(netns);
+    const out = await new Promise<string>((resolve) => {
+      const child = spawn(pre[0]!, [...pre.slice(1), KUBECTL, '--kubeconfig', server.kubeconfig, '--cache-dir', join(dataDir, '.kube-cache'), 'attach', 'app'], {
+        stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' },
+      });
+      let text = '';
+      const onData = (d: Buffer) => {
+        text += d;
+        if ((text.match(/line-\d+\n/g) ?? []).length >= 2) child.kill('SIGKILL');
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', (d: Buffer) => (text += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('exit', () => { clearTimeout(timer); resolve(text); });
+    });
+    t.ok((out.match(/line-\d+\n/g) ?? []).length >= 2, `attach streams the container's output (${JSON.stringify(out.slice(-500))})`);
   });
 
   t.test('port-forward', async (t) => {

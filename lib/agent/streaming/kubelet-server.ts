@@ -14,6 +14,7 @@ import type { CriRuntime } from '../cri/types.ts';
 import { KubeletError, type Kubelet } from '../kubelet/kubelet.ts';
 import { bridgeRemoteCommand } from './cri-stream.ts';
 import { PORTFORWARD_PROTOCOL, servePortForward } from './portforward.ts';
+import { isSpdyUpgrade, proxySpdyUpgrade } from './spdy-proxy.ts';
 import { summary } from './stats.ts';
 
 const log = logger('kubelet/server');
@@ -131,7 +132,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
           const criUrl = kind === 'exec'
             ? await o.kubelet.exec(ns, pod, { container, command, ...flags })
             : await o.kubelet.attach(ns, pod, { container, ...flags });
-          wss.handleUpgrade(req, socket, head, (ws: WebSocket) => { void bridgeRemoteCommand(ws, criUrl, flags); });
+          if (isSpdyUpgrade(req)) proxySpdyUpgrade(req, socket, head, criUrl);
+          else wss.handleUpgrade(req, socket, head, (ws: WebSocket) => { void bridgeRemoteCommand(ws, criUrl, flags); });
           return;
         }
         if (kind === 'portForward' && parts.length >= 3) {

@@ -1,7 +1,8 @@
 // The API server's streaming subresources. pods/log is a hono subresource handler that streams the kubelet's
 // /containerLogs reply. pods/exec, pods/attach and pods/portforward arrive as upgrades on the HTTPS listener: after
 // security.checkUpgrade they are tunnelled byte for byte to the kubelet of the pod's node, which speaks the
-// protocols (WebSocket v5.channel.k8s.io, SPDY/3.1 port-forward inside WebSocket) itself.
+// protocols (WebSocket v5.channel.k8s.io, SPDY/3.1 port-forward inside WebSocket, and kubectl's SPDY/3.1 fallback
+// for exec/attach: a POST with Upgrade: SPDY/3.1) itself.
 import type { IncomingMessage, Server } from 'node:http';
 import { request } from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -110,11 +111,14 @@ export function attachStreamingUpgrades(server: Pick<Server, 'on' | 'off'>, o: S
         if (err instanceof ApiError) return writeStatus(socket, err.status as unknown as { code?: number });
         throw err;
       }
-      const headers: Record<string, string> = {};
-      for (const h of ['upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions', 'x-stream-protocol-version']) {
+      const headers: Record<string, string | string[]> = {};
+      for (const h of ['upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions']) {
         const v = req.headers[h];
         if (v !== undefined) headers[h] = Array.isArray(v) ? v.join(', ') : v;
       }
+      // SPDY offers its protocol versions as repeated header lines (kubectl sends four): keep them apart.
+      const versions = req.headersDistinct['x-stream-protocol-version'];
+      if (versions) headers['x-stream-protocol-version'] = versions;
       const up = request(kubeletRequestOptions(target, o.creds, path, { method: req.method, headers }));
       up.on('upgrade', (res: IncomingMessage, upSock: Duplex, upHead: Buffer) => {
         let out = `HTTP/1.1 ${res.statusCode} ${res.statusMessage ?? 'Switching Protocols'}\r\n`;
