@@ -85,3 +85,23 @@ export function addPod(info: NodeInfo, pod: KubeObject): void {
   info.requested.pods = (info.requested.pods ?? 0) + 1;
   info.usedPorts.push(...podHostPorts(pod));
 }
+
+/** A copy that can be changed (pods added or removed) without touching the snapshot it came from. */
+export function cloneNodeInfo(info: NodeInfo): NodeInfo {
+  return { node: info.node, pods: [...info.pods], requested: { ...info.requested }, usedPorts: [...info.usedPorts] };
+}
+
+/** Takes a pod (by uid, else namespace/name) off the node; false when it was not there. */
+export function removePod(info: NodeInfo, pod: KubeObject): boolean {
+  const same = (p: KubeObject) => (pod.metadata.uid ? p.metadata.uid === pod.metadata.uid : p.metadata.namespace === pod.metadata.namespace && p.metadata.name === pod.metadata.name);
+  const i = info.pods.findIndex(same);
+  if (i < 0) return false;
+  info.pods.splice(i, 1);
+  for (const [k, v] of Object.entries(podRequests(pod))) info.requested[k] = (info.requested[k] ?? 0) - v;
+  info.requested.pods = (info.requested.pods ?? 0) - 1;
+  for (const port of podHostPorts(pod)) {
+    const j = info.usedPorts.findIndex((u) => u.port === port.port && u.protocol === port.protocol && u.hostIP === port.hostIP);
+    if (j >= 0) info.usedPorts.splice(j, 1);
+  }
+  return true;
+}

@@ -1,7 +1,7 @@
 // One scheduling decision as a pure function: filter every node, score the feasible ones, pick the best.
 import type { KubeObject } from '../client/types.ts';
 import { defaultFilters, type Filter, type FilterContext } from './filters.ts';
-import type { NodeInfo } from './node-info.ts';
+import { addPod, cloneNodeInfo, type NodeInfo } from './node-info.ts';
 import { defaultScores, type ScorePlugin } from './scores.ts';
 
 export interface ScheduleOptions {
@@ -12,6 +12,41 @@ export interface ScheduleOptions {
   storageClass?: FilterContext['storageClass'];
   /** Breaks ties among equally scored nodes; default picks the first (by node order). */
   tieBreak?: (n: number) => number;
+  /** Pods waiting for preemption victims to leave, by nominated node: those of equal or higher priority count as there. */
+  nominated?: ReadonlyMap<string, readonly KubeObject[]>;
+}
+
+/** spec.priority, 0 when unset (the Priority admission plugin fills it from the class). */
+export const podPriority = (p: KubeObject): number => (typeof p.spec?.priority === 'number' ? p.spec.priority : 0);
+
+/** The first failing filter's reasons on one node, or undefined when the pod fits. */
+export function runFilters(pod: KubeObject, info: NodeInfo, ctx: FilterContext, filters: readonly Filter[]): string[] | undefined {
+  for (const f of filters) {
+    const failed = f(pod, info, ctx);
+    if (failed) return failed;
+  }
+  return undefined;
+}
+
+/**
+ * As upstream's RunFilterPluginsWithNominatedPods: when pods of equal or higher priority are nominated to the node,
+ * the pod must fit with them added and without them (inter-pod affinity may need them absent).
+ */
+export function runFiltersWithNominated(pod: KubeObject, info: NodeInfo, ctx: FilterContext, filters: readonly Filter[], nominated?: ReadonlyMap<string, readonly KubeObject[]>): string[] | undefined {
+  const noms = nominated?.size ? nominatedBefore(pod, nominated.get(info.node.metadata.name!)) : undefined;
+  if (noms?.length) {
+    const withNoms = cloneNodeInfo(info);
+    for (const p of noms) addPod(withNoms, p);
+    const failed = runFilters(pod, withNoms, { ...ctx, nodes: ctx.nodes.map((i) => (i === info ? withNoms : i)) }, filters);
+    if (failed) return failed;
+  }
+  return runFilters(pod, info, ctx, filters);
+}
+
+function nominatedBefore(pod: KubeObject, noms: readonly KubeObject[] | undefined): KubeObject[] | undefined {
+  if (!noms?.length) return undefined;
+  const prio = podPriority(pod);
+  return noms.filter((p) => p.metadata.uid !== pod.metadata.uid && podPriority(p) >= prio);
 }
 
 export type ScheduleResult =
@@ -24,11 +59,7 @@ export function schedulePod(pod: KubeObject, nodes: readonly NodeInfo[], opts: S
   const feasible: NodeInfo[] = [];
   const reasons: Record<string, string[]> = {};
   for (const info of nodes) {
-    let failed: string[] | undefined;
-    for (const f of filters) {
-      failed = f(pod, info, ctx);
-      if (failed) break;
-    }
+    const failed = opts.nominated?.size ? runFiltersWithNominated(pod, info, ctx, filters, opts.nominated) : runFilters(pod, info, ctx, filters);
     if (failed) reasons[info.node.metadata.name!] = failed;
     else feasible.push(info);
   }

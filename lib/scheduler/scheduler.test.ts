@@ -63,7 +63,7 @@ t.test('unschedulable pod: event + condition once, scheduled when a node fits', 
   await recorder.flush();
   const ev = client.objects(core('events'))[0]!;
   t.equal(ev.reason, 'FailedScheduling');
-  t.equal(ev.message, '0/1 nodes are available: 1 Insufficient cpu.');
+  t.equal(ev.message, '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.');
   const p = client.objects(core('pods'))[0]!;
   t.match(p.status.conditions, [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }]);
   // retries with the same outcome write nothing
@@ -98,6 +98,43 @@ t.test('WaitForFirstConsumer claim gets the selected node before the pod is boun
   t.same(order.slice(2, 4), ['patch persistentvolumeclaims', 'createSubresource pods/binding']);
   t.equal(client.objects(core('persistentvolumeclaims'))[0]!.metadata.annotations?.['volume.kubernetes.io/selected-node'], 'only');
   t.notOk(client.objects(core('pods')).find((p) => p.metadata.name === 'gated')!.spec.nodeName, 'scheduling gates respected');
+  ac.abort();
+  await run;
+});
+
+t.test('preemption: victims marked and deleted with a Preempted event, preemptor nominated then bound; Never waits', async (t) => {
+  const client = new FakeClient();
+  client.seed(core('nodes'), node('only', '2'));
+  const low = (name: string, prio = 0) => ({ ...pod(name, '1'), metadata: { name, namespace: 'default', uid: `uid-${name}` }, spec: { ...pod(name, '1').spec, nodeName: 'only', priority: prio }, status: { phase: 'Running', startTime: '2026-01-01T00:00:00Z' } });
+  client.seed(core('pods'), low('low-a', 1), low('low-b', 5));
+  const clock = new FakeClock();
+  const factory = new SharedInformerFactory({ client, clock });
+  const recorder = new ClientEventRecorder({ client, component: 'default-scheduler', clock });
+  const s = new Scheduler({ client, factory, clock, recorder });
+  const ac = new AbortController();
+  t.teardown(() => ac.abort());
+  factory.start(ac.signal);
+  const run = s.run(ac.signal);
+  await factory.waitForSync();
+  const never = { ...pod('never', '1'), spec: { ...pod('never', '1').spec, priority: 100, preemptionPolicy: 'Never' } };
+  await client.create(core('pods'), never);
+  await until(() => client.objects(core('events')).some((e) => e.involvedObject?.name === 'never') || (recorder.pending.size > 0));
+  await recorder.flush();
+  t.match(client.objects(core('events')).find((e) => e.involvedObject?.name === 'never')?.message, /preemption: not eligible due to preemptionPolicy=Never\.$/);
+  t.equal(client.objects(core('pods')).length, 3, 'Never does not preempt');
+  await client.delete(core('pods'), 'never', 'default');
+  const hi = { ...pod('hi', '1'), spec: { ...pod('hi', '1').spec, priority: 100 } };
+  const created = await client.create(core('pods'), hi);
+  await until(() => client.objects(core('pods')).find((p) => p.metadata.name === 'hi')?.spec.nodeName === 'only');
+  await recorder.flush();
+  const names = client.objects(core('pods')).map((p) => p.metadata.name).sort();
+  t.same(names, ['hi', 'low-b'], 'only the lowest-priority pod was preempted');
+  const marked = client.actions.find((a) => a.verb === 'patch' && a.name === 'low-a' && a.subresource === 'status');
+  t.match(marked?.object, { status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler' }] } });
+  const ev = client.objects(core('events')).find((e) => e.reason === 'Preempted');
+  t.match(ev, { involvedObject: { name: 'low-a' }, type: 'Normal', message: `Preempted by pod ${created.metadata.uid} on node only` });
+  const nominated = client.actions.find((a) => a.verb === 'update' && a.name === 'hi' && a.subresource === 'status');
+  t.equal(nominated?.object?.status?.nominatedNodeName, 'only', 'nominatedNodeName set on the preemptor');
   ac.abort();
   await run;
 });
