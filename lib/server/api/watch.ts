@@ -8,6 +8,8 @@ import { listOptions } from './list.ts';
 import { boolParam, intParam, type ResourceRequest } from './request.ts';
 
 const enc = new TextEncoder();
+/** Serialized lines of shared watch events, per form (JSON, PartialObjectMetadata, Table with or without columns). */
+const serialized = new WeakMap<ClientWatchEvent, Map<string, Uint8Array>>();
 
 export async function watchHandler(c: Context, r: ResourceRequest): Promise<Response> {
   const shape = negotiate(c);
@@ -19,20 +21,30 @@ export async function watchHandler(c: Context, r: ResourceRequest): Promise<Resp
     allowWatchBookmarks: boolParam(q, 'allowWatchBookmarks'),
     timeoutSeconds: intParam(q, 'timeoutSeconds'),
     sendInitialEvents: boolParam(q, 'sendInitialEvents'),
+    shared: true,
   });
   const include = includeObjectParam(q);
   let first = true;
   const s = r.strategy;
-  const render = (e: ClientWatchEvent): KubeObject => {
-    if (e.type === 'ERROR') return e.object;
-    if (shape === 'table') {
-      const isBookmark = e.type === 'BOOKMARK';
-      const t = tableOf(s, isBookmark ? [] : [e.object], { resourceVersion: e.object.metadata?.resourceVersion }, r.registry.clock.now(), include, first);
-      if (!isBookmark) first = false;
-      return t;
+  const line = (e: ClientWatchEvent, object: KubeObject) => enc.encode(`{"type":${JSON.stringify(e.type)},"object":${JSON.stringify(object)}}\n`);
+  const render = (e: ClientWatchEvent): Uint8Array => {
+    if (e.type === 'ERROR' || e.type === 'BOOKMARK') {
+      if (shape !== 'table' || e.type === 'ERROR') return line(e, e.object);
+      return line(e, tableOf(s, [], { resourceVersion: e.object.metadata?.resourceVersion }, r.registry.clock.now(), include, first));
     }
-    if (shape === 'metadata' && e.type !== 'BOOKMARK') return partialMetadata(e.object);
-    return e.object;
+    // Events are shared by the watchers of a store event (registry watch `shared`): serialize each once per form.
+    const key = shape === 'table' ? `table/${include}/${first}` : shape;
+    let forms = serialized.get(e);
+    if (!forms) serialized.set(e, (forms = new Map()));
+    let bytes = forms.get(key);
+    if (!bytes) {
+      const object = shape === 'table'
+        ? tableOf(s, [e.object], { resourceVersion: e.object.metadata?.resourceVersion }, r.registry.clock.now(), include, first)
+        : shape === 'metadata' ? partialMetadata(e.object) : e.object;
+      forms.set(key, (bytes = line(e, object)));
+    }
+    if (shape === 'table') first = false;
+    return bytes;
   };
   const signal = c.req.raw.signal;
   const it = w[Symbol.asyncIterator]();
@@ -43,7 +55,7 @@ export async function watchHandler(c: Context, r: ResourceRequest): Promise<Resp
       try {
         const n = await it.next();
         if (n.done) { ctrl.close(); return; }
-        ctrl.enqueue(enc.encode(JSON.stringify({ type: n.value.type, object: render(n.value) }) + '\n'));
+        ctrl.enqueue(render(n.value));
       } catch (e) {
         w.close();
         ctrl.error(e);

@@ -55,6 +55,21 @@ async function getOrUndefined(client: Client, resource: string, namespace: strin
 
 const JOIN_PREFIX = '/v1-tsk/';
 
+/**
+ * The verified client certificate of a request, parsed once per TLS connection (getPeerCertificate builds a new
+ * object on every call): later requests on a keep-alive connection reuse the identity proven at the handshake.
+ */
+const certOfSocket = new WeakMap<object, { cn: string; o: string[] } | null>();
+function connectionCert(env: unknown): { cn: string; o: string[] } | undefined {
+  const sock = (env as { incoming?: { socket?: object } } | undefined)?.incoming?.socket;
+  if (!sock) return verifiedClientCert(env);
+  const known = certOfSocket.get(sock);
+  if (known !== undefined) return known ?? undefined;
+  const cert = verifiedClientCert(env);
+  certOfSocket.set(sock, cert ?? null);
+  return cert;
+}
+
 export class Security {
   readonly rbac: RbacCache;
   readonly tokens: ServiceAccountTokens;
@@ -110,7 +125,7 @@ export class Security {
         const r = await authenticateRequest(this.authenticators, {
           path,
           header: (n) => req.headers.get(n) ?? undefined,
-          clientCert: verifiedClientCert(c.env),
+          clientCert: connectionCert(c.env),
         });
         if ('error' in r) {
           if (JoinService.handles(path)) return { user: ANONYMOUS }; // the join service checks its own credentials

@@ -13,6 +13,8 @@ export interface WatchOptions extends ListOptions {
   allowWatchBookmarks?: boolean;
   timeoutSeconds?: number;
   sendInitialEvents?: boolean;
+  /** Events may be shared with other watchers (read-only objects): see translateShared. */
+  shared?: boolean;
 }
 
 export type RegistryWatch = ClientWatch & { readonly done: Promise<void> };
@@ -29,6 +31,37 @@ function translate(s: ResourceStrategy, match: Matcher, e: StoreEvent, version: 
   if (now) return { type: had ? 'MODIFIED' : 'ADDED', object: toVersion(s, obj, version) };
   if (had) return { type: 'DELETED', object: toVersion(s, obj, version) };
   return undefined;
+}
+
+/**
+ * Shared translation for watchers that only read and serialize the objects (the HTTP watch handler): each store
+ * event is decoded once for all of its watchers, and the same ClientWatchEvent (per type and version) is handed to
+ * each of them, so that their serialized form can be cached too. The objects must be treated as read-only.
+ */
+interface SharedEntry { obj?: KubeObject; prev?: KubeObject; events: Map<string, ClientWatchEvent> }
+const sharedEntries = new WeakMap<StoreEvent, SharedEntry>();
+
+function translateShared(s: ResourceStrategy, match: Matcher, e: StoreEvent, version: string | undefined): ClientWatchEvent | undefined {
+  let entry = sharedEntries.get(e);
+  if (!entry) sharedEntries.set(e, (entry = { events: new Map() }));
+  const cur = (entry.obj ??= e.type === 'delete' ? decodeObject(e.prevKv ?? e.kv, e.kv.modRevision) : decodeObject(e.kv));
+  let type: ClientWatchEvent['type'] | undefined;
+  if (e.type === 'delete') type = match(cur) ? 'DELETED' : undefined;
+  else {
+    const filtering = match.labels.length > 0 || match.fields.length > 0;
+    const now = match(cur);
+    const had = e.prevKv !== undefined && (!filtering || match((entry.prev ??= decodeObject(e.prevKv))));
+    type = now ? (had ? 'MODIFIED' : 'ADDED') : had ? 'DELETED' : undefined;
+  }
+  if (!type) return undefined;
+  const k = `${type}/${version ?? ''}`;
+  let ev = entry.events.get(k);
+  if (!ev) {
+    // toVersion may rename apiVersion in place: give it a copy unless the stored version is served
+    const object = !version || version === s.versions[0] ? cur : toVersion(s, structuredClone(cur), version);
+    entry.events.set(k, (ev = { type, object } as ClientWatchEvent));
+  }
+  return ev;
 }
 
 function statusEvent(e: { status: KubeObject }): ClientWatchEvent {
@@ -109,8 +142,9 @@ export async function watch(r: Registry, s: ResourceStrategy, o: WatchOptions = 
           if (msg.revision > lastRev) lastRev = msg.revision;
           continue;
         }
+        const tr = o.shared ? translateShared : translate;
         for (const e of msg.events) {
-          const ev = translate(s, match, e, version);
+          const ev = tr(s, match, e, version);
           if (ev) yield ev;
         }
         lastRev = msg.revision;
