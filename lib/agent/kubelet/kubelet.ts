@@ -12,7 +12,7 @@ import { execRunner, type CommandRunner } from '../exec/runner.ts';
 import type { CriRuntime, DNSConfig, PodSandboxConfig } from '../cri/types.ts';
 import { ensureImage, ImagePullError } from '../images/pull.ts';
 import type { RegistriesConfig } from '../images/registries.ts';
-import { startNode } from '../node/node.ts';
+import { startNode, type NodeOptions } from '../node/node.ts';
 import { podCgroupParent, removePodCgroups } from './cgroups.ts';
 import { podDnsConfig } from '../dns/pod-dns-config.ts';
 import { parseResolvConf, type ResolvConf } from '../dns/resolv-conf.ts';
@@ -195,6 +195,11 @@ export class Kubelet {
   }
 
   async syncPod(uid: string): Promise<void> {
+    const eviction = this.#evictions.get(uid);
+    if (eviction) {
+      this.#evictions.delete(uid);
+      try { return await this.#evict(uid, eviction); } finally { eviction.done(); }
+    }
     const frozen = this.#pods().get(uid);
     const states = this.#fresh.delete(uid) ? this.#lastState : await this.relist();
     const state = states.get(uid) ?? emptyState();
@@ -477,6 +482,29 @@ export class Kubelet {
     this.probes.retain(uid, keep);
   }
 
+  #evictions = new Map<string, { graceSeconds: number; reason: string; message: string; done(): void }>();
+
+  /** Node-pressure eviction (lib/agent/eviction): the pod's worker stops its containers with graceSeconds and marks it Failed with reason and message; resolves when done. */
+  evict(uid: string, e: { graceSeconds: number; reason: string; message: string }): Promise<void> {
+    return new Promise((done) => {
+      this.#evictions.get(uid)?.done();
+      this.#evictions.set(uid, { ...e, done });
+      this.schedule(uid);
+    });
+  }
+
+  async #evict(uid: string, e: { graceSeconds: number; reason: string; message: string }): Promise<void> {
+    const frozen = this.#pods().get(uid);
+    if (!frozen || frozen.metadata.deletionTimestamp || frozen.status?.phase === 'Succeeded' || frozen.status?.phase === 'Failed') return this.syncPod(uid);
+    const pod = structuredClone(frozen) as Pod;
+    const state = (await this.relist()).get(uid) ?? emptyState();
+    log.info('evicting pod', { pod: podKey(pod), grace: e.graceSeconds, reason: e.reason });
+    await killPod({ cri: this.#o.cri, clock: this.#clock, pod, graceSeconds: e.graceSeconds, podIP: state.sandboxes[0]?.ip }, state);
+    this.probes.stopPod(uid);
+    const after = (await this.relist()).get(uid) ?? emptyState();
+    return this.#writeStatus({ ...pod, status: { ...pod.status, phase: 'Failed' } }, after, { reason: e.reason, message: e.message });
+  }
+
   #deadlineExceeded(pod: Pod): boolean {
     const d = pod.spec.activeDeadlineSeconds;
     const start = pod.status?.startTime;
@@ -647,6 +675,8 @@ export interface StartKubeletOptions extends KubeletOptions {
   controlPlane?: boolean;
   /** Extra node labels, key=value. */
   nodeLabels?: string[];
+  /** More options for the node's registration and status (eviction's pressure conditions). */
+  nodeOptions?: Partial<Omit<NodeOptions, 'client' | 'cri' | 'signal'>>;
 }
 
 /** Starts the kubelet; `ready` resolves once the node is registered and the pods bound to it are listed and syncing. */
@@ -658,7 +688,7 @@ export function startKubelet(o: StartKubeletOptions): { ready: Promise<void>; st
     if (o.registerNode !== false) {
       await startNode({
         client: o.client, cri: o.cri, nodeName: o.nodeName, nodeIP: kubelet.nodeIP, controlPlane: o.controlPlane, labels: o.nodeLabels,
-        dataDir: o.dataDir, signal, clock: o.clock,
+        dataDir: o.dataDir, signal, clock: o.clock, ...o.nodeOptions,
       }).ready;
     }
     await kubelet.start();
