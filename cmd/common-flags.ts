@@ -1,6 +1,7 @@
 // Flags shared by `tsk server` and `tsk agent`, named as in k3s.
 import { hostname } from 'node:os';
 import type { Argv } from 'yargs';
+import { evictionConfig } from '../lib/agent/eviction/config.ts';
 import { DEFAULTS, type CommonConfig } from '../lib/config.ts';
 
 export function nodeFlags<T>(y: Argv<T>) {
@@ -13,7 +14,8 @@ export function nodeFlags<T>(y: Argv<T>) {
     .option('cluster-dns', { type: 'string', default: DEFAULTS.clusterDns, describe: 'cluster DNS service IP' })
     .option('cluster-domain', { type: 'string', default: DEFAULTS.clusterDomain, describe: 'cluster domain' })
     .option('cluster-cidr', { type: 'string', default: DEFAULTS.clusterCidr, describe: 'IPv4 network for pod IPs' })
-    .option('service-cidr', { type: 'string', default: DEFAULTS.serviceCidr, describe: 'IPv4 network for service IPs' });
+    .option('service-cidr', { type: 'string', default: DEFAULTS.serviceCidr, describe: 'IPv4 network for service IPs' })
+    .option('kubelet-arg', { type: 'array', string: true, default: [] as string[], describe: 'kubelet flag as key=value (eviction-hard, eviction-soft, eviction-soft-grace-period, eviction-minimum-reclaim, eviction-pressure-transition-period, eviction-max-pod-grace-period)' });
 }
 
 export function commonConfig(a: Record<string, unknown>): CommonConfig {
@@ -31,7 +33,14 @@ export function commonConfig(a: Record<string, unknown>): CommonConfig {
     clusterCidr: checkCidr('--cluster-cidr', String(a.clusterCidr)),
     serviceCidr: checkCidr('--service-cidr', String(a.serviceCidr)),
     nodeLabels: (a.nodeLabel as string[]) ?? [],
+    kubeletArgs: checkKubeletArgs((a.kubeletArg as string[] | undefined) ?? []),
   };
+}
+
+/** Unknown kubelet flags are refused, as the kubelet k3s starts refuses them. */
+function checkKubeletArgs(args: string[]): string[] {
+  evictionConfig(args);
+  return args;
 }
 
 export function checkCidr(flag: string, v: string): string {

@@ -15,6 +15,8 @@ export interface CommonConfig {
   serviceCidr: string;
   /** Comma-separated node labels, key=value. */
   nodeLabels: string[];
+  /** --kubelet-arg values, key=value as in k3s (eviction settings only; others are refused). */
+  kubeletArgs?: string[];
 }
 
 export interface ServerConfig extends CommonConfig {

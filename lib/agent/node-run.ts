@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { Client } from '../client/types.ts';
 import { logger } from '../log/logger.ts';
 import { startContainerRuntime, type ContainerRuntime } from './containerd/runtime.ts';
+import { evictionConfig } from './eviction/config.ts';
+import { nodeEviction } from './eviction/node-eviction.ts';
 import { defaultNodeIP, startKubelet } from './kubelet/kubelet.ts';
 import { runVolumeDirGc, storageDirOf } from './kubelet/pvc-volume-gc.ts';
 import { startNodeNetworking } from './network/node-networking.ts';
@@ -25,6 +27,8 @@ export interface NodeComponentsOptions {
   signal: AbortSignal;
   /** The kubelet's HTTPS API port (default 10250). */
   kubeletPort?: number;
+  /** --kubelet-arg values (eviction settings; see lib/agent/eviction/config.ts). */
+  kubeletArgs?: string[];
 }
 
 export interface NodeComponents {
@@ -37,16 +41,22 @@ export interface NodeComponents {
 
 export async function startNodeComponents(o: NodeComponentsOptions): Promise<NodeComponents> {
   const nodeIp = o.nodeIp ?? defaultNodeIP();
+  const eviction = evictionConfig(o.kubeletArgs);
   const runtime = await startContainerRuntime({ dataDir: o.dataDir, signal: o.signal, containerRuntimeEndpoint: o.containerRuntimeEndpoint });
+  const evictionManager = nodeEviction({
+    client: o.client, cri: runtime.cri, nodeName: o.nodeName, dataDir: o.dataDir, config: eviction, keepImages: [runtime.pauseImage],
+    kubelet: () => kubelet.kubelet,
+  });
   const kubelet = startKubelet({
     client: o.client, cri: runtime.cri, nodeName: o.nodeName, dataDir: o.dataDir, signal: o.signal, nodeIP: nodeIp,
     clusterDns: [o.clusterDns], clusterDomain: o.clusterDomain, registries: runtime.registries,
-    controlPlane: o.controlPlane, nodeLabels: o.nodeLabels,
+    controlPlane: o.controlPlane, nodeLabels: o.nodeLabels, nodeOptions: evictionManager.nodeOptions,
   });
   void runVolumeDirGc({ client: o.client, storageDir: storageDirOf(o.dataDir), signal: o.signal });
   let kubeletServer: KubeletServer | undefined;
   const ready = (async () => {
     await kubelet.ready;
+    void evictionManager.run(o.signal);
     kubeletServer = await startKubeletServer({ kubelet: kubelet.kubelet, cri: runtime.cri, dataDir: o.dataDir, nodeName: o.nodeName, port: o.kubeletPort, signal: o.signal })
       .catch((e) => { log.error('kubelet server failed to start', { err: String(e) }); return undefined; });
     log.info('kubelet ready', { node: o.nodeName });

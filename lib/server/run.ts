@@ -78,7 +78,7 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
       node = await startNodeComponents({
         client, dataDir: config.dataDir, nodeName: config.nodeName, nodeIp, clusterCidr: config.clusterCidr,
         clusterDns: config.clusterDns, clusterDomain: config.clusterDomain, containerRuntimeEndpoint: config.containerRuntimeEndpoint,
-        controlPlane: true, nodeLabels: config.nodeLabels, signal: inner,
+        controlPlane: true, nodeLabels: config.nodeLabels, signal: inner, kubeletArgs: config.kubeletArgs,
       });
       const n = node;
       stops.push(() => n.stop());

@@ -16,6 +16,14 @@ export interface NodeIdentity {
 
 export interface RuntimeHealth { runtimeReady: boolean; networkReady: boolean; message?: string }
 
+/** Pressure conditions reported True (from the eviction manager, lib/agent/eviction). */
+export type NodePressure = ReadonlySet<'MemoryPressure' | 'DiskPressure' | 'PIDPressure'>;
+
+/** What allocatable holds back from capacity: the hard eviction thresholds of memory.available and nodefs.available. */
+export interface EvictionReserve { memoryBytes(capacity: number): number; ephemeralBytes(capacity: number): number }
+
+export const DEFAULT_RESERVE: EvictionReserve = { memoryBytes: () => EVICTION_MEMORY, ephemeralBytes: (c) => Math.ceil(c * 0.1) };
+
 const ki = (bytes: number) => `${Math.floor(bytes / 1024)}Ki`;
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 export const EVICTION_MEMORY = 100 * 1024 * 1024;
@@ -40,7 +48,7 @@ export function newNode(id: NodeIdentity, facts: MachineFacts): KubeObject {
 interface Condition { type: string; status: string; reason: string; message: string; lastHeartbeatTime: string; lastTransitionTime: string }
 
 /** Node status; lastTransitionTime kept from prev when a condition keeps its status. */
-export function nodeStatus(id: NodeIdentity, facts: MachineFacts, health: RuntimeHealth, now: number, prev?: { conditions?: Condition[] }): KubeObject['status'] {
+export function nodeStatus(id: NodeIdentity, facts: MachineFacts, health: RuntimeHealth, now: number, prev?: { conditions?: Condition[] }, pressure: NodePressure = new Set(), reserve: EvictionReserve = DEFAULT_RESERVE): KubeObject['status'] {
   const cond = (type: string, bad: boolean, okReason: string, okMsg: string, badReason: string, badMsg: string, inverted = false): Condition => {
     const status = inverted ? (bad ? 'False' : 'True') : bad ? 'True' : 'False';
     const old = prev?.conditions?.find((c) => c.type === type);
@@ -49,17 +57,20 @@ export function nodeStatus(id: NodeIdentity, facts: MachineFacts, health: Runtim
       lastTransitionTime: old && old.status === status ? old.lastTransitionTime : iso(now),
     };
   };
-  const memPressure = facts.memoryAvailableBytes < EVICTION_MEMORY;
-  const diskPressure = facts.diskBytes > 0 && facts.diskFreeBytes / facts.diskBytes < 0.1;
+  const memPressure = pressure.has('MemoryPressure');
+  const diskPressure = pressure.has('DiskPressure');
   const notReady = !health.runtimeReady || !health.networkReady;
   const capacity = { cpu: String(facts.cpus), memory: ki(facts.memoryBytes), pods: String(id.maxPods ?? 110), 'ephemeral-storage': ki(facts.diskBytes) };
   return {
     capacity,
-    allocatable: { ...capacity, memory: ki(Math.max(0, facts.memoryBytes - EVICTION_MEMORY)), 'ephemeral-storage': String(Math.floor(facts.diskBytes * 0.9)) },
+    allocatable: {
+      ...capacity, memory: ki(Math.max(0, facts.memoryBytes - reserve.memoryBytes(facts.memoryBytes))),
+      'ephemeral-storage': String(Math.max(0, Math.floor(facts.diskBytes - reserve.ephemeralBytes(facts.diskBytes)))),
+    },
     conditions: [
       cond('MemoryPressure', memPressure, 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available', 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available'),
       cond('DiskPressure', diskPressure, 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure', 'KubeletHasDiskPressure', 'kubelet has disk pressure'),
-      cond('PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', 'KubeletHasInsufficientPID', 'kubelet has insufficient PID available'),
+      cond('PIDPressure', pressure.has('PIDPressure'), 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', 'KubeletHasInsufficientPID', 'kubelet has insufficient PID available'),
       cond('Ready', notReady, 'KubeletReady', 'kubelet is posting ready status', 'KubeletNotReady',
         health.message ?? `container runtime ${health.runtimeReady ? 'network not ready' : 'not ready'}`, true),
     ],

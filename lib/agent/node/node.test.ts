@@ -18,8 +18,9 @@ t.test('registers the node, renews the lease, writes status only on change or ev
   const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
   const ac = new AbortController();
   t.teardown(() => ac.abort());
-  let f = facts();
-  const node = startNode({ client, cri: new FakeCri(['docker.io/library/busybox:1.36']), nodeName: 'pi-1', nodeIP: '192.168.1.20', controlPlane: true, labels: ['zone=attic'], dataDir: '/nonexistent', signal: ac.signal, clock, facts: () => f });
+  const f = facts();
+  let pressure = new Set<'MemoryPressure' | 'DiskPressure' | 'PIDPressure'>();
+  const node = startNode({ client, cri: new FakeCri(['docker.io/library/busybox:1.36']), nodeName: 'pi-1', nodeIP: '192.168.1.20', controlPlane: true, labels: ['zone=attic'], dataDir: '/nonexistent', signal: ac.signal, clock, facts: () => f, pressure: () => pressure });
   const n = await node.ready;
   t.match(n.metadata.labels, { 'kubernetes.io/arch': 'arm64', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': 'pi-1', 'node-role.kubernetes.io/control-plane': 'true', zone: 'attic' });
   t.match(n.status.capacity, { cpu: '4', memory: `${8 * 1024 * 1024}Ki`, pods: '110' });
@@ -41,12 +42,12 @@ t.test('registers the node, renews the lease, writes status only on change or ev
   t.equal((await client.get(coordination('leases'), 'pi-1', 'kube-node-lease')).spec.renewTime, '2026-01-01T00:00:10.000000Z', 'lease renewed');
   t.equal(statusWrites(), before, 'unchanged status is not written');
 
-  f = facts({ diskFreeBytes: 1e9 });
+  pressure = new Set(['DiskPressure']);
   clock.advance(10_000);
   await flush();
   t.equal(statusWrites(), before + 1, 'changed condition written');
   const n2 = await client.get(core('nodes'), 'pi-1');
-  t.equal(n2.status.conditions.find((c: { type: string }) => c.type === 'DiskPressure').status, 'True');
+  t.match(n2.status.conditions.find((c: { type: string }) => c.type === 'DiskPressure'), { status: 'True', reason: 'KubeletHasDiskPressure', message: 'kubelet has disk pressure' });
 
   for (let i = 0; i < 31; i++) { clock.advance(10_000); await flush(); }
   t.equal(statusWrites(), before + 2, 'forced write after 5 minutes');
@@ -79,4 +80,28 @@ t.test('Ready follows the runtime network condition within a second', async (t) 
   clock.advance(1000);
   await flush();
   t.equal(ready(await client.get(core('nodes'), 'n')).status, 'True');
+});
+
+t.test('pressure conditions from the eviction manager: written at once when nudged; allocatable holds back the hard thresholds', async (t) => {
+  const client = new FakeClient();
+  const clock = new FakeClock();
+  const ac = new AbortController();
+  t.teardown(() => ac.abort());
+  let pressure = new Set<'MemoryPressure' | 'DiskPressure' | 'PIDPressure'>();
+  let wake = () => {};
+  const n = await startNode({
+    client, cri: new FakeCri(), nodeName: 'n', nodeIP: '10.0.0.1', dataDir: '/nonexistent', signal: ac.signal, clock, facts: () => facts(),
+    pressure: () => pressure, statusNudge: () => new Promise<void>((r) => { wake = r; }),
+    evictionReserve: { memoryBytes: (c) => c * 0.05, ephemeralBytes: () => 1e9 },
+  }).ready;
+  t.equal(n.status.allocatable.memory, `${Math.floor((8 * 1024 ** 3 * 0.95) / 1024)}Ki`);
+  t.equal(n.status.allocatable['ephemeral-storage'], String(99e9));
+  await flush();
+  pressure = new Set(['MemoryPressure', 'PIDPressure']);
+  wake();
+  await flush();
+  const got = (await client.get(core('nodes'), 'n')).status.conditions;
+  t.match(got.find((c: { type: string }) => c.type === 'MemoryPressure'), { status: 'True', reason: 'KubeletHasInsufficientMemory', message: 'kubelet has insufficient memory available' });
+  t.match(got.find((c: { type: string }) => c.type === 'PIDPressure'), { status: 'True', reason: 'KubeletHasInsufficientPID', message: 'kubelet has insufficient PID available' });
+  t.match(got.find((c: { type: string }) => c.type === 'DiskPressure'), { status: 'False', reason: 'KubeletHasNoDiskPressure' });
 });

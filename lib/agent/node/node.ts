@@ -5,7 +5,7 @@ import { realClock, type Clock } from '../../clock.ts';
 import { logger } from '../../log/logger.ts';
 import type { CriRuntime } from '../cri/types.ts';
 import { machineFacts, type MachineFacts } from './facts.ts';
-import { newNode, nodeLabels, nodeStatus, statusChanged, type NodeIdentity, type RuntimeHealth } from './node-object.ts';
+import { newNode, nodeLabels, nodeStatus, statusChanged, type EvictionReserve, type NodeIdentity, type NodePressure, type RuntimeHealth } from './node-object.ts';
 import { STORAGE_DIR_ANNOTATION, storageDirOf } from '../kubelet/pvc-volume-gc.ts';
 
 const log = logger('agent/node');
@@ -21,6 +21,12 @@ export interface NodeOptions extends Omit<NodeIdentity, 'containerRuntimeVersion
   leaseMs?: number;
   statusCheckMs?: number;
   statusForceMs?: number;
+  /** Pressure conditions to report True (the eviction manager's); none when absent. */
+  pressure?: () => NodePressure;
+  /** Allocatable = capacity − these (the hard eviction thresholds). */
+  evictionReserve?: EvictionReserve;
+  /** Resolves whenever the status should be checked at once (a pressure condition changed). */
+  statusNudge?: () => Promise<void>;
 }
 
 async function runtimeVersion(cri: NodeOptions['cri']): Promise<string> {
@@ -76,7 +82,7 @@ export async function registerNode(o: NodeOptions): Promise<KubeObject> {
     node = await o.client.patch(core('nodes'), o.nodeName, 'merge', { metadata: { labels: nodeLabels(id, facts), annotations: { [STORAGE_DIR_ANNOTATION]: storageDirOf(o.dataDir) } } });
     log.info('node already registered; labels updated', { node: o.nodeName });
   }
-  const status = { ...nodeStatus(id, facts, await health(o.cri), clock.now(), node.status), images: await nodeImages(o.cri) };
+  const status = { ...nodeStatus(id, facts, await health(o.cri), clock.now(), node.status, o.pressure?.(), o.evictionReserve), images: await nodeImages(o.cri) };
   return o.client.patch(core('nodes'), o.nodeName, 'merge', { status }, { subresource: 'status' });
 }
 
@@ -143,11 +149,12 @@ async function statusLoop(o: NodeOptions, clock: Clock, node: KubeObject): Promi
   while (!o.signal.aborted) {
     // Check every second while not Ready (Ready shows up quickly once the pod network is configured).
     const ready = (last?.conditions as { type: string; status: string }[] | undefined)?.find((c) => c.type === 'Ready')?.status === 'True';
-    await clock.sleep(ready ? (o.statusCheckMs ?? 10_000) : Math.min(1000, o.statusCheckMs ?? 1000), o.signal);
+    const sleep = clock.sleep(ready ? (o.statusCheckMs ?? 10_000) : Math.min(1000, o.statusCheckMs ?? 1000), o.signal);
+    await (o.statusNudge ? Promise.race([sleep, o.statusNudge()]) : sleep);
     if (o.signal.aborted) break;
     try {
       const facts = (o.facts ?? (() => machineFacts(o.dataDir)))();
-      const status = { ...nodeStatus(id, facts, await health(o.cri), clock.now(), last), images: await nodeImages(o.cri) };
+      const status = { ...nodeStatus(id, facts, await health(o.cri), clock.now(), last, o.pressure?.(), o.evictionReserve), images: await nodeImages(o.cri) };
       if (!statusChanged(last, status) && clock.now() - lastWrite < (o.statusForceMs ?? 300_000)) continue;
       const n = await o.client.patch(core('nodes'), o.nodeName, 'merge', { status }, { subresource: 'status' });
       last = n.status;
