@@ -89,6 +89,25 @@ function writesByPrefix(dbPath: string, afterRev: number): { maxRev: number; byP
   }
 }
 
+/** Valid frames and commits of a WAL file (frames whose salts match the header's; checksums not verified). */
+function walFrames(path: string): { id: string; frames: number; commits: number; frameBytes: number } {
+  let buf: Buffer;
+  try { buf = readFileSync(path); } catch { return { id: '', frames: 0, commits: 0, frameBytes: 0 }; }
+  if (buf.length < 32) return { id: '', frames: 0, commits: 0, frameBytes: 0 };
+  const pageSize = buf.readUInt32BE(8);
+  const salt1 = buf.readUInt32BE(16);
+  const salt2 = buf.readUInt32BE(20);
+  const frameBytes = pageSize + 24;
+  let frames = 0;
+  let commits = 0;
+  for (let off = 32; off + frameBytes <= buf.length; off += frameBytes) {
+    if (buf.readUInt32BE(off + 8) !== salt1 || buf.readUInt32BE(off + 12) !== salt2) break;
+    frames++;
+    if (buf.readUInt32BE(off + 4) !== 0) commits++;
+  }
+  return { id: `${buf.readUInt32BE(12)}:${salt1}:${salt2}`, frames, commits, frameBytes };
+}
+
 function maxRev(dbPath: string): number {
   const db = openSqlite(dbPath, { readonly: true, fileMustExist: true });
   try {
@@ -140,6 +159,7 @@ await runBench(async (c) => {
   const rev0 = maxRev(db);
   const io0 = { tsk: procIo(tskPid), cd: procIo(cdPid), agent: agentPid ? procIo(agentPid) : undefined, agentCd: agentCdPid ? procIo(agentCdPid) : undefined };
   const size0 = files.map(fileSize);
+  const wal0 = walFrames(`${db}-wal`);
   const samples = { tsk: [] as number[], cd: [] as number[], agent: [] as number[], agentCd: [] as number[] };
   const straceOut = join(dataDir, 'strace.txt');
   const stopStrace = args.strace ? startStrace([tskPid, cdPid], straceOut) : undefined;
@@ -157,6 +177,7 @@ await runBench(async (c) => {
   await stopStrace?.();
   const io1 = { tsk: procIo(tskPid), cd: procIo(cdPid), agent: agentPid ? procIo(agentPid) : undefined, agentCd: agentCdPid ? procIo(agentCdPid) : undefined };
   const size1 = files.map(fileSize);
+  const wal1 = walFrames(`${db}-wal`);
   const { maxRev: rev1, byPrefix } = writesByPrefix(db, rev0);
 
   const mb = (kb: number) => kb / 1024;
@@ -180,6 +201,12 @@ await runBench(async (c) => {
     ['file', 'size start B', 'size end B', 'growth B/s'],
     ...files.map((f, i) => [f.slice(f.lastIndexOf('/') + 1), String(size0[i]), String(size1[i]), rate(size0[i]!, size1[i]!)]),
   ]);
+
+  // A checkpoint that restarted the WAL in the window hides the commits before it: then the figures are lower bounds.
+  const walReset = wal0.id !== wal1.id;
+  const walCommits = walReset ? wal1.commits : wal1.commits - wal0.commits;
+  const walAppended = (walReset ? wal1.frames : wal1.frames - wal0.frames) * wal1.frameBytes;
+  console.log(`\nWAL in the window${walReset ? ' (restarted by a checkpoint: lower bounds)' : ''}: ${walReset ? '>= ' : ''}${walCommits} commits (${fmt((walCommits / secs) * 60)}/min), ${walAppended} B of frames appended (${fmt(walAppended / secs)} B/s, ${fmt(walCommits ? walAppended / walCommits : 0)} B/commit)`);
 
   console.log(`\nstore writes in the window: ${rev1 - rev0} revisions (${fmt(((rev1 - rev0) / secs) * 60)}/min)\n`);
   printTable([

@@ -300,6 +300,31 @@ export function storeConformance(t: Test, factory: StoreFactory): void {
     await s.revokeLease(other);
   });
 
+  t.test('deferred updates read, list, watch and conflict like any update', async (t) => {
+    const { s } = await open(t);
+    const a = await s.create('/d/a', enc('0'));
+    const w = s.watch('/d/', a.modRevision);
+    t.teardown(() => w.close());
+    const r = new WatchReader(w);
+    const u1 = await s.update('/d/a', enc('1'), a.modRevision, { deferred: true });
+    t.equal(u1.modRevision, a.modRevision + 1, 'a deferred update takes the next revision');
+    t.equal(u1.version, 2);
+    const u2 = await s.update('/d/a', enc('2'), u1.modRevision, { deferred: true });
+    await rejects(t, s.update('/d/a', enc('x'), u1.modRevision, { deferred: true }), ConflictError, 'stale expected revision');
+    t.equal(dec((await s.get('/d/a')).kv?.value), '2', 'get sees it at once');
+    t.equal(s.currentRevision(), u2.modRevision);
+    t.same((await s.list('/d/')).items.map((i) => dec(i.value)), ['2'], 'list sees it');
+    t.equal(dec((await s.get('/d/a', { revision: u1.modRevision })).kv?.value), '1', 'history keeps every deferred revision');
+    const ev = await r.events(2);
+    t.same(ev.map((e) => [e.kv.modRevision, dec(e.kv.value), dec(e.prevKv?.value)]), [[u1.modRevision, '1', '0'], [u2.modRevision, '2', '1']], 'watchers see them');
+    const hw = s.watch('/d/', a.modRevision);
+    t.teardown(() => hw.close());
+    const h = new WatchReader(hw);
+    t.same((await h.events(2)).map((e) => e.kv.modRevision), [u1.modRevision, u2.modRevision], 'a watch from history replays them');
+    const b = await s.create('/d/b', enc('1'));
+    t.equal(b.modRevision, u2.modRevision + 1, 'an ordinary write follows without a gap');
+  });
+
   t.test('revisions strictly increase without gaps under concurrent writes', async (t) => {
     const { s } = await open(t);
     const start = s.currentRevision();

@@ -21,6 +21,8 @@ interface Hooks {
   current(): number;
   compacted(): number;
   setCompacted(rev: number): void;
+  /** Commits the store's deferred writes, so that compaction can open its own transactions. */
+  settle(): void;
 }
 
 export class Compactor {
@@ -87,6 +89,7 @@ export class Compactor {
   }
 
   #txn(fn: () => void): void {
+    this.#hooks.settle();
     this.#st.begin.run();
     try {
       fn();
@@ -129,6 +132,7 @@ export class Compactor {
   }
 
   #reclaim(removed: number): void {
+    this.#hooks.settle();
     const free = Number(this.#db.pragma('freelist_count'));
     if (free > 0) this.#db.exec(`PRAGMA incremental_vacuum(${free})`);
     this.#db.checkpoint();

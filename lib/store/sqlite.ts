@@ -5,6 +5,11 @@
 // - Group commit: writes issued in the same tick are applied in one BEGIN IMMEDIATE transaction (one fsync),
 //   each with its own revision and its own success or error.
 // - Watch: history from the kv table, then live events through the WatchHub.
+// - Deferred writes (WriteOptions.deferred, Lease renewals): applied inside a write transaction that is left open,
+//   so reads, lists, history and watchers on this one connection see them at once; the transaction is committed
+//   with the next ordinary write or after deferredCommitMs. A crash loses only them. The revisions they took are
+//   never reused: while deferring, meta.deferring = 1 is durable and at most DEFERRED_BOUND revisions are handed out
+//   past the last commit, so the next open after a crash skips DEFERRED_BOUND revisions.
 // - Idle: timers only read; nothing is written unless something changed.
 import { realClock, type Clock } from '../clock.ts';
 import { logger } from '../log/logger.ts';
@@ -20,6 +25,8 @@ import { holderPid, releasePidFile, writePidFile } from './pid-file.ts';
 
 const log = logger('store/sqlite');
 const EMPTY = new Uint8Array(0);
+/** Most revisions deferred writes may take past the last commit; skipped at the next open after a crash. */
+export const DEFERRED_BOUND = 1000;
 
 export interface SqliteStoreOptions extends CompactionOptions {
   /** Database file (':memory:' for tests). */
@@ -43,11 +50,16 @@ export interface SqliteStoreOptions extends CompactionOptions {
   progressIntervalMs?: number;
   /** Write `<path>.pid` while open so that snapshot restore can refuse to run under a live server (default true). */
   pidFile?: boolean;
+  /**
+   * Longest time a deferred write (WriteOptions.deferred) waits uncommitted (default 60 s; 0: every write is
+   * committed at once). Deferred writes are also committed with the next ordinary write.
+   */
+  deferredCommitMs?: number;
 }
 
 type Op =
   | { kind: 'create'; key: string; value: Uint8Array; lease: number }
-  | { kind: 'update'; key: string; value: Uint8Array; expected: number; lease: number }
+  | { kind: 'update'; key: string; value: Uint8Array; expected: number; lease: number; deferred: boolean }
   | { kind: 'delete'; key: string; expected: number }
   | { kind: 'grant'; ttl: number }
   | { kind: 'revoke'; id: number };
@@ -77,6 +89,15 @@ export class SqliteStore implements Store {
   #commitDelayMs: number;
   /** Earliest lease expiry (ms), so that idle lease checks need not read the database. */
   #nextExpiry = Infinity;
+  #deferredCommitMs: number;
+  /** Deferred writes applied in the open transaction, not committed yet. */
+  #deferredPending = 0;
+  /** Revisions deferred writes took since the last successful commit (at most DEFERRED_BOUND). */
+  #deferredSinceCommit = 0;
+  /** meta.deferring = 1 is committed: this session may hold deferred writes. */
+  #deferringMarked = false;
+  #deferredTimer: { cancel(): void } | undefined;
+  #deferredCommits = 0;
 
   constructor(opts: SqliteStoreOptions) {
     this.path = opts.path;
@@ -100,10 +121,13 @@ export class SqliteStore implements Store {
     }
     this.#compactRev = this.#st.metaGet.get('compact_rev')?.value ?? 0;
     this.#rev = Math.max(this.#st.metaGet.get('rev')?.value ?? 0, this.#st.maxRev.get()?.rev ?? 0);
+    this.#deferredCommitMs = opts.deferredCommitMs ?? 60_000;
+    if (this.#st.metaGet.get('deferring')?.value) this.#skipLostRevisions();
     this.#compactor = new Compactor(this.#db, this.#st, this.#clock, opts, {
       current: () => this.#rev,
       compacted: () => this.#compactRev,
       setCompacted: (rev) => (this.#compactRev = rev),
+      settle: () => this.#commitDeferred(),
     });
     this.#commitDelayMs = opts.commitDelayMs ?? 0;
     this.#nextExpiry = this.#st.leaseNext.get()?.expires ?? Infinity;
@@ -190,7 +214,7 @@ export class SqliteStore implements Store {
   }
 
   update(key: string, value: Uint8Array, expectedModRevision: number, opts: WriteOptions = {}): Promise<KeyValue> {
-    return this.#enqueue({ kind: 'update', key, value, expected: expectedModRevision, lease: opts.lease ?? 0 });
+    return this.#enqueue({ kind: 'update', key, value, expected: expectedModRevision, lease: opts.lease ?? 0, deferred: !!opts.deferred });
   }
 
   delete(key: string, expectedModRevision: number): Promise<KeyValue> {
@@ -233,9 +257,20 @@ export class SqliteStore implements Store {
     await this.#compactor.compact(revision);
   }
 
-  /** Counters for tests and benchmarks: committed write transactions (each one fsync). */
-  stats(): { transactions: number; revision: number; compactRevision: number; watchers: number } {
-    return { transactions: this.#transactions, revision: this.#rev, compactRevision: this.#compactRev, watchers: this.#hub.size };
+  /**
+   * Counters for tests and benchmarks: committed write transactions (each one fsync), of which `deferredCommits`
+   * committed only deferred writes (timer, compaction); `deferredPending` deferred writes are not committed yet.
+   */
+  stats(): { transactions: number; revision: number; compactRevision: number; watchers: number; deferredPending: number; deferredCommits: number } {
+    return {
+      transactions: this.#transactions, revision: this.#rev, compactRevision: this.#compactRev, watchers: this.#hub.size,
+      deferredPending: this.#deferredPending, deferredCommits: this.#deferredCommits,
+    };
+  }
+
+  /** Commits the deferred writes now (tests, snapshots). */
+  commitDeferred(): void {
+    this.#commitDeferred();
   }
 
   /** Runs one periodic compaction step now (tests, benchmarks). */
@@ -262,11 +297,15 @@ export class SqliteStore implements Store {
     const batch = this.#queue;
     this.#queue = [];
     if (!batch.length) return;
+    const deferrable = this.#deferredCommitMs > 0 && batch.every((p) => p.op.kind === 'update' && p.op.deferred);
+    // The first deferred write of a session is committed with meta.deferring = 1; later ones may stay uncommitted.
+    const mark = deferrable && !this.#deferringMarked;
+    const defer = deferrable && !mark && this.#deferredSinceCommit + batch.length <= DEFERRED_BOUND;
     const startRev = this.#rev;
     const events: WatchEvent[] = [];
     const results: { ok: boolean; v: unknown }[] = [];
     try {
-      this.#st.begin.run();
+      if (!this.#db.inTransaction) this.#st.begin.run();
       for (const p of batch) {
         try {
           results.push({ ok: true, v: this.#apply(p.op, events) });
@@ -275,28 +314,92 @@ export class SqliteStore implements Store {
           results.push({ ok: false, v: err });
         }
       }
-      this.#st.commit.run();
-      this.#transactions++;
+      if (mark) this.#st.metaSet.run('deferring', 1);
+      if (!defer) this.#commit();
     } catch (err) {
-      if (this.#db.inTransaction) {
-        try {
-          this.#st.rollback.run();
-        } catch (e) {
-          log.error('rollback failed', { err: String(e) });
-        }
-      }
+      this.#abort();
+      // Revisions up to startRev may have reached watchers (deferred writes): they stay used.
       this.#rev = startRev;
       log.error('store write transaction failed', { err: String(err), writes: batch.length });
       const failure = new Error('store write failed', { cause: err });
       for (const p of batch) p.reject(failure);
       return;
     }
+    if (mark) this.#deferringMarked = true;
+    if (defer) this.#deferred(this.#rev - startRev);
     try {
       if (events.length) this.#hub.publish(events, this.#rev);
     } catch (err) {
       log.error('publishing watch events failed', { err: String(err) });
     }
     batch.forEach((p, i) => (results[i]!.ok ? p.resolve(results[i]!.v) : p.reject(results[i]!.v)));
+  }
+
+  /** Commits the open transaction (ordinary and deferred writes); throws when the commit fails. */
+  #commit(): void {
+    this.#st.commit.run();
+    this.#transactions++;
+    this.#deferredPending = 0;
+    this.#deferredSinceCommit = 0;
+    this.#deferredTimer?.cancel();
+    this.#deferredTimer = undefined;
+  }
+
+  /** Rolls the open transaction back; deferred writes in it are lost (their revisions stay used). */
+  #abort(): void {
+    if (this.#db.inTransaction) {
+      try {
+        this.#st.rollback.run();
+      } catch (e) {
+        log.error('rollback failed', { err: String(e) });
+      }
+    }
+    if (this.#deferredPending) log.warn('deferred writes lost', { writes: this.#deferredPending });
+    this.#deferredPending = 0;
+    this.#deferredTimer?.cancel();
+    this.#deferredTimer = undefined;
+  }
+
+  /** Leaves n deferred revisions uncommitted, to be committed within deferredCommitMs. */
+  #deferred(n: number): void {
+    this.#deferredPending += n;
+    this.#deferredSinceCommit += n;
+    if (!this.#db.inTransaction) return;
+    this.#deferredTimer ??= this.#clock.setTimeout(() => {
+      this.#deferredTimer = undefined;
+      this.#commitDeferred();
+    }, this.#deferredCommitMs);
+  }
+
+  /** Commits an open transaction of deferred writes (before compaction, at close, on the timer). */
+  #commitDeferred(): void {
+    if (!this.#db.inTransaction) return;
+    try {
+      this.#commit();
+      this.#deferredCommits++;
+    } catch (err) {
+      log.error('committing deferred writes failed', { err: String(err) });
+      this.#abort();
+    }
+  }
+
+  /**
+   * The last session crashed while it may have held deferred writes: their revisions may have reached clients, so
+   * start past every revision it could have handed out, durably.
+   */
+  #skipLostRevisions(): void {
+    const from = this.#rev;
+    this.#rev += DEFERRED_BOUND;
+    this.#st.begin.run();
+    try {
+      this.#st.metaSet.run('rev', this.#rev);
+      this.#st.metaSet.run('deferring', 0);
+      this.#st.commit.run();
+    } catch (err) {
+      this.#st.rollback.run();
+      throw err;
+    }
+    log.warn('the store was not closed cleanly while deferring writes: skipping revisions', { from, to: this.#rev });
   }
 
   #apply(op: Op, events: WatchEvent[]): unknown {
@@ -388,6 +491,18 @@ export class SqliteStore implements Store {
     await this.#compactor.idle();
     this.#closed = true;
     for (const t of this.#timers) t?.cancel();
+    if (this.#deferringMarked) {
+      // A clean close: everything deferred is committed, so the next open needs to skip nothing.
+      try {
+        if (!this.#db.inTransaction) this.#st.begin.run();
+        this.#st.metaSet.run('rev', this.#rev);
+        this.#st.metaSet.run('deferring', 0);
+        this.#commit();
+      } catch (err) {
+        log.error('committing deferred writes at close failed', { err: String(err) });
+        this.#abort();
+      }
+    }
     this.#hub.closeAll('store closed');
     try {
       this.#db.checkpoint();

@@ -49,6 +49,12 @@ export interface Watch extends AsyncIterable<WatchMessage> {
 
 export interface WriteOptions {
   lease?: number;
+  /**
+   * update only: the write may be committed to disk lazily. It gets its revision, is readable and reaches watchers at
+   * once like any write, but a crash may lose it (reads then show the previous value; revisions are never reused).
+   * For heartbeats whose loss only makes a timestamp older (Lease renewals). Stores without the notion ignore it.
+   */
+  deferred?: boolean;
 }
 
 export interface Store {
