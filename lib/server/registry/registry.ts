@@ -169,7 +169,7 @@ export class Registry {
           await this.#afterDelete(s, obj);
           return { object: obj, created: false };
         }
-        const written = await this.#write(kv, obj, s);
+        const written = await this.#write(kv, obj, s, !!s.deferrable?.(obj, old));
         obj.metadata.resourceVersion = String(written.modRevision);
         return { object: obj, created: false };
       } catch (e) {
@@ -198,9 +198,9 @@ export class Registry {
     }
   }
 
-  async #write(kv: KeyValue, obj: KubeObject, s: ResourceStrategy): Promise<KeyValue> {
+  async #write(kv: KeyValue, obj: KubeObject, s: ResourceStrategy, deferred = false): Promise<KeyValue> {
     try {
-      return await this.store.update(kv.key, encodeObject(obj), kv.modRevision, { lease: kv.lease || undefined });
+      return await this.store.update(kv.key, encodeObject(obj), kv.modRevision, { lease: kv.lease || undefined, ...(deferred ? { deferred } : {}) });
     } catch (e) {
       if (!(e instanceof LeaseNotFoundError || (e instanceof Error && /lease .* not found/.test(e.message)))) throw e;
       this.#leases.forget(kv.lease);

@@ -123,6 +123,8 @@ export interface ResourceStrategy {
 
   /** Time to live in seconds (events): the store drops the object through a lease. */
   ttlSeconds?(obj: KubeObject): number | undefined;
+  /** True for an update a crash may lose harmlessly (Lease renewals): the store commits it lazily (WriteOptions.deferred). */
+  deferrable?(obj: KubeObject, old: KubeObject): boolean;
 
   /** Table columns, NAME first (see table.ts helpers). Default: NAME, AGE. */
   columns?: ColumnDefinition[];
