@@ -1,7 +1,7 @@
 // /metrics and the request instrumentation behind it: counts and latencies by verb, group and resource (watches
 // counted, not timed; open watches as a gauge). Rendering and the metric objects live in lib/metrics.ts.
 import type { Hono, MiddlewareHandler } from 'hono';
-import { apiLatency, apiRequests, metricsContentType, renderMetrics, watchers } from '../../metrics.ts';
+import { apiLatency, apiRequests, metricsContentType, renderMetrics } from '../../metrics.ts';
 import { requestAttributes } from '../auth/request-info.ts';
 
 export function metricsMiddleware(): MiddlewareHandler {
@@ -15,18 +15,8 @@ export function metricsMiddleware(): MiddlewareHandler {
     const started = performance.now();
     await next();
     apiRequests.inc({ ...labels, code: String(c.res.status) });
-    if (verb !== 'WATCH') {
-      apiLatency.observe(labels, (performance.now() - started) / 1000);
-      return;
-    }
-    const body = c.res.body;
-    if (!body || c.res.status !== 200) return;
-    const w = { group: labels.group, resource: labels.resource };
-    watchers.inc(w);
-    let open = true;
-    const done = () => { if (open) { open = false; watchers.dec(w); } };
-    c.res = new Response(body.pipeThrough(new TransformStream({ flush: done })), c.res);
-    c.req.raw.signal.addEventListener('abort', done, { once: true });
+    if (verb !== 'WATCH') apiLatency.observe(labels, (performance.now() - started) / 1000);
+    // the open-watches gauge is kept by the watch handler, for as long as the watch runs
   };
 }
 

@@ -1,7 +1,7 @@
 // WATCH: store events → ADDED/MODIFIED/DELETED with selector transitions, initial state for resourceVersion ""/"0",
 // bookmarks, timeoutSeconds, and 410 as an ERROR event when the start revision was compacted.
 import type { ClientWatch, ClientWatchEvent, KubeObject } from '../../client/types.ts';
-import { CompactedError, type Watch, type WatchEvent as StoreEvent, type WatchMessage } from '../../store/types.ts';
+import { CompactedError, type KeyValue, type Watch, type WatchEvent as StoreEvent, type WatchMessage } from '../../store/types.ts';
 import type { ResourceStrategy } from '../resources/types.ts';
 import { apiVersionOf } from '../resources/types.ts';
 import { badRequest, expired } from './errors.ts';
@@ -39,11 +39,13 @@ function translate(s: ResourceStrategy, match: Matcher, e: StoreEvent, version: 
  * each of them, so that their serialized form can be cached too. The objects must be treated as read-only.
  */
 interface SharedEntry { obj?: KubeObject; prev?: KubeObject; events: Map<string, ClientWatchEvent> }
-const sharedEntries = new WeakMap<StoreEvent, SharedEntry>();
+// Keyed by the event's KeyValue: store wrappers (encryption at rest) copy events per watcher but pass the KeyValue
+// through unchanged when they do not transform it.
+const sharedEntries = new WeakMap<KeyValue, SharedEntry>();
 
 function translateShared(s: ResourceStrategy, match: Matcher, e: StoreEvent, version: string | undefined): ClientWatchEvent | undefined {
-  let entry = sharedEntries.get(e);
-  if (!entry) sharedEntries.set(e, (entry = { events: new Map() }));
+  let entry = sharedEntries.get(e.kv);
+  if (!entry) sharedEntries.set(e.kv, (entry = { events: new Map() }));
   const cur = (entry.obj ??= e.type === 'delete' ? decodeObject(e.prevKv ?? e.kv, e.kv.modRevision) : decodeObject(e.kv));
   let type: ClientWatchEvent['type'] | undefined;
   if (e.type === 'delete') type = match(cur) ? 'DELETED' : undefined;
