@@ -9,7 +9,7 @@ import { readObject, refuse, requireNamespace, writeContext, type ResourceReques
 export async function createHandler(c: Context, r: ResourceRequest): Promise<Response> {
   requireNamespace(r);
   const s = r.strategy;
-  const w = writeContext(r);
+  const w = writeContext(r, c.req.header('user-agent'));
   if (r.name && r.subresource) {
     const body = await readObject(c);
     const out = await createSubresource(r.registry, s, r.namespace, r.name, r.subresource, body, w);

@@ -13,7 +13,7 @@ export async function patchHandler(c: Context, r: ResourceRequest): Promise<Resp
   if (r.subresource && !['status', 'scale'].includes(r.subresource)) refuse('PATCH', r);
   const s = r.strategy;
   const type = patchTypeOf(c.req.header('content-type'));
-  const w = writeContext(r);
+  const w = writeContext(r, c.req.header('user-agent'));
   if (type === 'apply' && !w.fieldManager) {
     const { badRequest } = await import('../registry/errors.ts');
     throw badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');

@@ -71,12 +71,12 @@ export function requireNamespace(r: ResourceRequest): void {
   if (r.strategy.namespaced && !r.namespace) throw resourceNotFound();
 }
 
-export function writeContext(r: ResourceRequest): WriteContext {
+export function writeContext(r: ResourceRequest, userAgent?: string): WriteContext {
   const dry = r.query.getAll('dryRun');
   for (const d of dry) if (d !== 'All') throw badRequest(`Unsupported dry run option: ${JSON.stringify(d)}; supported: "All"`);
   const fv = r.query.get('fieldValidation');
   if (fv && !['Strict', 'Warn', 'Ignore'].includes(fv)) throw badRequest(`fieldValidation: Unsupported value: ${JSON.stringify(fv)}: supported values: "Ignore", "Strict", "Warn"`);
-  return { dryRun: dry.length > 0, user: r.user, fieldManager: r.query.get('fieldManager') ?? undefined };
+  return { dryRun: dry.length > 0, user: r.user, fieldManager: r.query.get('fieldManager') ?? undefined, userAgent, force: r.query.get('force') === 'true' };
 }
 
 export async function readBody(c: Context): Promise<Uint8Array> {

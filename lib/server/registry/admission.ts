@@ -25,6 +25,12 @@ export interface WriteContext {
   dryRun?: boolean;
   user?: UserInfo;
   fieldManager?: string;
+  /** The request's User-Agent: names the manager of a non-apply write without fieldManager. */
+  userAgent?: string;
+  /** Server-side apply: take fields other managers own instead of answering 409. */
+  force?: boolean;
+  /** The subresource the write came through when the registry sees a main-resource write (scale). */
+  subresource?: string;
   /** Set by server-side apply: the managedFields the written object carries (otherwise the stored ones stay). */
   managedFields?: unknown[];
 }

@@ -6,8 +6,7 @@ import type { ResourceStrategy } from '../resources/types.ts';
 import type { WriteContext } from './admission.ts';
 import { badRequest } from './errors.ts';
 import type { Registry, UpdateResult } from './registry.ts';
-import { appliedSet, fieldSet, removedPaths, removePath, withApplied } from './apply-fields.ts';
-import { rfc3339 } from './object.ts';
+import { applyOwnership } from './apply-fields.ts';
 import { updateScale } from './scale.ts';
 
 export async function patchObject(
@@ -15,7 +14,7 @@ export async function patchObject(
   type: PatchType, body: unknown, w: WriteContext = {}, subresource?: string,
 ): Promise<UpdateResult> {
   if (subresource === 'scale') {
-    const object = await updateScale(r, s, namespace, name, (scale) => applyPatch(type === 'json' ? 'json' : 'merge', scale, body) as KubeObject, w);
+    const object = await updateScale(r, s, namespace, name, (scale) => applyPatch(type === 'json' ? 'json' : 'merge', scale, body) as KubeObject, { ...w, subresource: 'scale' });
     return { object, created: false };
   }
   const kind = s.custom ? undefined : s.kind;
@@ -24,24 +23,18 @@ export async function patchObject(
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('apply patch must be an object');
   const b = body as KubeObject;
   if (b.metadata?.name && b.metadata.name !== name) throw badRequest(`the name of the object (${b.metadata.name}) does not match the name on the URL (${name})`);
-  // Fields this manager applied before and omits now are removed (see apply-fields.ts).
+  // Ownership, pruning and conflicts: apply-fields.ts.
   const manager = w.fieldManager ?? 'unknown';
-  const set = fieldSet(b);
-  const now = rfc3339(r.clock.now());
   const wa: WriteContext = { ...w };
-  const applyOwned = (cur: KubeObject) => {
-    const prev = subresource ? undefined : appliedSet(cur, manager);
-    const out = apply(cur);
-    if (prev) for (const p of removedPaths(prev, set)) removePath(out, p);
-    if (!subresource) wa.managedFields = withApplied(cur, manager, set, now);
-    return out;
+  const own = (live: KubeObject | undefined, merged: KubeObject) => {
+    wa.managedFields = applyOwnership({ strategy: s, live, merged, applied: b, manager, force: w.force, subresource, now: r.clock.now() });
+    return merged;
   };
   try {
-    return await r.guaranteedUpdate(s, namespace, name, applyOwned, wa, subresource);
+    return await r.guaranteedUpdate(s, namespace, name, (cur) => own(cur, apply(cur)), wa, subresource);
   } catch (e) {
     if ((e as { code?: number }).code !== 404 || subresource) throw e;
-    const obj = { ...b, metadata: { ...b.metadata, name } };
-    wa.managedFields = withApplied({ apiVersion: b.apiVersion, metadata: {} }, manager, set, now);
+    const obj = own(undefined, { ...structuredClone(b), metadata: { ...structuredClone(b.metadata), name } });
     return { object: await r.create(s, namespace, obj, wa), created: true };
   }
 }

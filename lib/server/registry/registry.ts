@@ -15,6 +15,7 @@ import type { Admit, WriteContext } from './admission.ts';
 import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { checkMetaShape, checkName, shaped, stripRv } from './checks.ts';
 import { LeasePool } from './lease-pool.ts';
+import { recordManagedFields } from './managed-fields.ts';
 import {
   canonical, decodeObject, encodeObject, generateSuffix, objectKey, rfc3339, specPart,
 } from './object.ts';
@@ -104,7 +105,7 @@ export class Registry {
     delete m.resourceVersion;
     delete m.deletionTimestamp;
     delete m.deletionGracePeriodSeconds;
-    if (w.managedFields) m.managedFields = w.managedFields; else delete m.managedFields;
+    const mfInput = m.managedFields;
     const ctx = this.ctx(w);
     await shaped(s, () => s.defaults?.(obj, ctx));
     await this.#admit({ operation: 'CREATE', ...this.#attrs(s, namespace, m.name, subresource), object: obj, user: w.user, dryRun: !!w.dryRun });
@@ -113,6 +114,7 @@ export class Registry {
     const key = objectKey(s, namespace, m.name);
     if ((await this.store.get(key)).kv) throw alreadyExists(s, m.name);
     await shaped(s, () => s.prepareForCreate?.(obj, ctx));
+    recordManagedFields({ strategy: s, obj, input: mfInput, w, subresource, now: this.clock.now() });
     if (w.dryRun) return obj;
     const ttl = s.ttlSeconds?.(obj);
     try {
@@ -233,9 +235,7 @@ export class Registry {
     for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
       if (om[k] === undefined) delete m[k]; else (m as Record<string, unknown>)[k] = om[k];
     }
-    if (w.managedFields) m.managedFields = w.managedFields;
-    else if (om.managedFields) m.managedFields = om.managedFields;
-    else delete m.managedFields;
+    const mfInput = m.managedFields;
     if (om.deletionTimestamp && (m.finalizers ?? []).some((f) => !(om.finalizers ?? []).includes(f))) {
       throw invalid(s, om.name ?? '', [{ field: 'metadata.finalizers', reason: 'FieldValueForbidden', message: 'Forbidden: no new finalizers can be added if the object is being deleted' }]);
     }
@@ -251,6 +251,7 @@ export class Registry {
       const causes = await shaped(s, () => (s.validate ? s.validate(obj, old, ctx) : []));
       if (causes.length) throw invalid(s, om.name ?? '', causes);
     }
+    recordManagedFields({ strategy: s, old, obj, input: mfInput, w, subresource, now: this.clock.now() });
     if (specPart(obj) !== specPart(old)) m.generation = (om.generation ?? 0) + 1;
     return obj;
   }
