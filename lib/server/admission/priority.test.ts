@@ -61,3 +61,21 @@ t.test('only one global default PriorityClass', async (t) => {
   await priorityAdmission(look, { ...ref(pc('d', 5, { globalDefault: true })), operation: 'UPDATE' });
   await t.rejects(priorityAdmission(look, { ...ref(pc('g', 1, { globalDefault: true })), operation: 'UPDATE' }), { code: 403 });
 });
+
+t.test('classes are cached briefly, re-read for an unknown name and after a class write', async (t) => {
+  let lists = 0;
+  const classes = [pc('d', 5, { globalDefault: true })];
+  const look = { list: async () => { lists++; return [...classes]; } };
+  for (let i = 0; i < 5; i++) await priorityAdmission(look, create(pod()));
+  t.equal(lists, 1, 'one list for five pods');
+  classes.push(pc('new', 7));
+  const p = pod({ priorityClassName: 'new' });
+  await priorityAdmission(look, create(p));
+  t.equal(p.spec.priority, 7, 'a class missing from the cache is re-read');
+  t.equal(lists, 2);
+  classes.length = 0;
+  await priorityAdmission(look, { operation: 'DELETE', group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses', kind: 'PriorityClass', name: 'd', oldObject: pc('d', 5), dryRun: false });
+  const q = pod();
+  await priorityAdmission(look, create(q));
+  t.same([q.spec.priorityClassName, q.spec.priority], [undefined, 0], 'the deleted default no longer applies');
+});

@@ -2,6 +2,8 @@
 // spec.preemptionPolicy (the globalDefault class, or priority 0 / PreemptLowerPriority, when it names none); an
 // unknown class is refused with 403. Only one PriorityClass may be the global default. tsk's pod defaults already
 // filled priority 0 and PreemptLowerPriority, so those values count as "not given" here.
+// Like upstream's informer lister, the classes are read from a short-lived cache (one list per second at most, not
+// one per pod), dropped on every PriorityClass write seen here and re-read when a pod names a class it lacks.
 import { ApiError, type KubeObject } from '../../client/types.ts';
 import type { AdmissionAttributes } from '../registry/admission.ts';
 
@@ -10,6 +12,18 @@ const PRIORITY_CLASSES = { group: 'scheduling.k8s.io', version: 'v1', resource: 
 /** What the plugin reads: every PriorityClass (a handful per cluster). */
 export interface PriorityLookup {
   list(ref: typeof PRIORITY_CLASSES, namespace: string): Promise<KubeObject[]>;
+}
+
+const CACHE_MS = 1000;
+const cache = new WeakMap<PriorityLookup, { at: number; classes: Promise<KubeObject[]> }>();
+
+function priorityClasses(look: PriorityLookup, fresh: boolean, now = Date.now()): Promise<KubeObject[]> {
+  const hit = cache.get(look);
+  if (hit && !fresh && now - hit.at < CACHE_MS && now >= hit.at) return hit.classes;
+  const classes = look.list(PRIORITY_CLASSES, '');
+  cache.set(look, { at: now, classes });
+  classes.catch(() => cache.delete(look));
+  return classes;
 }
 
 const forbidden = (a: AdmissionAttributes, why: string) => {
@@ -58,6 +72,8 @@ export function resolvePodPriority(spec: Record<string, any>, classes: readonly 
 }
 
 export async function priorityAdmission(look: PriorityLookup, a: AdmissionAttributes): Promise<void> {
+  const classWrite = a.group === 'scheduling.k8s.io' && a.resource === 'priorityclasses';
+  if (classWrite) cache.delete(look);
   if (a.subresource || !a.object) return;
   if (!a.group && a.resource === 'pods') {
     if (a.operation === 'UPDATE') {
@@ -71,11 +87,14 @@ export async function priorityAdmission(look: PriorityLookup, a: AdmissionAttrib
     }
     if (a.operation !== 'CREATE') return;
     a.object.spec ??= {};
-    const why = resolvePodPriority(a.object.spec, await look.list(PRIORITY_CLASSES, ''));
+    let classes = await priorityClasses(look, false);
+    const name = a.object.spec.priorityClassName;
+    if (name && !classes.some((c) => c.metadata.name === name)) classes = await priorityClasses(look, true);
+    const why = resolvePodPriority(a.object.spec, classes);
     if (why) throw forbidden(a, why);
     return;
   }
-  if (a.group === 'scheduling.k8s.io' && a.resource === 'priorityclasses' && (a.operation === 'CREATE' || a.operation === 'UPDATE') && a.object.globalDefault) {
+  if (classWrite && (a.operation === 'CREATE' || a.operation === 'UPDATE') && a.object.globalDefault) {
     const d = defaultPriorityClass((await look.list(PRIORITY_CLASSES, '')).filter((c) => a.operation === 'CREATE' || c.metadata.name !== a.object!.metadata.name));
     if (d) throw forbidden(a, `PriorityClass ${d.metadata.name} is already marked as default. Only one default can exist`);
   }
