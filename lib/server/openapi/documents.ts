@@ -3,20 +3,13 @@
 // parameter (apply's server-side validation), and a components.schemas entry whose x-kubernetes-group-version-kind
 // is a list (explain).
 import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { VERSION } from '../../config.ts';
 import type { ResourceStrategy } from '../resources/types.ts';
-import { appsDefs, batchDefs, coreDefs, metaDefs } from './defs-core.ts';
-import { apiextensionsDefs, autoscalingDefs, coordinationDefs, networkingDefs, policyDefs, rbacDefs, storageClaimDefs, storageDefs } from './defs-more.ts';
-import { builtinScalars, defSchema, schemaName, type DefTable, type Schema } from './dsl.ts';
+import { fullDefinitions, structureDefinitions, type Definitions, type Schema } from './definitions.ts';
 
-export const DEFS: DefTable = { ...metaDefs, ...coreDefs, ...appsDefs, ...batchDefs, ...storageClaimDefs, ...coordinationDefs, ...networkingDefs,
-  ...rbacDefs, ...policyDefs, ...storageDefs, ...autoscalingDefs, ...apiextensionsDefs };
-/** Group/version → definition prefix (dsl.ts PREFIXES). */
-const GV_PREFIX: Record<string, string> = {
-  '/v1': 'core', 'apps/v1': 'apps', 'batch/v1': 'batch', 'coordination.k8s.io/v1': 'coordination', 'networking.k8s.io/v1': 'networking',
-  'rbac.authorization.k8s.io/v1': 'rbac', 'policy/v1': 'policy', 'storage.k8s.io/v1': 'storage', 'autoscaling/v2': 'autoscaling', 'autoscaling/v1': 'autoscalingv1',
-  'apiextensions.k8s.io/v1': 'apiextensions',
-};
+const REF = '#/components/schemas/';
+const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
 /** A strategy may carry its own schema (custom resources: the CRD's openAPIV3Schema per version). */
 export interface StrategyWithSchema {
@@ -26,7 +19,10 @@ export interface StrategyWithSchema {
 export interface GroupVersionDoc {
   /** 'api/v1' or 'apis/apps/v1'. */
   path: string;
-  body: string;
+  /** The document, gzip-compressed (kept this way; served as is to clients accepting gzip). */
+  gz: Buffer;
+  /** The document as JSON text (decompressed on each access). */
+  readonly body: string;
   hash: string;
 }
 
@@ -34,55 +30,57 @@ export function gvPath(group: string, version: string): string {
   return group ? `apis/${group}/${version}` : `api/${version}`;
 }
 
-/** Schema name of a kind: upstream names for built-in groups, reversed group for others (com.example.v1.Widget). */
-export function kindSchemaName(group: string, version: string, kind: string): string {
-  const prefix = GV_PREFIX[`${group}/${version}`];
-  if (prefix !== undefined && DEFS[`${prefix}.${kind}`]) return schemaName(`${prefix}.${kind}`);
+/** Schema name of a kind: upstream names for built-in kinds, reversed group for others (com.example.v1.Widget). */
+export function kindSchemaName(group: string, version: string, kind: string, defs: Definitions = structureDefinitions()): string {
+  const known = defs.kinds[`${group}/${version}/${kind}`];
+  if (known) return known;
   if (group === '') return `io.k8s.api.core.${version}.${kind}`;
   if (!group.includes('.') || group.endsWith('.k8s.io')) return `io.k8s.api.${group.split('.')[0]}.${version}.${kind}`;
   return `${group.split('.').reverse().join('.')}.${version}.${kind}`;
 }
 
-/** Expands short definitions reachable from the roots into schemas (by upstream name). */
-function expand(roots: string[], out: Record<string, Schema>): void {
-  const byName = new Map(Object.keys(DEFS).map((k) => [schemaName(k), k]));
+/** Copies the named schemas and everything they reference from defs into out. */
+export function closure(roots: string[], defs: Definitions, out: Record<string, Schema>): void {
   const todo = [...roots];
   while (todo.length) {
     const name = todo.pop()!;
-    if (out[name]) continue;
-    if (builtinScalars[name]) { out[name] = builtinScalars[name]!; continue; }
-    const short = byName.get(name);
-    if (!short) continue;
-    const refs = new Set<string>();
-    out[name] = defSchema(DEFS[short]!, refs);
-    todo.push(...refs);
+    if (out[name] || !defs.schemas[name]) continue;
+    out[name] = defs.schemas[name];
+    for (const m of JSON.stringify(defs.schemas[name]).matchAll(/"#\/components\/schemas\/([^"]+)"/g)) if (!out[m[1]!]) todo.push(m[1]!);
   }
 }
 
-function kindSchema(s: ResourceStrategy, version: string, schemas: Record<string, Schema>): string {
-  const name = kindSchemaName(s.group, version, s.kind);
-  const gvk = [{ group: s.group, kind: s.kind, version }];
+const STD = {
+  apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources' },
+  kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds' },
+  metadata: { allOf: [{ $ref: REF + OBJECT_META }], description: "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata" },
+};
+
+/** The custom schema of a strategy for a version (CRDs), if any. */
+export function ownSchema(s: ResourceStrategy, version: string): Schema | undefined {
   const own = (s as StrategyWithSchema).openAPISchema;
-  const custom = typeof own === 'function' ? own(version) : own;
+  return typeof own === 'function' ? own(version) : own;
+}
+
+function kindSchema(s: ResourceStrategy, version: string, schemas: Record<string, Schema>, defs: Definitions): string {
+  const name = kindSchemaName(s.group, version, s.kind, defs);
+  const gvk = [{ group: s.group, kind: s.kind, version }];
+  const custom = ownSchema(s, version);
   if (custom) {
     const props = { ...(custom.properties as Record<string, Schema> | undefined) };
-    props.apiVersion ??= { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' };
-    props.kind ??= { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' };
-    props.metadata = { allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' }], description: "Standard object's metadata." };
-    expand(['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'], schemas);
+    props.apiVersion ??= STD.apiVersion;
+    props.kind ??= STD.kind;
+    props.metadata = STD.metadata;
+    closure([OBJECT_META], defs, schemas);
     schemas[name] = { ...custom, type: 'object', properties: props, 'x-kubernetes-group-version-kind': gvk };
     return name;
   }
-  expand([name, 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'], schemas);
+  closure([name, OBJECT_META], defs, schemas);
   if (!schemas[name]) {
     schemas[name] = {
       description: `${s.kind} (${s.group || 'core'}/${version}).`,
       type: 'object',
-      properties: {
-        apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
-        kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
-        metadata: { allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' }], description: "Standard object's metadata." },
-      },
+      properties: { ...STD },
       'x-kubernetes-preserve-unknown-fields': true,
     };
   }
@@ -127,27 +125,30 @@ function operations(s: ResourceStrategy, version: string, schema: string): Recor
   };
 }
 
-/** One OpenAPI v3 document per served group-version. */
+function gvDoc(path: string, text: string): GroupVersionDoc {
+  const gz = gzipSync(text);
+  return { path, gz, hash: createHash('sha512').update(text).digest('hex').toUpperCase().slice(0, 64), get body() { return gunzipSync(gz).toString('utf8'); } };
+}
+
+/** One OpenAPI v3 document per served group-version (the full definitions are read once and let go). */
 export function buildDocuments(strategies: readonly ResourceStrategy[]): GroupVersionDoc[] {
+  const defs = fullDefinitions();
   const byGv = new Map<string, { paths: Record<string, Schema>; schemas: Record<string, Schema> }>();
   for (const s of strategies) {
     for (const version of s.versions) {
       const path = gvPath(s.group, version);
       let doc = byGv.get(path);
       if (!doc) byGv.set(path, (doc = { paths: {}, schemas: {} }));
-      const schema = kindSchema(s, version, doc.schemas);
+      const schema = kindSchema(s, version, doc.schemas, defs);
       Object.assign(doc.paths, operations(s, version, schema));
     }
   }
-  return [...byGv].map(([path, d]) => {
-    const body = JSON.stringify({
-      openapi: '3.0.0',
-      info: { title: 'Kubernetes', version: VERSION.gitVersion },
-      paths: d.paths,
-      components: { schemas: sortKeys(d.schemas) },
-    });
-    return { path, body, hash: createHash('sha512').update(body).digest('hex').toUpperCase().slice(0, 64) };
-  });
+  return [...byGv].map(([path, d]) => gvDoc(path, JSON.stringify({
+    openapi: '3.0.0',
+    info: { title: 'Kubernetes', version: VERSION.gitVersion },
+    paths: d.paths,
+    components: { schemas: sortKeys(d.schemas) },
+  })));
 }
 
 /** The /openapi/v3 index. */
@@ -155,12 +156,38 @@ export function indexDocument(docs: GroupVersionDoc[]): string {
   return JSON.stringify({ paths: Object.fromEntries(docs.map((d) => [d.path, { serverRelativeURL: `/openapi/v3/${d.path}?hash=${d.hash}` }])) });
 }
 
-/** A Swagger 2.0 rendering of the same schemas (definitions only, plus the kinds' GVK extensions). */
-export function swaggerV2(docs: GroupVersionDoc[]): string {
-  const definitions: Record<string, unknown> = {};
-  for (const d of docs) Object.assign(definitions, (JSON.parse(d.body) as { components: { schemas: Record<string, unknown> } }).components.schemas);
-  const text = JSON.stringify({ swagger: '2.0', info: { title: 'Kubernetes', version: VERSION.gitVersion }, paths: {}, definitions: sortKeys(definitions) });
-  return text.replaceAll('#/components/schemas/', '#/definitions/');
+/** A Swagger 2.0 rendering of the same schemas (definitions only, with the kinds' GVK extensions). */
+export function swaggerV2Object(docs: GroupVersionDoc[]): Schema {
+  const definitions: Record<string, Schema> = {};
+  for (const d of docs) Object.assign(definitions, (JSON.parse(d.body) as { components: { schemas: Record<string, Schema> } }).components.schemas);
+  return { swagger: '2.0', info: { title: 'Kubernetes', version: VERSION.gitVersion }, paths: {}, definitions: toV2Map(sortKeys(definitions)) };
+}
+
+/** v3 schema forms to v2 ones: refs under #/definitions/, a lone allOf reference becomes a $ref. */
+function toV2(v: unknown): unknown {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  const o = v as Schema;
+  const all = o.allOf as Schema[] | undefined;
+  if (all?.length === 1 && typeof all[0]!.$ref === 'string' && Object.keys(all[0]!).length === 1) {
+    const { allOf: _, ...rest } = o;
+    return toV2({ $ref: all[0]!.$ref, ...rest });
+  }
+  const out: Schema = {};
+  const map = (m: unknown) => (m && typeof m === 'object' ? Object.fromEntries(Object.entries(m).map(([k, x]) => [k, toV2(x)])) : m);
+  for (const [k, x] of Object.entries(o)) {
+    if (k === '$ref' && typeof x === 'string') out[k] = x.replace(REF, '#/definitions/');
+    else if (k === 'properties' || k === 'patternProperties' || k === 'definitions') out[k] = map(x);
+    else if (k === 'allOf' || k === 'anyOf' || k === 'oneOf') out[k] = Array.isArray(x) ? x.map(toV2) : x;
+    else if (k === 'items') out[k] = Array.isArray(x) ? x.map(toV2) : toV2(x);
+    else if (k === 'additionalProperties' || k === 'not') out[k] = toV2(x);
+    else out[k] = x;
+  }
+  return out;
+}
+
+/** Converts a definitions map. */
+function toV2Map(m: Record<string, Schema>): Record<string, Schema> {
+  return Object.fromEntries(Object.entries(m).map(([k, x]) => [k, toV2(x) as Schema]));
 }
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {

@@ -3,19 +3,11 @@
 import type { KubeObject } from '../../client/types.ts';
 import { ApiError } from '../../client/types.ts';
 import type { ResourceStrategy } from '../resources/types.ts';
-import { DEFS, kindSchemaName, type StrategyWithSchema } from './documents.ts';
-import { builtinScalars, defSchema, schemaName, type Schema } from './dsl.ts';
-
-const cache = new Map<string, Schema | undefined>();
-let byName: Map<string, string> | undefined;
+import { structureDefinitions, type Schema } from './definitions.ts';
+import { kindSchemaName, ownSchema } from './documents.ts';
 
 function resolve(name: string): Schema | undefined {
-  if (cache.has(name)) return cache.get(name);
-  byName ??= new Map(Object.keys(DEFS).map((k) => [schemaName(k), k]));
-  const short = byName.get(name);
-  const s = builtinScalars[name] ?? (short ? defSchema(DEFS[short]!, new Set()) : undefined);
-  cache.set(name, s);
-  return s;
+  return structureDefinitions().schemas[name];
 }
 
 function deref(s: Schema | undefined): Schema | undefined {
@@ -27,11 +19,12 @@ function deref(s: Schema | undefined): Schema | undefined {
   return s;
 }
 
-function walk(value: unknown, schema: Schema | undefined, path: string, out: string[], root: boolean): void {
+// An object schema without properties is free-form in the built-in types (FieldsV1, RawExtension), closed in CRDs.
+function walk(value: unknown, schema: Schema | undefined, path: string, out: string[], root: boolean, custom = false): void {
   const s = deref(schema);
   if (!s || value === null || typeof value !== 'object') return;
   if (Array.isArray(value)) {
-    value.forEach((v, i) => walk(v, s.items as Schema | undefined, `${path}[${i}]`, out, false));
+    value.forEach((v, i) => walk(v, s.items as Schema | undefined, `${path}[${i}]`, out, false, custom));
     return;
   }
   const props = s.properties as Record<string, Schema> | undefined;
@@ -40,20 +33,19 @@ function walk(value: unknown, schema: Schema | undefined, path: string, out: str
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const sub = path ? `${path}.${k}` : k;
     if (root && (k === 'apiVersion' || k === 'kind')) continue;
-    if (props?.[k]) walk(v, props[k], sub, out, false);
-    else if (add && typeof add === 'object') walk(v, add as Schema, sub, out, false);
-    else if (!preserve && add !== true && (props || s.type === 'object')) out.push(sub);
+    if (props?.[k]) walk(v, props[k], sub, out, false, custom);
+    else if (add && typeof add === 'object') walk(v, add as Schema, sub, out, false, custom);
+    else if (!preserve && add !== true && (props || (custom && s.type === 'object'))) out.push(sub);
   }
 }
 
 /** Paths ("spec.template.spec.containers[0].imagee") of fields the strategy's schema does not know. */
 export function unknownFields(strategy: ResourceStrategy, obj: KubeObject, version = strategy.versions[0]!): string[] {
   const out: string[] = [];
-  const own = (strategy as StrategyWithSchema).openAPISchema;
-  const custom = typeof own === 'function' ? own(version) : own;
+  const custom = ownSchema(strategy, version);
   if (custom) {
     const { metadata, ...rest } = obj;
-    walk(rest, custom, '', out, true);
+    walk(rest, custom, '', out, true, true);
     walk(metadata, { allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' }] }, 'metadata', out, false);
     return out;
   }

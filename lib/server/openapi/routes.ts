@@ -1,10 +1,12 @@
 // HTTP routes for /openapi/v3 (index and per group-version documents, with ETag/If-None-Match) and /openapi/v2
-// (JSON only: kubectl asks for protobuf there and takes a 406, falling back to v3). Documents are rebuilt lazily
-// after the catalog changes (CRDs).
+// (JSON, or protobuf as kubectl asks for it). Documents are rebuilt lazily after the catalog changes (CRDs) and kept
+// gzip-compressed: clients accepting gzip (kubectl, client-go) get them as they are.
 import { createHash } from 'node:crypto';
-import { Hono } from 'hono';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { Hono, type Context } from 'hono';
 import type { ResourceStrategy } from '../resources/types.ts';
-import { buildDocuments, indexDocument, swaggerV2, type GroupVersionDoc } from './documents.ts';
+import { buildDocuments, indexDocument, swaggerV2Object, type GroupVersionDoc } from './documents.ts';
+import { encodeSwaggerV2, OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_TYPE } from './v2-proto.ts';
 
 export interface StrategySource {
   all(): readonly ResourceStrategy[];
@@ -14,7 +16,7 @@ export interface StrategySource {
 interface Built {
   docs: Map<string, GroupVersionDoc>;
   index: { body: string; etag: string };
-  v2?: { body: string; etag: string };
+  v2?: { json: Buffer; proto: Buffer; etag: string };
 }
 
 const etagOf = (hash: string) => `"${hash}"`;
@@ -38,9 +40,13 @@ export class OpenApiCache {
     this.#built = { docs: new Map(docs.map((d) => [d.path, d])), index: { body, etag: etagOf(hash) } };
     return this.#built;
   }
-  v2(): { body: string; etag: string } {
+  /** The v2 document, gzip-compressed, as JSON and as protobuf. */
+  v2(): { json: Buffer; proto: Buffer; etag: string } {
     const b = this.get();
-    if (!b.v2) b.v2 = { body: swaggerV2([...b.docs.values()]), etag: b.index.etag };
+    if (!b.v2) {
+      const doc = swaggerV2Object([...b.docs.values()]);
+      b.v2 = { json: gzipSync(JSON.stringify(doc)), proto: gzipSync(encodeSwaggerV2(doc)), etag: b.index.etag };
+    }
     return b.v2;
   }
 }
@@ -53,11 +59,14 @@ function notFound(message: string) {
 export function openApiRoutes(source: StrategySource | OpenApiCache): Hono {
   const cache = source instanceof OpenApiCache ? source : new OpenApiCache(source);
   const app = new Hono();
-  const send = (c: { req: { header(n: string): string | undefined }; body: (b: string | null, s: 200 | 304, h: Record<string, string>) => Response }, body: string, etag: string, immutable: boolean) => {
-    const headers: Record<string, string> = { 'Content-Type': 'application/json', ETag: etag, 'Cache-Control': immutable ? 'public, immutable' : 'no-cache, private' };
+  const send = (c: Context, body: string | Buffer, etag: string, immutable: boolean, type = 'application/json') => {
+    const headers: Record<string, string> = { 'Content-Type': type, ETag: etag, 'Cache-Control': immutable ? 'public, immutable' : 'no-cache, private', Vary: 'Accept-Encoding' };
     const inm = c.req.header('if-none-match');
     if (inm && inm.split(',').map((s) => s.trim()).includes(etag)) return c.body(null, 304, headers);
-    return c.body(body, 200, headers);
+    if (typeof body === 'string') return c.body(body, 200, headers);
+    // body is gzip-compressed
+    if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) return c.body(new Uint8Array(body), 200, { ...headers, 'Content-Encoding': 'gzip' });
+    return c.body(new Uint8Array(gunzipSync(body)), 200, headers);
   };
   app.get('/openapi/v3', (c) => send(c, cache.get().index.body, cache.get().index.etag, false));
   app.get('/openapi/v3/*', (c) => {
@@ -69,15 +78,16 @@ export function openApiRoutes(source: StrategySource | OpenApiCache): Hono {
       // A stale hash: redirect to the current document, as kube-apiserver does.
       return c.redirect(`/openapi/v3/${doc.path}?hash=${doc.hash}`, 301);
     }
-    return send(c, doc.body, etagOf(doc.hash), hash === doc.hash);
+    return send(c, doc.gz, etagOf(doc.hash), hash === doc.hash);
   });
   app.get('/openapi/v2', (c) => {
     const accept = c.req.header('accept') ?? '';
-    if (accept && !/application\/json|\*\/\*/.test(accept)) {
-      return c.body(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'only application/json is served for /openapi/v2', reason: 'NotAcceptable', code: 406 }), 406, { 'Content-Type': 'application/json' });
+    const proto = accept.includes(OPENAPI_V2_PROTOBUF) || accept.includes(OPENAPI_V2_PROTOBUF_TYPE);
+    if (accept && !proto && !/application\/json|\*\/\*/.test(accept)) {
+      return c.body(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `only application/json and ${OPENAPI_V2_PROTOBUF} are served for /openapi/v2`, reason: 'NotAcceptable', code: 406 }), 406, { 'Content-Type': 'application/json' });
     }
     const v2 = cache.v2();
-    return send(c, v2.body, v2.etag, false);
+    return proto ? send(c, v2.proto, v2.etag.replace(/"$/, '-pb"'), false, OPENAPI_V2_PROTOBUF_TYPE) : send(c, v2.json, v2.etag, false);
   });
   return app;
 }
