@@ -1,12 +1,12 @@
 // The API server's hono app: authentication/authorization hooks, health and version, discovery, and the resource
 // verbs dispatched to one handler file each. Errors of every kind become a Status in status.ts.
 import { Hono, type Context } from 'hono';
-import { requestAttributes } from '../auth/request-info.ts';
 import { openApiRoutes } from '../openapi/index.ts';
 import type { UserInfo } from '../auth/types.ts';
 import { forbidden, unauthorized } from '../registry/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import { ALL_VERBS } from '../resources/types.ts';
+import { attributesOf } from './attributes.ts';
 import { createHandler } from './create.ts';
 import { deleteHandler } from './delete.ts';
 import { deleteCollectionHandler } from './deletecollection.ts';
@@ -70,7 +70,7 @@ export function createApiApp(o: ApiAppOptions): Hono<Env> {
     }
     c.set('user', user);
     if (hooks.authorize) {
-      const a = { ...requestAttributes(c.req.method, c.req.url), user };
+      const a = { ...attributesOf(c), user };
       const d = await hooks.authorize(a);
       if (d.decision !== 'allow') {
         const what = a.resourceRequest

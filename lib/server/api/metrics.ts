@@ -2,13 +2,13 @@
 // counted, not timed; open watches as a gauge). Rendering and the metric objects live in lib/metrics.ts.
 import type { Hono, MiddlewareHandler } from 'hono';
 import { apiLatency, apiRequests, metricsContentType, renderMetrics } from '../../metrics.ts';
-import { requestAttributes } from '../auth/request-info.ts';
+import { attributesOf } from './attributes.ts';
 
 export function metricsMiddleware(): MiddlewareHandler {
   return async (c, next) => {
     const path = c.req.path;
     if (!path.startsWith('/api/') && !path.startsWith('/apis/')) return next();
-    const a = requestAttributes(c.req.method, c.req.url);
+    const a = attributesOf(c);
     if (!a.resourceRequest) return next();
     const verb = (a.verb ?? c.req.method).toUpperCase();
     const labels = { verb, group: a.apiGroup ?? '', resource: a.subresource ? `${a.resource}/${a.subresource}` : (a.resource ?? '') };

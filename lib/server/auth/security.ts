@@ -132,7 +132,11 @@ export class Security {
           log.debug('authentication failed', { path, reason: r.error });
           return r;
         }
-        const as = await impersonate(r.user, req.headers, this.authorizer);
+        // Impersonate-* header names from the Node request when there is one: listing the web Headers' keys would
+        // build a full Headers object on every request.
+        const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+        const headers = incoming ? { get: (n: string) => req.headers.get(n), keys: () => Object.keys(incoming.headers) } : req.headers;
+        const as = await impersonate(r.user, headers, this.authorizer);
         return { user: as ?? r.user };
       },
       authorize: async (a) => {
