@@ -58,8 +58,16 @@ export function schedulePod(pod: KubeObject, nodes: readonly NodeInfo[], opts: S
   const ctx: FilterContext = { nodes, pvc: opts.pvc, pv: opts.pv, storageClass: opts.storageClass };
   const feasible: NodeInfo[] = [];
   const reasons: Record<string, string[]> = {};
+  const nominated = opts.nominated?.size ? opts.nominated : undefined;
   for (const info of nodes) {
-    const failed = opts.nominated?.size ? runFiltersWithNominated(pod, info, ctx, filters, opts.nominated) : runFilters(pod, info, ctx, filters);
+    let failed: string[] | undefined;
+    if (nominated) failed = runFiltersWithNominated(pod, info, ctx, filters, nominated);
+    else {
+      for (const f of filters) {
+        failed = f(pod, info, ctx);
+        if (failed) break;
+      }
+    }
     if (failed) reasons[info.node.metadata.name!] = failed;
     else feasible.push(info);
   }
