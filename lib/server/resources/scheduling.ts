@@ -23,14 +23,15 @@ export const priorityclasses: ResourceStrategy = {
     const out = validateMeta(o);
     const name = o.metadata.name ?? '';
     if (typeof o.value !== 'number' || !Number.isInteger(o.value)) out.push(invalid('value', o.value, 'must be an integer'));
-    else if (name in SYSTEM) {
-      if (o.value !== SYSTEM[name]) out.push(invalid('value', o.value, `value of system priority class ${name} must be ${SYSTEM[name]}`));
-    } else {
-      if (name.startsWith('system-')) out.push(forbidden('metadata.name', 'priority class names with \'system-\' prefix are reserved for system use only'));
-      if (o.value > HIGHEST_USER_PRIORITY) out.push(forbidden('value', `maximum allowed value of a user defined priority is ${HIGHEST_USER_PRIORITY}`));
-    }
+    else if (name.startsWith('system-')) {
+      // Only the built-in classes, exactly as built in (upstream IsKnownSystemPriorityClass).
+      const known = name in SYSTEM ? (o.value !== SYSTEM[name] ? `value of ${name} PriorityClass must be ${SYSTEM[name]}` : o.globalDefault ? `globalDefault of ${name} PriorityClass must be false` : undefined)
+        : `${name} is not a known system priority class`;
+      if (known) out.push(forbidden('metadata.name', `priority class names with 'system-' prefix are reserved for system use only. error: ${known}`));
+    } else if (o.value > HIGHEST_USER_PRIORITY) out.push(forbidden('value', `maximum allowed value of a user defined priority is ${HIGHEST_USER_PRIORITY}`));
     if (o.preemptionPolicy && !['PreemptLowerPriority', 'Never'].includes(o.preemptionPolicy)) out.push(notSupported('preemptionPolicy', o.preemptionPolicy, ['Never', 'PreemptLowerPriority']));
-    if (old) out.push(...immutable('value', o.value, old.value), ...immutable('preemptionPolicy', o.preemptionPolicy, old.preemptionPolicy));
+    if (old && o.value !== old.value) out.push(forbidden('value', 'may not be changed in an update.'));
+    if (old) out.push(...immutable('preemptionPolicy', o.preemptionPolicy, old.preemptionPolicy));
     return out;
   },
   columns: [nameColumn, column('Value', 'integer', 0, 'The value of this priority class.'), column('Global-Default', 'boolean', 0, 'globalDefault specifies whether this PriorityClass should be considered as the default priority.'),
