@@ -3,6 +3,7 @@ import type { Client, KubeObject, ResourceRef } from '../../client/types.ts';
 import { realClock, type Clock } from '../../clock.ts';
 import { logger } from '../../log/logger.ts';
 import type { RbacSource } from './rbac.ts';
+import type { Authorizer, AuthzResult } from './types.ts';
 
 const log = logger('server/auth/rbac-cache');
 
@@ -91,4 +92,29 @@ export class RbacCache implements RbacSource {
   clusterRoles(): KubeObject[] {
     return [...this.#maps.clusterroles.values()];
   }
+}
+
+/**
+ * RBAC decisions remembered by user, groups and request attributes until any Role, ClusterRole or binding changes
+ * (RbacAuthorizer walks every binding on each call). At most `max` decisions are kept, the oldest dropped first.
+ */
+export function cachedRbacAuthorizer(inner: Authorizer, source: Pick<RbacCache, 'onChange'>, max = 4096): Authorizer {
+  const decisions = new Map<string, AuthzResult>();
+  let generation = 0;
+  source.onChange(() => { generation++; decisions.clear(); });
+  return {
+    async authorize(a) {
+      const u = a.user;
+      const key = [u.username, u.groups.join('\x01'), a.verb, a.resourceRequest ? 'r' : 'n', a.path ?? '', a.apiGroup ?? '', a.resource ?? '',
+        a.subresource ?? '', a.namespace ?? '', a.name ?? ''].join('\0');
+      const known = decisions.get(key);
+      if (known) return known;
+      const g = generation;
+      const d = await inner.authorize(a);
+      if (g !== generation) return d; // RBAC changed while deciding: the decision may be stale, don't keep it
+      if (decisions.size >= max) decisions.delete(decisions.keys().next().value!);
+      decisions.set(key, d);
+      return d;
+    },
+  };
 }

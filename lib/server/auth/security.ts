@@ -17,7 +17,7 @@ import type { ResourceCatalog } from '../resources/catalog.ts';
 import { reconcileAggregation } from './aggregation.ts';
 import { authenticateRequest, bootstrapTokenAuthenticator, isPublicPath, x509Authenticator } from './authenticate.ts';
 import { NodeAuthorizer, nodeNameOf, nodeRestriction } from './node-authorizer.ts';
-import { RbacCache } from './rbac-cache.ts';
+import { cachedRbacAuthorizer, RbacCache } from './rbac-cache.ts';
 import { privilegedGroupAuthorizer, RbacAuthorizer, unionAuthorizer, type PolicyRule } from './rbac.ts';
 import { checkEscalation } from './escalation.ts';
 import { localSubjectAccessReview, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from './reviews.ts';
@@ -97,7 +97,7 @@ export class Security {
       claim: (ns, name) => getOrUndefined(o.client, 'persistentvolumeclaims', ns, name),
       volume: (name) => getOrUndefined(o.client, 'persistentvolumes', '', name),
     });
-    this.authorizer = unionAuthorizer([privilegedGroupAuthorizer, nodes, new RbacAuthorizer(this.rbac)]);
+    this.authorizer = unionAuthorizer([privilegedGroupAuthorizer, nodes, cachedRbacAuthorizer(new RbacAuthorizer(this.rbac), this.rbac)]);
     this.join = new JoinService({ certs: o.certs, secret: o.joinSecret, client: o.client, now: o.now });
   }
 
