@@ -138,3 +138,22 @@ t.test('preemption: victims marked and deleted with a Preempted event, preemptor
   ac.abort();
   await run;
 });
+
+t.test('pending pods are scheduled higher priority first, then in arrival order', async (t) => {
+  const client = new FakeClient();
+  client.seed(core('nodes'), { ...node('one', '3'), status: { ...node('one', '3').status, allocatable: { cpu: '3', memory: '8Gi', pods: '2' } } });
+  const withPrio = (name: string, priority: number) => ({ ...pod(name, '1'), spec: { ...pod(name, '1').spec, priority, preemptionPolicy: 'Never' } });
+  client.seed(core('pods'), withPrio('low-1', 1), withPrio('mid', 5), withPrio('low-2', 1), withPrio('high', 9));
+  const clock = new FakeClock();
+  const factory = new SharedInformerFactory({ client, clock });
+  const s = new Scheduler({ client, factory, clock });
+  const ac = new AbortController();
+  t.teardown(() => ac.abort());
+  factory.start(ac.signal);
+  const run = s.run(ac.signal);
+  await until(() => client.actions.filter((a) => a.subresource === 'binding').length === 2);
+  await new Promise((r) => setTimeout(r, 20));
+  t.same(client.actions.filter((a) => a.subresource === 'binding').map((a) => a.name), ['high', 'mid'], 'two pod slots: the two highest priorities');
+  ac.abort();
+  await run;
+});
