@@ -2,8 +2,8 @@
 // image, with --kubelet-arg=eviction-hard=memory.available<(all of the machine's memory), so the node is under memory
 // pressure from its first observation (deterministic: available = capacity − working set < capacity). The node
 // reports MemoryPressure and gets the memory-pressure taint; a pod without a toleration is kept away by the
-// scheduler; a BestEffort pod that tolerates the taint is evicted (Failed, Evicted, an Evicted event); the node stays
-// Ready and the process alive.
+// scheduler; one bound to the node directly is rejected by the kubelet's admission; a BestEffort pod that tolerates
+// the taint is admitted and then evicted (Failed, Evicted, an Evicted event); the node stays Ready and the process alive.
 import t from 'tap';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,9 +12,10 @@ import { createNetns, kc, kubectl, startServer, tempDir, waitFor } from './harne
 
 const NODE = 'eviction-e2e';
 
-const pod = (name: string, tolerate: boolean) => JSON.stringify({
+const pod = (name: string, tolerate: boolean, nodeName?: string) => JSON.stringify({
   apiVersion: 'v1', kind: 'Pod', metadata: { name },
   spec: {
+    ...(nodeName ? { nodeName } : {}),
     terminationGracePeriodSeconds: 30,
     ...(tolerate ? { tolerations: [{ key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' }] } : {}),
     containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'Never', command: ['sleep', '3600'] }],
@@ -49,6 +50,7 @@ t.test('memory pressure: condition and taint on the node, a BestEffort pod evict
   await waitFor('default service account', () => kubectl(server, ['get', 'serviceaccount', 'default']).status === 0, 60_000);
   kc(server, ['apply', '-f', '-'], pod('blocked', false));
   kc(server, ['apply', '-f', '-'], pod('besteffort', true));
+  kc(server, ['apply', '-f', '-'], pod('direct', false, NODE));
 
   const evicted = await waitFor('the BestEffort pod evicted', () => {
     const r = kubectl(server, ['get', 'pod', 'besteffort', '-o', 'json']);
@@ -70,6 +72,12 @@ t.test('memory pressure: condition and taint on the node, a BestEffort pod evict
     const p = JSON.parse(kc(server, ['get', 'pod', 'besteffort', '-o', 'json']));
     return p.status?.containerStatuses?.[0]?.state?.terminated ? true : undefined;
   }, 30_000);
+
+  const direct = await waitFor('a BestEffort pod bound to the node without the toleration is rejected', () => {
+    const p = JSON.parse(kc(server, ['get', 'pod', 'direct', '-o', 'json']));
+    return p.status?.phase === 'Failed' ? p : undefined;
+  }, 30_000);
+  t.match(direct.status, { reason: 'Evicted', message: 'The node had condition: [MemoryPressure]. ' });
 
   const blocked = JSON.parse(kc(server, ['get', 'pod', 'blocked', '-o', 'json']));
   t.notOk(blocked.spec.nodeName, 'a pod without the toleration is not scheduled to the node');

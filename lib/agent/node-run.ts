@@ -52,6 +52,7 @@ export async function startNodeComponents(o: NodeComponentsOptions): Promise<Nod
     clusterDns: [o.clusterDns], clusterDomain: o.clusterDomain, registries: runtime.registries,
     controlPlane: o.controlPlane, nodeLabels: o.nodeLabels, nodeOptions: evictionManager.nodeOptions,
   });
+  evictionManager.admitNewPods(kubelet.kubelet);
   void runVolumeDirGc({ client: o.client, storageDir: storageDirOf(o.dataDir), signal: o.signal });
   let kubeletServer: KubeletServer | undefined;
   const ready = (async () => {

@@ -6,7 +6,7 @@ import { FakeClock } from '../../clock.ts';
 import type { Pod } from '../kubelet/pod-types.ts';
 import { evictionConfig, parseDuration, type Threshold } from './config.ts';
 import { EvictionManager } from './manager.ts';
-import { evictionMessage, formatQuantity, isCriticalPod, rankPods, type UsageByPod } from './rank.ts';
+import { admitUnderPressure, evictionMessage, formatQuantity, isCriticalPod, rankPods, type UsageByPod } from './rank.ts';
 import { memoryObservation, observeSignals, pidObservation } from './signals.ts';
 import { initialState, step, thresholdsMet, type Observations } from './thresholds.ts';
 
@@ -234,4 +234,23 @@ t.test('manager: soft thresholds evict with the pod grace period capped by evict
   clock.advance(10_000);
   t.equal((await m.synchronize())?.metadata.name, 'p');
   t.same(got, [20]);
+});
+
+t.test('admission under pressure, as the kubelet', async (t) => {
+  const tolerating = pod('tol');
+  (tolerating.spec as { tolerations?: object[] }).tolerations = [{ key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' }];
+  const cases: [string, Pod, string[], string | undefined][] = [
+    ['no pressure', pod('be'), [], undefined],
+    ['BestEffort under memory pressure', pod('be'), ['MemoryPressure'], 'The node had condition: [MemoryPressure]. '],
+    ['Burstable under memory pressure', pod('b', { memReq: '10Mi' }), ['MemoryPressure'], undefined],
+    ['BestEffort tolerating the taint', tolerating, ['MemoryPressure'], undefined],
+    ['anything under disk pressure', pod('b', { memReq: '10Mi' }), ['DiskPressure'], 'The node had condition: [DiskPressure]. '],
+    ['tolerating pod under memory and disk pressure', tolerating, ['DiskPressure', 'MemoryPressure'], 'The node had condition: [MemoryPressure DiskPressure]. '],
+    ['critical pod under disk pressure', pod('c', { priority: 2_000_001_000 }), ['DiskPressure'], undefined],
+  ];
+  for (const [name, p, conds, want] of cases) {
+    const r = admitUnderPressure(p, new Set(conds));
+    t.same(r && r.message, want, name);
+    if (r) t.equal(r.reason, 'Evicted');
+  }
 });

@@ -14,6 +14,7 @@ import type { Pod } from '../kubelet/pod-types.ts';
 import type { EvictionReserve, NodePressure } from '../node/node-object.ts';
 import { thresholdQuantity, type EvictionConfig, type Signal } from './config.ts';
 import { EvictionManager } from './manager.ts';
+import { admitUnderPressure } from './rank.ts';
 import { podUsage } from './pod-usage.ts';
 import { observeSignals } from './signals.ts';
 
@@ -56,6 +57,8 @@ export interface NodeEviction {
   /** For startKubelet's nodeOptions. */
   nodeOptions: { pressure: () => NodePressure; evictionReserve: EvictionReserve; statusNudge: () => Promise<void> };
   run(signal: AbortSignal): Promise<void>;
+  /** Rejects pods newly bound to the node while it is under pressure, as the kubelet's admission does. */
+  admitNewPods(kubelet: Kubelet): void;
 }
 
 export function nodeEviction(o: NodeEvictionOptions): NodeEviction {
@@ -63,13 +66,20 @@ export function nodeEviction(o: NodeEvictionOptions): NodeEviction {
   const recorder = new ClientEventRecorder({ client: o.client, component: 'kubelet', host: o.nodeName, clock: o.clock });
   let wake = () => {};
   const active = (p: Pod) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed';
+  /** Pods refused by admission: not active, never ranked for eviction. */
+  const rejected = new Set<string>();
+  const activePods = () => {
+    const all = o.kubelet()?.informer.cache.list() ?? [];
+    if (rejected.size) { const uids = new Set(all.map((p) => p.metadata.uid!)); for (const u of rejected) if (!uids.has(u)) rejected.delete(u); }
+    return all.filter((p) => active(p) && !rejected.has(p.metadata.uid!));
+  };
   const manager = new EvictionManager({
     config: o.config,
     clock: o.clock,
     periodMs: o.periodMs,
     recorder,
     observe: () => observeSignals({ nodefs: agentDir, imagefs: join(agentDir, 'containerd') }),
-    activePods: () => (o.kubelet()?.informer.cache.list() ?? []).filter(active),
+    activePods,
     usage: (resource) => podUsage({ cri: o.cri, nodeName: o.nodeName, logsDir: join(agentDir, 'pod-logs'), podsDir: join(agentDir, 'pods') }, resource),
     evict: async (pod, e) => { await o.kubelet()?.evict(pod.metadata.uid!, { graceSeconds: e.graceSeconds, reason: 'Evicted', message: e.message }); },
     reclaimDisk: async () => {
@@ -89,5 +99,19 @@ export function nodeEviction(o: NodeEvictionOptions): NodeEviction {
       statusNudge: () => new Promise<void>((r) => { wake = r; }),
     },
     run: (signal) => manager.run(signal),
+    admitNewPods(kubelet) {
+      // Runs after the kubelet's own handler: a rejected pod may start before its worker stops it again.
+      kubelet.informer.addHandler({
+        add: (p) => {
+          if (p.status?.startTime || !active(p)) return;
+          const refusal = admitUnderPressure(p, manager.conditions());
+          if (!refusal) return;
+          rejected.add(p.metadata.uid!);
+          log.info('pod rejected under node pressure', { pod: `${p.metadata.namespace}/${p.metadata.name}`, message: refusal.message });
+          recorder.event({ ...p, apiVersion: 'v1', kind: 'Pod' }, 'Warning', refusal.reason, refusal.message);
+          void kubelet.evict(p.metadata.uid!, { graceSeconds: 0, ...refusal });
+        },
+      });
+    },
   };
 }

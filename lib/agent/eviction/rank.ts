@@ -4,6 +4,8 @@
 // PIDs: lower priority, then the most processes. Static, mirror and system-critical pods are never evicted.
 import { quantity } from '../kubelet/quantity.ts';
 import type { ContainerSpec, Pod } from '../kubelet/pod-types.ts';
+import { qosClass } from '../kubelet/status.ts';
+import { toleratedBy, type Toleration } from '../../scheduler/taints.ts';
 import { thresholdQuantity, type Threshold } from './config.ts';
 import { SIGNAL_RESOURCE, type Observations, type Resource } from './thresholds.ts';
 
@@ -104,4 +106,18 @@ export function evictionMessage(resource: Resource, pod: Pod, usage: PodUsage | 
 export function reclaimable(thresholds: readonly Threshold[]): { threshold: Threshold; resource: Resource } | undefined {
   const t = thresholds[0];
   return t ? { threshold: t, resource: SIGNAL_RESOURCE[t.signal] } : undefined;
+}
+
+/**
+ * The kubelet's admission under pressure: critical pods always; under memory pressure alone, pods that are not
+ * BestEffort or that tolerate the memory-pressure taint; under any other pressure, none. Returns the rejection.
+ */
+export function admitUnderPressure(pod: Pod, conditions: ReadonlySet<string>): { reason: string; message: string } | undefined {
+  if (!conditions.size || isCriticalPod(pod)) return undefined;
+  if (conditions.size === 1 && conditions.has('MemoryPressure')) {
+    if (qosClass(pod) !== 'BestEffort') return undefined;
+    if (toleratedBy((pod.spec as { tolerations?: Toleration[] }).tolerations, { key: 'node.kubernetes.io/memory-pressure', effect: 'NoSchedule' })) return undefined;
+  }
+  const order = ['MemoryPressure', 'DiskPressure', 'PIDPressure'].filter((c) => conditions.has(c));
+  return { reason: 'Evicted', message: `The node had condition: [${order.join(' ')}]. ` };
 }
