@@ -94,3 +94,34 @@ t.test('apply --server-side, kubectl edit, conflict, --force-conflicts, scale, m
   const ports = await ok(t, ['get', 'deployment', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].ports}']);
   t.equal(ports, '', 'the port the manager no longer applies is gone');
 });
+
+t.test('events.k8s.io/v1 events: the same objects as core/v1 events', async (t) => {
+  const ev = join(dir, 'ev.yaml');
+  writeFileSync(ev, `apiVersion: events.k8s.io/v1
+kind: Event
+metadata:
+  name: web.1
+  namespace: default
+eventTime: "2026-01-01T00:00:00.000000Z"
+regarding: {kind: Deployment, name: web, namespace: default, apiVersion: apps/v1}
+reason: Tested
+note: hello from events.k8s.io
+type: Normal
+action: Test
+reportingController: e2e
+reportingInstance: e2e-1
+`);
+  t.match(await ok(t, ['create', '-f', ev]), /event.events.k8s.io\/web.1 created/);
+  t.equal(await ok(t, ['get', 'events', 'web.1', '-o', 'jsonpath={.message}']), 'hello from events.k8s.io', 'core/v1 view');
+  t.equal(await ok(t, ['get', 'events.v1.events.k8s.io', 'web.1', '-o', 'jsonpath={.note}/{.regarding.name}']), 'hello from events.k8s.io/web');
+  const table = await ok(t, ['get', 'events.v1.events.k8s.io']);
+  t.match(table, /LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE/);
+  t.match(table, /Normal\s+Tested\s+deployment\/web\s+hello from events.k8s.io/);
+  t.match(await ok(t, ['get', 'events.v1.events.k8s.io', '--field-selector', 'regarding.name=web', '-o', 'name']), /event.events.k8s.io\/web.1/);
+  t.match(await ok(t, ['events', '--for', 'deployment/web']), /Tested\s+.*hello from events.k8s.io/);
+  t.match(await ok(t, ['explain', 'events', '--api-version', 'events.k8s.io/v1']), /GROUP:\s+events.k8s.io\n.*\n[^]*regarding\s+<ObjectReference>/);
+  t.match(await ok(t, ['explain', 'events.regarding', '--api-version', 'events.k8s.io/v1']), /FIELD: regarding <ObjectReference>/);
+  t.match(await ok(t, ['api-resources', '--api-group', 'events.k8s.io']), /events\s+ev\s+events.k8s.io\/v1\s+true\s+Event/);
+  t.match(await ok(t, ['patch', 'events.v1.events.k8s.io', 'web.1', '--type', 'merge', '-p', '{"note":"patched"}']), /patched/);
+  t.equal(await ok(t, ['get', 'events', 'web.1', '-o', 'jsonpath={.message}']), 'patched');
+});

@@ -14,7 +14,7 @@ import {
 } from './managed-fields.ts';
 import { rfc3339 } from './object.ts';
 
-const storageVersion = (s: ResourceStrategy) => apiVersionOf(s.group, s.versions[0]!);
+const storageVersion = (s: ResourceStrategy) => s.storedAs?.apiVersion ?? apiVersionOf(s.group, s.versions[0]!);
 
 export interface ApplyOptions {
   strategy: ResourceStrategy;

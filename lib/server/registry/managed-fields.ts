@@ -92,7 +92,7 @@ export function trackedView(s: ResourceStrategy, o: KubeObject | undefined, subr
 }
 
 export const shapesOf = (s: ResourceStrategy): Shapes => shapesFor(s.custom ? undefined : s.kind);
-const storageVersion = (s: ResourceStrategy) => apiVersionOf(s.group, s.versions[0]!);
+const storageVersion = (s: ResourceStrategy) => s.storedAs?.apiVersion ?? apiVersionOf(s.group, s.versions[0]!);
 
 /** The manager of a non-apply write: fieldManager, else the User-Agent up to its first "/" (as Kubernetes does). */
 export function managerOf(w: WriteContext): string {

@@ -9,7 +9,8 @@ const dec = new TextDecoder();
 
 /** /registry/<group/>resource/ — the prefix of every object of a resource (all namespaces). */
 export function resourcePrefix(s: ResourceStrategy): string {
-  return s.group ? `/registry/${s.group}/${s.plural}/` : `/registry/${s.plural}/`;
+  const group = s.storedAs ? s.storedAs.group : s.group;
+  return group ? `/registry/${group}/${s.plural}/` : `/registry/${s.plural}/`;
 }
 
 /** Prefix of a list: one namespace, or all of them. */
@@ -37,6 +38,7 @@ export function decodeObject(kv: KeyValue, revision = kv.modRevision): KubeObjec
 
 /** The object as served at `version` (storage is the strategy's first version). */
 export function toVersion(s: ResourceStrategy, obj: KubeObject, version: string | undefined): KubeObject {
+  if (s.storedAs && s.convert) return s.convert(obj, version ?? s.versions[0]!);
   if (!version || version === s.versions[0]) return obj;
   if (s.convert) return s.convert(obj, version);
   obj.apiVersion = apiVersionOf(s.group, version);

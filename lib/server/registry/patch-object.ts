@@ -7,6 +7,7 @@ import type { WriteContext } from './admission.ts';
 import { badRequest } from './errors.ts';
 import type { Registry, UpdateResult } from './registry.ts';
 import { applyOwnership } from './apply-fields.ts';
+import { toVersion } from './object.ts';
 import { updateScale } from './scale.ts';
 
 export async function patchObject(
@@ -18,7 +19,9 @@ export async function patchObject(
     return { object, created: false };
   }
   const kind = s.custom ? undefined : s.kind;
-  const apply = (cur: KubeObject) => applyPatch(type, cur, body, { kind }) as KubeObject;
+  // resources stored as another one's objects (events.k8s.io) are patched in their own form
+  const served = (cur: KubeObject) => (s.storedAs ? toVersion(s, cur, s.versions[0]) : cur);
+  const apply = (cur: KubeObject) => applyPatch(type, served(cur), body, { kind }) as KubeObject;
   if (type !== 'apply') return r.guaranteedUpdate(s, namespace, name, apply, w, subresource);
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('apply patch must be an object');
   const b = body as KubeObject;
@@ -31,7 +34,7 @@ export async function patchObject(
     return merged;
   };
   try {
-    return await r.guaranteedUpdate(s, namespace, name, (cur) => own(cur, apply(cur)), wa, subresource);
+    return await r.guaranteedUpdate(s, namespace, name, (cur) => own(served(cur), apply(cur)), wa, subresource);
   } catch (e) {
     if ((e as { code?: number }).code !== 404 || subresource) throw e;
     const obj = own(undefined, { ...structuredClone(b), metadata: { ...structuredClone(b.metadata), name } });

@@ -335,10 +335,10 @@ export class Registry {
     if (obj.kind && obj.kind !== s.kind) {
       throw badRequest(`the API version in the data (${obj.apiVersion ?? ''}) does not match the expected API version (${apiVersionOf(s.group, s.versions[0]!)}) or the kind (${obj.kind}) does not match ${s.kind}`);
     }
-    if (obj.apiVersion && !s.versions.some((v) => apiVersionOf(s.group, v) === obj.apiVersion)) {
+    if (obj.apiVersion && obj.apiVersion !== s.storedAs?.apiVersion && !s.versions.some((v) => apiVersionOf(s.group, v) === obj.apiVersion)) {
       throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersionOf(s.group, s.versions[0]!)})`);
     }
-    const storage = apiVersionOf(s.group, s.versions[0]!);
+    const storage = s.storedAs?.apiVersion ?? apiVersionOf(s.group, s.versions[0]!);
     if (obj.apiVersion && obj.apiVersion !== storage && s.convert) Object.assign(obj, s.convert(obj, s.versions[0]!));
     obj.apiVersion = storage;
     obj.kind = s.kind;

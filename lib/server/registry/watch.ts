@@ -56,11 +56,11 @@ function translateShared(s: ResourceStrategy, match: Matcher, e: StoreEvent, ver
     type = now ? (had ? 'MODIFIED' : 'ADDED') : had ? 'DELETED' : undefined;
   }
   if (!type) return undefined;
-  const k = `${type}/${version ?? ''}`;
+  const k = `${type}/${s.group}/${version ?? ''}`;
   let ev = entry.events.get(k);
   if (!ev) {
     // toVersion may rename apiVersion in place: give it a copy unless the stored version is served
-    const object = !version || version === s.versions[0] ? cur : toVersion(s, structuredClone(cur), version);
+    const object = (!version || version === s.versions[0]) && !s.storedAs ? cur : toVersion(s, structuredClone(cur), version);
     entry.events.set(k, (ev = { type, object } as ClientWatchEvent));
   }
   return ev;

@@ -11,6 +11,7 @@ import { coordinationStrategies } from './coordination.ts';
 import { coreMisc } from './core-misc.ts';
 import { discoveryStrategies } from './discovery.ts';
 import { events } from './events.ts';
+import { eventsV1 } from './events-v1.ts';
 import { namespaces } from './namespaces.ts';
 import { networkingStrategies } from './networking.ts';
 import { nodeStrategies } from './node.ts';
@@ -41,6 +42,7 @@ export const builtinStrategies: ResourceStrategy[] = [
   ...policyStrategies, // poddisruptionbudgets
   ...networkingStrategies, // ingresses, ingressclasses, networkpolicies
   ...storageStrategies, // storageclasses, csidrivers, csinodes, volumeattachments
+  eventsV1, // events.k8s.io/v1 events: core/v1 events converted
   ...schedulingStrategies, // priorityclasses (systemPriorityClasses for the bootstrap)
   ...nodeStrategies, // runtimeclasses
   ...admissionregistrationStrategies, // validating/mutating webhook configurations (stored, not called)

@@ -142,6 +142,11 @@ export interface ResourceStrategy {
    * another served version → the storage version on writes. Default: rewrite apiVersion only.
    */
   convert?(obj: KubeObject, toVersion: string): KubeObject;
+  /**
+   * Served from another resource's storage (events.k8s.io/v1 events are core/v1 events): keys live under that
+   * group's prefix, objects are stored at its apiVersion and `convert` runs on every read and write.
+   */
+  storedAs?: { group: string; apiVersion: string };
   /** A custom resource (CRD): strategic merge patch is refused with 415, apply uses JSON merge. */
   custom?: boolean;
 }
