@@ -6,7 +6,7 @@
 // committed.
 import { writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { generateCompressed } from '../lib/server/openapi/definitions.ts';
+import { DefinitionStore, generateCompressed } from '../lib/server/openapi/definitions.ts';
 
 /** The definitions, gzip-compressed. */
 export function genOpenApi(): Buffer {
@@ -17,6 +17,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const gz = genOpenApi();
   const i = process.argv.indexOf('--out');
   if (i > 0 && process.argv[i + 1]) writeFileSync(process.argv[i + 1]!, gz);
-  const defs = JSON.parse(gunzipSync(gz).toString('utf8')) as { source: string; kinds: object; schemas: object };
-  console.log(`${defs.source}: ${Object.keys(defs.kinds).length} kinds, ${Object.keys(defs.schemas).length} schemas, ${gz.length} bytes gzip`);
+  const defs = new DefinitionStore(gunzipSync(gz).toString('utf8'));
+  console.log(`${defs.source}: ${Object.keys(defs.kinds).length} kinds, ${defs.names().length} schemas, ${gz.length} bytes gzip`);
 }

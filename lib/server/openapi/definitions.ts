@@ -2,8 +2,8 @@
 // held gzip-compressed: the bundle (so the single executable) embeds them as a base64 constant that
 // scripts/bundle.ts defines at build time; a source checkout generates them on first use into
 // node_modules/.cache/tsk-openapi/ (keyed by the package version and the generator's own source). The parsed form
-// kept in memory is structure only (no descriptions): enough for field validation. Documents re-read the full form
-// when they are rebuilt, then drop it.
+// kept in memory is one JSON text per schema (documents are put together from these texts without parsing them) and,
+// for field validation, the parsed structure (no descriptions) of the schemas it has walked.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,7 +21,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 declare const __TSK_OPENAPI_GZ__: string | undefined;
 
 let compressed: Buffer | undefined;
-let structure: Definitions | undefined;
 
 function embedded(): Buffer | undefined {
   return typeof __TSK_OPENAPI_GZ__ === 'string' ? Buffer.from(__TSK_OPENAPI_GZ__, 'base64') : undefined;
@@ -38,11 +37,19 @@ function stableGroupVersions(root: string): string[] {
   return out.sort();
 }
 
-/** Generates the definitions from the installed source package, gzip-compressed (scripts/gen-openapi.ts). */
+/**
+ * Serialized form: a first line {"source","kinds"}, then one line per schema: name, a tab, the schema's JSON. Loading
+ * it needs no JSON parse of the whole: each schema stays JSON text until someone needs its object form.
+ */
+export function serialize(d: Definitions): string {
+  return [JSON.stringify({ source: d.source, kinds: d.kinds }), ...Object.entries(d.schemas).map(([n, x]) => `${n}\t${JSON.stringify(x)}`)].join('\n');
+}
+
+/** Generates the definitions from the installed source package, serialized and gzip-compressed. */
 export function generateCompressed(): Buffer {
   const root = sourcePackageDir();
   if (!root) throw new Error('the npm package kubernetes-models is not installed (a devDependency: run npm ci)');
-  return gzipSync(JSON.stringify(generateDefinitions(stableGroupVersions(root), root)), { level: 9 });
+  return gzipSync(serialize(generateDefinitions(stableGroupVersions(root), root)), { level: 9 });
 }
 
 function cacheFile(): string | undefined {
@@ -73,27 +80,81 @@ export function definitionsBuffer(): Buffer {
     return compressed;
   }
   log.warn('no built-in OpenAPI definitions (run npm ci, or build with npm run build): schemas stay open');
-  return (compressed = gzipSync(JSON.stringify({ source: 'none', kinds: {}, schemas: {} })));
+  return (compressed = gzipSync(JSON.stringify({ source: 'none', kinds: {} })));
 }
 
-/** The full definitions (with descriptions), parsed anew: callers use them and let them go. */
-export function fullDefinitions(): Definitions {
-  return JSON.parse(gunzipSync(definitionsBuffer()).toString('utf8')) as Definitions;
+/** The built-in schemas as JSON texts, with their references; object forms are parsed on demand. */
+export class DefinitionStore {
+  readonly source: string;
+  /** "group/version/Kind" (group '' for core) → schema name. */
+  readonly kinds: Record<string, string>;
+  #texts = new Map<string, string>();
+  #structure = new Map<string, Schema>();
+  #refs = new Map<string, string[]>();
+  constructor(serialized: string) {
+    const nl = serialized.indexOf('\n');
+    const head = JSON.parse(nl < 0 ? serialized : serialized.slice(0, nl)) as { source: string; kinds: Record<string, string> };
+    this.source = head.source;
+    this.kinds = head.kinds;
+    if (nl < 0) return;
+    for (const line of serialized.slice(nl + 1).split('\n')) {
+      const tab = line.indexOf('\t');
+      if (tab > 0) this.#texts.set(line.slice(0, tab), line.slice(tab + 1));
+    }
+  }
+  has(name: string): boolean {
+    return this.#texts.has(name);
+  }
+  names(): string[] {
+    return [...this.#texts.keys()];
+  }
+  /** The schema's JSON text (with descriptions). */
+  text(name: string): string | undefined {
+    return this.#texts.get(name);
+  }
+  /** The names the schema references. */
+  refs(name: string): string[] {
+    let r = this.#refs.get(name);
+    if (r) return r;
+    const t = this.#texts.get(name);
+    r = t ? [...new Set([...t.matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!))] : [];
+    this.#refs.set(name, r);
+    return r;
+  }
+  /** The schema and everything it references, by name. */
+  closure(roots: string[]): string[] {
+    const seen = new Set<string>();
+    const todo = roots.filter((r) => this.has(r));
+    while (todo.length) {
+      const n = todo.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      for (const r of this.refs(n)) if (!seen.has(r) && this.has(r)) todo.push(r);
+    }
+    return [...seen];
+  }
+  /** The schema without descriptions, parsed once and kept (field validation). */
+  structure(name: string): Schema | undefined {
+    let s = this.#structure.get(name);
+    if (s) return s;
+    const t = this.#texts.get(name);
+    if (!t) return undefined;
+    s = JSON.parse(t, (k, v: unknown) => (k === 'description' && typeof v === 'string' ? undefined : v)) as Schema;
+    this.#structure.set(name, s);
+    return s;
+  }
 }
 
-/** The definitions without descriptions, parsed once and kept (field validation). */
-export function structureDefinitions(): Definitions {
-  if (structure) return structure;
-  structure = JSON.parse(gunzipSync(definitionsBuffer()).toString('utf8'), (k, v: unknown) => (k === 'description' && typeof v === 'string' ? undefined : v)) as Definitions;
-  return structure;
+let store: DefinitionStore | undefined;
+
+/** The built-in schemas (loaded once). */
+export function definitions(): DefinitionStore {
+  store ??= new DefinitionStore(gunzipSync(definitionsBuffer()).toString('utf8'));
+  return store;
 }
 
 /** Test hook: forget the loaded definitions. */
 export function resetDefinitions(): void {
   compressed = undefined;
-  structure = undefined;
-}
-
-export function isSchema(v: unknown): v is Schema {
-  return !!v && typeof v === 'object' && !Array.isArray(v);
+  store = undefined;
 }

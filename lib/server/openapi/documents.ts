@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { VERSION } from '../../config.ts';
 import type { ResourceStrategy } from '../resources/types.ts';
-import { fullDefinitions, structureDefinitions, type Definitions, type Schema } from './definitions.ts';
+import { definitions, type DefinitionStore, type Schema } from './definitions.ts';
 
 const REF = '#/components/schemas/';
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
@@ -31,23 +31,12 @@ export function gvPath(group: string, version: string): string {
 }
 
 /** Schema name of a kind: upstream names for built-in kinds, reversed group for others (com.example.v1.Widget). */
-export function kindSchemaName(group: string, version: string, kind: string, defs: Definitions = structureDefinitions()): string {
+export function kindSchemaName(group: string, version: string, kind: string, defs: DefinitionStore = definitions()): string {
   const known = defs.kinds[`${group}/${version}/${kind}`];
   if (known) return known;
   if (group === '') return `io.k8s.api.core.${version}.${kind}`;
   if (!group.includes('.') || group.endsWith('.k8s.io')) return `io.k8s.api.${group.split('.')[0]}.${version}.${kind}`;
   return `${group.split('.').reverse().join('.')}.${version}.${kind}`;
-}
-
-/** Copies the named schemas and everything they reference from defs into out. */
-export function closure(roots: string[], defs: Definitions, out: Record<string, Schema>): void {
-  const todo = [...roots];
-  while (todo.length) {
-    const name = todo.pop()!;
-    if (out[name] || !defs.schemas[name]) continue;
-    out[name] = defs.schemas[name];
-    for (const m of JSON.stringify(defs.schemas[name]).matchAll(/"#\/components\/schemas\/([^"]+)"/g)) if (!out[m[1]!]) todo.push(m[1]!);
-  }
 }
 
 const STD = {
@@ -62,29 +51,31 @@ export function ownSchema(s: ResourceStrategy, version: string): Schema | undefi
   return typeof own === 'function' ? own(version) : own;
 }
 
-function kindSchema(s: ResourceStrategy, version: string, schemas: Record<string, Schema>, defs: Definitions): string {
+/** Adds the kind's schema (and what it references) to schemas, as JSON texts; returns its name. */
+function kindSchema(s: ResourceStrategy, version: string, schemas: Map<string, string>, defs: DefinitionStore): string {
   const name = kindSchemaName(s.group, version, s.kind, defs);
   const gvk = [{ group: s.group, kind: s.kind, version }];
   const custom = ownSchema(s, version);
+  const add = (names: string[]) => { for (const n of defs.closure(names)) schemas.set(n, defs.text(n)!); };
   if (custom) {
     const props = { ...(custom.properties as Record<string, Schema> | undefined) };
     props.apiVersion ??= STD.apiVersion;
     props.kind ??= STD.kind;
     props.metadata = STD.metadata;
-    closure([OBJECT_META], defs, schemas);
-    schemas[name] = { ...custom, type: 'object', properties: props, 'x-kubernetes-group-version-kind': gvk };
+    add([OBJECT_META]);
+    schemas.set(name, JSON.stringify({ ...custom, type: 'object', properties: props, 'x-kubernetes-group-version-kind': gvk }));
     return name;
   }
-  closure([name, OBJECT_META], defs, schemas);
-  if (!schemas[name]) {
-    schemas[name] = {
+  add([name, OBJECT_META]);
+  if (!defs.has(name)) {
+    schemas.set(name, JSON.stringify({
       description: `${s.kind} (${s.group || 'core'}/${version}).`,
       type: 'object',
       properties: { ...STD },
       'x-kubernetes-preserve-unknown-fields': true,
-    };
+      'x-kubernetes-group-version-kind': gvk,
+    }));
   }
-  schemas[name] = { ...schemas[name], 'x-kubernetes-group-version-kind': gvk };
   return name;
 }
 
@@ -130,25 +121,42 @@ function gvDoc(path: string, text: string): GroupVersionDoc {
   return { path, gz, hash: createHash('sha512').update(text).digest('hex').toUpperCase().slice(0, 64), get body() { return gunzipSync(gz).toString('utf8'); } };
 }
 
-/** One OpenAPI v3 document per served group-version (the full definitions are read once and let go). */
-export function buildDocuments(strategies: readonly ResourceStrategy[]): GroupVersionDoc[] {
-  const defs = fullDefinitions();
-  const byGv = new Map<string, { paths: Record<string, Schema>; schemas: Record<string, Schema> }>();
+const objectText = (schemas: Map<string, string>) => `{${[...schemas.keys()].sort().map((n) => `${JSON.stringify(n)}:${schemas.get(n)}`).join(',')}}`;
+
+export interface OpenApiSet {
+  docs: GroupVersionDoc[];
+  /** Every schema of every document, as JSON text (v3 form). */
+  schemas: Map<string, string>;
+}
+
+/**
+ * One OpenAPI v3 document per served group-version. Documents are put together from the schemas' JSON texts (the
+ * definitions are never parsed for this) and kept gzip-compressed.
+ */
+export function buildOpenApi(strategies: readonly ResourceStrategy[]): OpenApiSet {
+  const defs = definitions();
+  const byGv = new Map<string, { paths: Record<string, Schema>; schemas: Map<string, string> }>();
+  const all = new Map<string, string>();
   for (const s of strategies) {
     for (const version of s.versions) {
       const path = gvPath(s.group, version);
       let doc = byGv.get(path);
-      if (!doc) byGv.set(path, (doc = { paths: {}, schemas: {} }));
+      if (!doc) byGv.set(path, (doc = { paths: {}, schemas: new Map() }));
       const schema = kindSchema(s, version, doc.schemas, defs);
       Object.assign(doc.paths, operations(s, version, schema));
     }
   }
-  return [...byGv].map(([path, d]) => gvDoc(path, JSON.stringify({
-    openapi: '3.0.0',
-    info: { title: 'Kubernetes', version: VERSION.gitVersion },
-    paths: d.paths,
-    components: { schemas: sortKeys(d.schemas) },
-  })));
+  const info = JSON.stringify({ title: 'Kubernetes', version: VERSION.gitVersion });
+  const docs = [...byGv].map(([path, d]) => {
+    for (const [n, t] of d.schemas) all.set(n, t);
+    return gvDoc(path, `{"openapi":"3.0.0","info":${info},"paths":${JSON.stringify(d.paths)},"components":{"schemas":${objectText(d.schemas)}}}`);
+  });
+  return { docs, schemas: all };
+}
+
+/** The documents alone. */
+export function buildDocuments(strategies: readonly ResourceStrategy[]): GroupVersionDoc[] {
+  return buildOpenApi(strategies).docs;
 }
 
 /** The /openapi/v3 index. */
@@ -156,40 +164,17 @@ export function indexDocument(docs: GroupVersionDoc[]): string {
   return JSON.stringify({ paths: Object.fromEntries(docs.map((d) => [d.path, { serverRelativeURL: `/openapi/v3/${d.path}?hash=${d.hash}` }])) });
 }
 
-/** A Swagger 2.0 rendering of the same schemas (definitions only, with the kinds' GVK extensions). */
-export function swaggerV2Object(docs: GroupVersionDoc[]): Schema {
-  const definitions: Record<string, Schema> = {};
-  for (const d of docs) Object.assign(definitions, (JSON.parse(d.body) as { components: { schemas: Record<string, Schema> } }).components.schemas);
-  return { swagger: '2.0', info: { title: 'Kubernetes', version: VERSION.gitVersion }, paths: {}, definitions: toV2Map(sortKeys(definitions)) };
+/** A schema's v3 JSON text in v2 form: refs under #/definitions/, a lone allOf reference becomes a $ref. */
+export function v2Text(v3: string): string {
+  return v3
+    .replace(/\{"allOf":\[\{"\$ref":"#\/components\/schemas\/([^"]+)"\}\]([,}])/g, '{"$ref":"#/definitions/$1"$2')
+    .replaceAll('"#/components/schemas/', '"#/definitions/');
 }
 
-/** v3 schema forms to v2 ones: refs under #/definitions/, a lone allOf reference becomes a $ref. */
-function toV2(v: unknown): unknown {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
-  const o = v as Schema;
-  const all = o.allOf as Schema[] | undefined;
-  if (all?.length === 1 && typeof all[0]!.$ref === 'string' && Object.keys(all[0]!).length === 1) {
-    const { allOf: _, ...rest } = o;
-    return toV2({ $ref: all[0]!.$ref, ...rest });
-  }
-  const out: Schema = {};
-  const map = (m: unknown) => (m && typeof m === 'object' ? Object.fromEntries(Object.entries(m).map(([k, x]) => [k, toV2(x)])) : m);
-  for (const [k, x] of Object.entries(o)) {
-    if (k === '$ref' && typeof x === 'string') out[k] = x.replace(REF, '#/definitions/');
-    else if (k === 'properties' || k === 'patternProperties' || k === 'definitions') out[k] = map(x);
-    else if (k === 'allOf' || k === 'anyOf' || k === 'oneOf') out[k] = Array.isArray(x) ? x.map(toV2) : x;
-    else if (k === 'items') out[k] = Array.isArray(x) ? x.map(toV2) : toV2(x);
-    else if (k === 'additionalProperties' || k === 'not') out[k] = toV2(x);
-    else out[k] = x;
-  }
-  return out;
+/** The Swagger 2.0 document (definitions only, with the kinds' GVK extensions) as JSON text. */
+export function swaggerV2Text(schemas: Map<string, string>): string {
+  const defs = [...schemas.keys()].sort().map((n) => `${JSON.stringify(n)}:${v2Text(schemas.get(n)!)}`).join(',');
+  return `{"swagger":"2.0","info":${JSON.stringify(V2_INFO)},"paths":{},"definitions":{${defs}}}`;
 }
 
-/** Converts a definitions map. */
-function toV2Map(m: Record<string, Schema>): Record<string, Schema> {
-  return Object.fromEntries(Object.entries(m).map(([k, x]) => [k, toV2(x) as Schema]));
-}
-
-function sortKeys<T>(o: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
-}
+export const V2_INFO = { title: 'Kubernetes', version: VERSION.gitVersion };

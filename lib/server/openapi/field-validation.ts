@@ -3,11 +3,11 @@
 import type { KubeObject } from '../../client/types.ts';
 import { ApiError } from '../../client/types.ts';
 import type { ResourceStrategy } from '../resources/types.ts';
-import { structureDefinitions, type Schema } from './definitions.ts';
+import { definitions, type Schema } from './definitions.ts';
 import { kindSchemaName, ownSchema } from './documents.ts';
 
 function resolve(name: string): Schema | undefined {
-  return structureDefinitions().schemas[name];
+  return definitions().structure(name);
 }
 
 function deref(s: Schema | undefined): Schema | undefined {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { builtinStrategies } from '../resources/index.ts';
-import { structureDefinitions } from './definitions.ts';
-import { buildDocuments, swaggerV2Object } from './documents.ts';
+import { definitions } from './definitions.ts';
+import { buildOpenApi, swaggerV2Text, v2Text, V2_INFO } from './documents.ts';
 import { generateDefinitions, upstreamName, type Schema } from './k8s-source.ts';
 import { extensionsOf } from './patch-extensions.ts';
 import { decodeSwaggerV2, encodeSwaggerV2 } from './v2-proto.ts';
@@ -51,15 +51,17 @@ t.test('definitions generated from the package', async (t) => {
   t.equal(props('io.k8s.api.apps.v1.DeploymentSpec').strategy!['x-kubernetes-patch-strategy'], 'retainKeys');
   t.equal(props('io.k8s.api.apps.v1.StatefulSetSpec').volumeClaimTemplates!.type, 'array', 'inline object types are parsed');
   // the structure-only copy kept for field validation has no descriptions
-  t.notOk(structureDefinitions().schemas['io.k8s.api.core.v1.Container']!.description);
+  t.notOk(definitions().structure('io.k8s.api.core.v1.Container')!.description);
+  t.match(definitions().text('io.k8s.api.core.v1.Container'), /single application container/);
 });
 
 t.test('/openapi/v2 protobuf', async (t) => {
-  const doc = swaggerV2Object(buildDocuments(builtinStrategies));
+  const { schemas } = buildOpenApi(builtinStrategies);
+  const doc = JSON.parse(swaggerV2Text(schemas)) as Schema;
   const defs = doc.definitions as Record<string, Schema>;
   const spec = defs['io.k8s.api.core.v1.PodSpec']!.properties as Record<string, Schema>;
   t.equal(spec.securityContext!.$ref, '#/definitions/io.k8s.api.core.v1.PodSecurityContext', 'allOf references become plain v2 references');
-  const back = decodeSwaggerV2(encodeSwaggerV2(doc)) as { swagger: string; definitions: { additional_properties: { name: string; value: Record<string, unknown> }[] } };
+  const back = decodeSwaggerV2(encodeSwaggerV2(V2_INFO, [...schemas].map(([n, x]) => [n, v2Text(x)]))) as { swagger: string; definitions: { additional_properties: { name: string; value: Record<string, unknown> }[] } };
   t.equal(back.swagger, '2.0');
   const pod = back.definitions.additional_properties.find((x) => x.name === 'io.k8s.api.core.v1.Pod')!.value;
   t.same(pod.type, { value: ['object'] });

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Hono, type Context } from 'hono';
 import type { ResourceStrategy } from '../resources/types.ts';
-import { buildDocuments, indexDocument, swaggerV2Object, type GroupVersionDoc } from './documents.ts';
+import { buildOpenApi, indexDocument, swaggerV2Text, v2Text, V2_INFO, type GroupVersionDoc } from './documents.ts';
 import { encodeSwaggerV2, OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_TYPE } from './v2-proto.ts';
 
 export interface StrategySource {
@@ -15,8 +15,12 @@ export interface StrategySource {
 
 interface Built {
   docs: Map<string, GroupVersionDoc>;
+  /** Every schema's v3 JSON text (shared with the definitions store; CRD schemas added). */
+  schemas: Map<string, string>;
   index: { body: string; etag: string };
-  v2?: { json: Buffer; proto: Buffer; etag: string };
+  /** /openapi/v2, gzip-compressed, each form built when first asked for. */
+  v2json?: Buffer;
+  v2proto?: Buffer;
 }
 
 const etagOf = (hash: string) => `"${hash}"`;
@@ -34,20 +38,21 @@ export class OpenApiCache {
   }
   get(): Built {
     if (this.#built) return this.#built;
-    const docs = buildDocuments(this.#source.all());
+    const { docs, schemas } = buildOpenApi(this.#source.all());
     const body = indexDocument(docs);
     const hash = createHash('sha256').update(body).digest('hex').toUpperCase();
-    this.#built = { docs: new Map(docs.map((d) => [d.path, d])), index: { body, etag: etagOf(hash) } };
+    this.#built = { docs: new Map(docs.map((d) => [d.path, d])), schemas, index: { body, etag: etagOf(hash) } };
     return this.#built;
   }
-  /** The v2 document, gzip-compressed, as JSON and as protobuf. */
-  v2(): { json: Buffer; proto: Buffer; etag: string } {
+  /** The v2 document, gzip-compressed, as JSON or as protobuf. */
+  v2(proto: boolean): { body: Buffer; etag: string } {
     const b = this.get();
-    if (!b.v2) {
-      const doc = swaggerV2Object([...b.docs.values()]);
-      b.v2 = { json: gzipSync(JSON.stringify(doc)), proto: gzipSync(encodeSwaggerV2(doc)), etag: b.index.etag };
+    if (proto) {
+      b.v2proto ??= gzipSync(encodeSwaggerV2(V2_INFO, [...b.schemas.keys()].sort().map((n) => [n, v2Text(b.schemas.get(n)!)] as [string, string])));
+      return { body: b.v2proto, etag: b.index.etag.replace(/"$/, '-pb"') };
     }
-    return b.v2;
+    b.v2json ??= gzipSync(swaggerV2Text(b.schemas));
+    return { body: b.v2json, etag: b.index.etag };
   }
 }
 
@@ -86,8 +91,8 @@ export function openApiRoutes(source: StrategySource | OpenApiCache): Hono {
     if (accept && !proto && !/application\/json|\*\/\*/.test(accept)) {
       return c.body(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `only application/json and ${OPENAPI_V2_PROTOBUF} are served for /openapi/v2`, reason: 'NotAcceptable', code: 406 }), 406, { 'Content-Type': 'application/json' });
     }
-    const v2 = cache.v2();
-    return proto ? send(c, v2.proto, v2.etag.replace(/"$/, '-pb"'), false, OPENAPI_V2_PROTOBUF_TYPE) : send(c, v2.json, v2.etag, false);
+    const v2 = cache.v2(proto);
+    return send(c, v2.body, v2.etag, false, proto ? OPENAPI_V2_PROTOBUF_TYPE : 'application/json');
   });
   return app;
 }

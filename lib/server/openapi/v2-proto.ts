@@ -36,6 +36,7 @@ message Schema {
 let root: protobuf.Root | undefined;
 const docType = () => (root ??= protobuf.parse(PROTO, { keepCase: true }).root).lookupType('openapi.v2.Document');
 
+
 const SCALARS: Record<string, string> = {
   $ref: '_ref', format: 'format', title: 'title', description: 'description', multipleOf: 'multiple_of', maximum: 'maximum',
   exclusiveMaximum: 'exclusive_maximum', minimum: 'minimum', exclusiveMinimum: 'exclusive_minimum', maxLength: 'max_length',
@@ -65,12 +66,27 @@ function schemaMessage(s: Schema): Record<string, unknown> {
 
 const named = (o: Record<string, Schema>) => Object.entries(o).map(([name, s]) => ({ name, value: schemaMessage(s) }));
 
-/** Encodes a Swagger 2.0 document (as documents.ts swaggerV2Object builds it) as the gnostic protobuf message. */
-export function encodeSwaggerV2(doc: Schema): Uint8Array {
-  const t = docType();
-  const info = doc.info as { title: string; version: string };
-  const obj = { swagger: doc.swagger, info, paths: {}, definitions: { additional_properties: named(doc.definitions as Record<string, Schema>) } };
-  return t.encode(t.fromObject(obj)).finish();
+/**
+ * Encodes the Swagger 2.0 document as the gnostic protobuf message, one definition at a time (each is parsed from its
+ * v2 JSON text, encoded and let go).
+ */
+export function encodeSwaggerV2(info: { title: string; version: string }, definitions: Iterable<[string, string]>): Uint8Array {
+  const r = root ?? docType().root;
+  const Info = r.lookupType('openapi.v2.Info');
+  const Named = r.lookupType('openapi.v2.NamedSchema');
+  const w = protobuf.Writer.create();
+  w.uint32((1 << 3) | 2).string('2.0');
+  w.uint32((2 << 3) | 2).fork();
+  Info.encode(info, w);
+  w.ldelim();
+  w.uint32((8 << 3) | 2).fork().ldelim(); // empty paths
+  w.uint32((9 << 3) | 2).fork();
+  for (const [name, text] of definitions) {
+    w.uint32((1 << 3) | 2);
+    Named.encodeDelimited({ name, value: schemaMessage(JSON.parse(text) as Schema) }, w);
+  }
+  w.ldelim();
+  return w.finish();
 }
 
 /** Decodes it again (tests). */
