@@ -214,7 +214,10 @@ export class Scheduler {
       if ('message' in plan) {
         message = `${message} ${plan.message}`;
         // No node could be helped: the pod gives up its nomination (upstream clears it).
-        if (!/^preemption: not eligible/.test(plan.message)) nominate = undefined;
+        if (!/^preemption: not eligible/.test(plan.message)) {
+          nominate = undefined;
+          this.#nominated.delete(key);
+        }
       } else {
         nominate = plan.candidate.node;
         await this.#preempt(pod, plan.candidate);
