@@ -44,6 +44,15 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+/** Anonymous (private, process-owned) memory in KiB; the rest of RSS is mostly the executable's file pages. */
+function anonKb(pid: number): number {
+  try {
+    return Number(/^Anonymous:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
 function threads(pid: number): number {
   try {
     return Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
@@ -85,9 +94,9 @@ await runBench(async (c) => {
   const mb = (kb: number) => fmt(kb / 1024);
   const last = (a: number[]) => a[a.length - 1] ?? NaN;
   printTable([
-    ['process', 'RSS MB (last)', 'RSS MB (max)', 'CPU s to Ready', 'idle CPU ms/s', 'threads'],
-    ['tsk agent', mb(last(samples.agent)), mb(Math.max(...samples.agent)), fmt(startCpu.agent, 2), fmt(((cpu1.agent - cpu0.agent) / WINDOW_S) * 1000, 1), String(threads(pids.agent))],
-    ['tsk server (control plane)', mb(last(samples.server)), mb(Math.max(...samples.server)), '-', fmt(((cpu1.server - cpu0.server) / WINDOW_S) * 1000, 1), String(threads(pids.server))],
+    ['process', 'RSS MB (last)', 'RSS MB (max)', 'anonymous MB', 'CPU s to Ready', 'idle CPU ms/s', 'threads'],
+    ['tsk agent', mb(last(samples.agent)), mb(Math.max(...samples.agent)), mb(anonKb(pids.agent)), fmt(startCpu.agent, 2), fmt(((cpu1.agent - cpu0.agent) / WINDOW_S) * 1000, 1), String(threads(pids.agent))],
+    ['tsk server (control plane)', mb(last(samples.server)), mb(Math.max(...samples.server)), mb(anonKb(pids.server)), '-', fmt(((cpu1.server - cpu0.server) / WINDOW_S) * 1000, 1), String(threads(pids.server))],
   ]);
-  console.log(JSON.stringify({ agentRssMb: last(samples.agent) / 1024, serverRssMb: last(samples.server) / 1024, agentCpuToReadyS: startCpu.agent, readyS }));
+  console.log(JSON.stringify({ agentRssMb: last(samples.agent) / 1024, agentAnonMb: anonKb(pids.agent) / 1024, serverRssMb: last(samples.server) / 1024, agentCpuToReadyS: startCpu.agent, readyS }));
 });

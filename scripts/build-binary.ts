@@ -1,6 +1,6 @@
 // The single executable: esbuild bundle → Node single-executable application on the pinned Node 24 base binary,
 // with better-sqlite3's prebuilt addon for the target arch embedded as an asset (see lib/native.ts).
-//   node scripts/build-binary.ts [--arch x64|arm64] [--out dist/tsk]
+//   node scripts/build-binary.ts [--arch x64|arm64] [--out dist/tsk] [--exec-argv '--flag --flag2' (replaces EXEC_ARGV)]
 // The host arch uses node_modules/node's binary; another arch fetches `node-linux-<arch>` from the npm registry.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -51,7 +51,10 @@ function baseBinary(arch: string, work: string): string {
   return bin;
 }
 
-export async function buildBinary(arch: string, out: string): Promise<void> {
+/** Node and V8 options the executable always starts with (the SEA's execArgv; NODE_OPTIONS still applies on top). */
+export const EXEC_ARGV: string[] = [];
+
+export async function buildBinary(arch: string, out: string, execArgv: string[] = EXEC_ARGV): Promise<void> {
   const work = join(root, 'dist', `.sea-${arch}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -67,9 +70,11 @@ export async function buildBinary(arch: string, out: string): Promise<void> {
     useSnapshot: false,
     useCodeCache: arch === hostArch,
     assets: { 'better_sqlite3.node': addon },
+    execArgv,
   };
   writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config));
-  run(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')]);
+  // V8 rejects a code cache made under other V8 flags: generate the blob with the same options.
+  run(process.execPath, [...execArgv, '--experimental-sea-config', join(work, 'sea-config.json')]);
   const base = baseBinary(arch, work);
   const exe = join(work, 'tsk');
   copyFileSync(base, exe);
@@ -90,6 +95,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const arches = archArg === 'all' ? ['x64', 'arm64'] : [archArg];
   for (const a of arches) {
     if (a !== 'x64' && a !== 'arm64') throw new Error(`--arch ${a}: use x64, arm64 or all`);
-    await buildBinary(a, arg('out', a === hostArch && arches.length === 1 ? join(root, 'dist/tsk') : join(root, `dist/tsk-linux-${a}`)));
+    const execArgv = process.argv.includes('--exec-argv') ? arg('exec-argv', '').split(' ').filter(Boolean) : EXEC_ARGV;
+    await buildBinary(a, arg('out', a === hostArch && arches.length === 1 ? join(root, 'dist/tsk') : join(root, `dist/tsk-linux-${a}`)), execArgv);
   }
 }

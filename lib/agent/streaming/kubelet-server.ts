@@ -8,13 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { logger } from '../../log/logger.ts';
 import type { CriRuntime } from '../cri/types.ts';
 import { KubeletError, type Kubelet } from '../kubelet/kubelet.ts';
-import { bridgeRemoteCommand } from './cri-stream.ts';
-import { PORTFORWARD_PROTOCOL, servePortForward } from './portforward.ts';
-import { isSpdyUpgrade, proxySpdyUpgrade } from './spdy-proxy.ts';
 import { summary } from './stats.ts';
 
 const log = logger('kubelet/server');
@@ -105,12 +102,10 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     res.end(statusBody(404, `the server could not find the requested resource ${url.pathname}`));
   };
 
-  const wss = new WebSocketServer({
-    noServer: true,
-    handleProtocols: (protocols) => REMOTECOMMAND_PROTOCOLS.find((p) => protocols.has(p)) ?? false,
-  });
-  const pfWss = new WebSocketServer({ noServer: true });
-  pfWss.on('headers', (headers) => headers.push(`Sec-WebSocket-Protocol: ${PORTFORWARD_PROTOCOL}`));
+  // The streaming code (ws, SPDY framing, the CRI bridge) loads on the first exec/attach/port-forward: an idle node
+  // never needs it.
+  let streaming: Promise<Streaming> | undefined;
+  const loadStreaming = () => (streaming ??= loadStreamingModules());
 
   const refuse = (socket: Duplex, code: number, msg: string) => {
     const body = statusBody(code, msg);
@@ -132,8 +127,9 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
           const criUrl = kind === 'exec'
             ? await o.kubelet.exec(ns, pod, { container, command, ...flags })
             : await o.kubelet.attach(ns, pod, { container, ...flags });
-          if (isSpdyUpgrade(req)) proxySpdyUpgrade(req, socket, head, criUrl);
-          else wss.handleUpgrade(req, socket, head, (ws: WebSocket) => { void bridgeRemoteCommand(ws, criUrl, flags); });
+          const m = await loadStreaming();
+          if (m.isSpdyUpgrade(req)) m.proxySpdyUpgrade(req, socket, head, criUrl);
+          else m.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => { void m.bridgeRemoteCommand(ws, criUrl, flags); });
           return;
         }
         if (kind === 'portForward' && parts.length >= 3) {
@@ -146,7 +142,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
           }
           if (!pod || !ip) return refuse(socket, 404, `pod ${parts[1]}/${parts[2]} has no running sandbox on node ${nodeName}`);
           delete req.headers['sec-websocket-protocol'];
-          pfWss.handleUpgrade(req, socket, head, (ws: WebSocket) => { servePortForward(ws, ip!); });
+          const m = await loadStreaming();
+          m.pfWss.handleUpgrade(req, socket, head, (ws: WebSocket) => { m.servePortForward(ws, ip!); });
           return;
         }
         refuse(socket, 404, `the server could not find the requested resource ${url.pathname}`);
@@ -164,11 +161,32 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
   const port = (server.address() as AddressInfo).port;
   log.info('kubelet server listening', { port });
   const close = () => new Promise<void>((resolve) => {
-    for (const c of wss.clients) c.terminate();
-    for (const c of pfWss.clients) c.terminate();
+    void streaming?.then((m) => { for (const c of [...m.wss.clients, ...m.pfWss.clients]) c.terminate(); });
     server.close(() => resolve());
     server.closeAllConnections();
   });
   o.signal.addEventListener('abort', () => void close(), { once: true });
   return { port, server, close };
+}
+
+interface Streaming {
+  wss: WebSocketServer;
+  pfWss: WebSocketServer;
+  bridgeRemoteCommand: typeof import('./cri-stream.ts').bridgeRemoteCommand;
+  servePortForward: typeof import('./portforward.ts').servePortForward;
+  isSpdyUpgrade: typeof import('./spdy-proxy.ts').isSpdyUpgrade;
+  proxySpdyUpgrade: typeof import('./spdy-proxy.ts').proxySpdyUpgrade;
+}
+
+async function loadStreamingModules(): Promise<Streaming> {
+  const [{ WebSocketServer }, { bridgeRemoteCommand }, { PORTFORWARD_PROTOCOL, servePortForward }, { isSpdyUpgrade, proxySpdyUpgrade }] = await Promise.all([
+    import('ws'), import('./cri-stream.ts'), import('./portforward.ts'), import('./spdy-proxy.ts'),
+  ]);
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (protocols) => REMOTECOMMAND_PROTOCOLS.find((p) => protocols.has(p)) ?? false,
+  });
+  const pfWss = new WebSocketServer({ noServer: true });
+  pfWss.on('headers', (headers) => headers.push(`Sec-WebSocket-Protocol: ${PORTFORWARD_PROTOCOL}`));
+  return { wss, pfWss, bridgeRemoteCommand, servePortForward, isSpdyUpgrade, proxySpdyUpgrade };
 }
