@@ -59,6 +59,18 @@ function query(q: Record<string, string | number | boolean | undefined>): string
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
+/** The whole body as text (events, not an async iterator: one promise per response, not per chunk). */
+function readText(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let ended = false;
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => { ended = true; resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')); });
+    res.on('error', reject);
+    res.on('close', () => { if (!ended) reject(new Error('the connection closed before the response ended')); });
+  });
+}
+
 export class HttpsClient implements Client {
   readonly #o: HttpsClientOptions;
   readonly #url: URL;
@@ -97,9 +109,7 @@ export class HttpsClient implements Client {
 
   async #json<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
     const res = await this.#send(method, path, body, contentType);
-    const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = await readText(res);
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : {};
