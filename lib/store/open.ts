@@ -19,8 +19,12 @@ export function snapshotDir(dataDir: string): string {
   return join(storeDir(dataDir), 'snapshots');
 }
 
+/**
+ * The server's store. An idle node writes little (docs/ARCHITECTURE.md budget: 1 KB/s): Lease renewals are deferred
+ * writes (committed every 5 minutes at most), and compaction waits for 1,000 revisions or an hour.
+ */
 export async function openStore(opts: OpenStoreOptions): Promise<SqliteStore> {
   const { dataDir, ...rest } = opts;
   mkdirSync(storeDir(dataDir), { recursive: true, mode: 0o700 });
-  return new SqliteStore({ ...rest, path: storePath(dataDir) });
+  return new SqliteStore({ compactMinRevisions: 1000, ...rest, path: storePath(dataDir) });
 }

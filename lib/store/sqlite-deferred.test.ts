@@ -202,3 +202,33 @@ t.test('revisions stay monotonic over repeated crashes', async (t) => {
   t.teardown(() => third.close());
   t.equal(third.currentRevision(), r1 + 1 + DEFERRED_BOUND, 'a crash while deferring again skips again from the committed revision');
 });
+
+t.test('compactMinRevisions holds back periodic compaction of a few revisions until compactMaxDelayMs', async (t) => {
+  const clock = new FakeClock();
+  const s = new SqliteStore({
+    path: join(dir, 'min-rev.db'), clock, compactIntervalMs: 60_000, compactRetentionMs: 60_000, compactMinRevisions: 100, compactMaxDelayMs: 600_000,
+  });
+  t.teardown(() => s.close());
+  await s.create('/k', enc('0'));
+  for (let i = 0; i < 5; i++) {
+    await s.update('/k', enc(String(i)), 0);
+    await s.compactNow(); // samples the revision as the periodic timer would
+    clock.advance(60_000);
+  }
+  await s.compactNow();
+  t.equal(s.compactRevision(), 0, 'a handful of revisions: not compacted');
+  for (let i = 0; i < 120; i++) await s.update('/k', enc(String(i)), 0);
+  await s.compactNow();
+  clock.advance(60_000);
+  await s.compactNow();
+  t.ok(s.compactRevision() > 100, `compacted once enough revisions piled up (${s.compactRevision()})`);
+  const at = s.compactRevision();
+  await s.update('/k', enc('x'), 0);
+  await s.compactNow();
+  clock.advance(60_000);
+  await s.compactNow();
+  t.equal(s.compactRevision(), at, 'one more revision waits');
+  clock.advance(600_000);
+  await s.compactNow();
+  t.equal(s.compactRevision(), s.currentRevision(), 'compacted after compactMaxDelayMs');
+});

@@ -51,8 +51,8 @@ export interface SqliteStoreOptions extends CompactionOptions {
   /** Write `<path>.pid` while open so that snapshot restore can refuse to run under a live server (default true). */
   pidFile?: boolean;
   /**
-   * Longest time a deferred write (WriteOptions.deferred) waits uncommitted (default 60 s; 0: every write is
-   * committed at once). Deferred writes are also committed with the next ordinary write.
+   * Longest time a deferred write (WriteOptions.deferred) waits uncommitted (default 5 minutes; 0: every write is
+   * committed at once). Deferred writes are also committed with the next ordinary write and before compaction.
    */
   deferredCommitMs?: number;
 }
@@ -121,7 +121,7 @@ export class SqliteStore implements Store {
     }
     this.#compactRev = this.#st.metaGet.get('compact_rev')?.value ?? 0;
     this.#rev = Math.max(this.#st.metaGet.get('rev')?.value ?? 0, this.#st.maxRev.get()?.rev ?? 0);
-    this.#deferredCommitMs = opts.deferredCommitMs ?? 60_000;
+    this.#deferredCommitMs = opts.deferredCommitMs ?? 300_000;
     if (this.#st.metaGet.get('deferring')?.value) this.#skipLostRevisions();
     this.#compactor = new Compactor(this.#db, this.#st, this.#clock, opts, {
       current: () => this.#rev,
