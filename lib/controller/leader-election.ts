@@ -5,7 +5,10 @@
 // ONE lease for the whole control plane (scheduler + controllers) with a 60 s duration renewed every 40 s: 1.5
 // writes a minute. The price is failover: a crashed leader's lease is taken over 60 s after its last renewal
 // instead of 15 s. A clean stop releases the lease at once (holderIdentity cleared, as client-go's
-// ReleaseOnCancel), so planned restarts and handovers do not wait.
+// ReleaseOnCancel), so planned restarts and handovers do not wait. A renewal changes only spec.renewTime, so the
+// SQLite store commits it lazily with other writes (lib/server/resources/coordination.ts): no fsync of its own;
+// acquiring, taking over and releasing are ordinary, durable writes. A renewal lost in a crash only leaves an older
+// renewTime, and expiry is judged from when an observer saw renewTime change, on its own clock.
 import { ApiError, coordination, isConflict, isNotFound, type Client, type KubeObject } from '../client/types.ts';
 import { realClock, type Clock } from '../clock.ts';
 import { logger } from '../log/logger.ts';
