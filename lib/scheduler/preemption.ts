@@ -174,7 +174,8 @@ export function planPreemption(pod: KubeObject, reasons: Readonly<Record<string,
   if (why) return { message: `preemption: ${why}` };
   const potential = ctx.nodes.filter((i) => { const r = reasons[i.node.metadata.name!]; return r !== undefined && resolvable(r); });
   const statuses: Record<string, string[]> = {};
-  for (const i of ctx.nodes) if (!potential.includes(i)) statuses[i.node.metadata.name!] = [NOT_HELPFUL];
+  const isPotential = new Set(potential);
+  for (const i of ctx.nodes) if (!isPotential.has(i)) statuses[i.node.metadata.name!] = [NOT_HELPFUL];
   const want = candidatesToFind(potential.length);
   const nonViolating: Candidate[] = [];
   const violating: Candidate[] = [];
