@@ -164,11 +164,31 @@ export function indexDocument(docs: GroupVersionDoc[]): string {
   return JSON.stringify({ paths: Object.fromEntries(docs.map((d) => [d.path, { serverRelativeURL: `/openapi/v3/${d.path}?hash=${d.hash}` }])) });
 }
 
-/** A schema's v3 JSON text in v2 form: refs under #/definitions/, a lone allOf reference becomes a $ref. */
+/**
+ * A schema's v3 JSON text in v2 form: refs under #/definitions/, a lone allOf reference becomes a $ref, and parts
+ * with x-kubernetes-preserve-unknown-fields lose their type and fields (kubectl's v2 validation knows nothing of the
+ * extension and would call every field it does not list unknown), as kube-apiserver publishes CRD schemas in v2.
+ */
 export function v2Text(v3: string): string {
+  if (v3.includes('"x-kubernetes-preserve-unknown-fields":true')) v3 = JSON.stringify(openPreserved(JSON.parse(v3)));
   return v3
     .replace(/\{"allOf":\[\{"\$ref":"#\/components\/schemas\/([^"]+)"\}\]([,}])/g, '{"$ref":"#/definitions/$1"$2')
     .replaceAll('"#/components/schemas/', '"#/definitions/');
+}
+
+function openPreserved(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(openPreserved);
+  if (!v || typeof v !== 'object') return v;
+  const o = { ...(v as Schema) };
+  if (o['x-kubernetes-preserve-unknown-fields'] === true) {
+    for (const k of ['type', 'properties', 'additionalProperties', 'items', 'required']) delete o[k];
+    return o;
+  }
+  for (const k of ['properties', 'patternProperties', 'definitions']) {
+    if (o[k] && typeof o[k] === 'object') o[k] = Object.fromEntries(Object.entries(o[k] as Schema).map(([n, x]) => [n, openPreserved(x)]));
+  }
+  for (const k of ['items', 'additionalProperties', 'not', 'allOf', 'anyOf', 'oneOf']) if (o[k] && typeof o[k] === 'object') o[k] = openPreserved(o[k]);
+  return o;
 }
 
 /** The Swagger 2.0 document (definitions only, with the kinds' GVK extensions) as JSON text. */

@@ -55,6 +55,13 @@ t.test('definitions generated from the package', async (t) => {
   t.match(definitions().text('io.k8s.api.core.v1.Container'), /single application container/);
 });
 
+t.test('v2 form of a schema', async (t) => {
+  const v3 = { type: 'object', properties: { metadata: { allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' }], description: 'm' },
+    spec: { type: 'object', properties: { free: { type: 'object', properties: { a: { type: 'string' } }, 'x-kubernetes-preserve-unknown-fields': true }, n: { type: 'integer' } } } } };
+  t.same(JSON.parse(v2Text(JSON.stringify(v3))), { type: 'object', properties: { metadata: { $ref: '#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta', description: 'm' },
+    spec: { type: 'object', properties: { free: { 'x-kubernetes-preserve-unknown-fields': true }, n: { type: 'integer' } } } } });
+});
+
 t.test('/openapi/v2 protobuf', async (t) => {
   const { schemas } = buildOpenApi(builtinStrategies);
   const doc = JSON.parse(swaggerV2Text(schemas)) as Schema;
