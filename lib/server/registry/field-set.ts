@@ -112,16 +112,25 @@ export function compare(before: unknown, after: unknown, shapes: Shapes): Compar
     if (l === undefined) insert(out.changed, path);
     else if (r === undefined) insert(out.removed, path);
   };
-  const walk = (l: unknown, r: unknown, names: string[], path: string[]): void => {
+  // names and path are stacks shared by the whole walk (pushed before a descent, popped after)
+  const names: string[] = [];
+  const path: string[] = [];
+  const walk = (l: unknown, r: unknown): void => {
     if (l === r) return;
     const lm = isMap(l), rm = isMap(r);
     if ((lm || l === undefined) && (rm || r === undefined)) {
       const lo = (l ?? {}) as Record<string, unknown>, ro = (r ?? {}) as Record<string, unknown>;
-      const empty = Object.keys(lo).length === 0 && Object.keys(ro).length === 0;
+      let empty = true;
+      for (const _ in lo) { empty = false; break; }
+      if (empty) for (const _ in ro) { empty = false; break; }
       if (empty || (path.length && shapes.atomicMap(names))) return leaf(l, r, path);
-      for (const k of new Set([...Object.keys(lo), ...Object.keys(ro)])) {
-        if (lo[k] !== undefined || ro[k] !== undefined) walk(lo[k], ro[k], [...names, k], [...path, `f:${k}`]);
-      }
+      const visit = (k: string) => {
+        names.push(k); path.push(`f:${k}`);
+        walk(lo[k], ro[k]);
+        names.pop(); path.pop();
+      };
+      for (const k in lo) if (lo[k] !== undefined || ro[k] !== undefined) visit(k);
+      for (const k in ro) if (!(k in lo) && ro[k] !== undefined) visit(k);
       return presence(l, r, path);
     }
     const la = Array.isArray(l), ra = Array.isArray(r);
@@ -131,12 +140,16 @@ export function compare(before: unknown, after: unknown, shapes: Shapes): Compar
       if (shape.type === 'atomic' || (lv.length === 0 && rv.length === 0)) return leaf(l, r, path);
       const li = new Map(lv.map((x) => [itemKey(x, shape), x]));
       const ri = new Map(rv.map((x) => [itemKey(x, shape), x]));
-      for (const k of new Set([...li.keys(), ...ri.keys()])) walk(li.get(k), ri.get(k), names, [...path, k]);
+      for (const k of new Set([...li.keys(), ...ri.keys()])) {
+        path.push(k);
+        walk(li.get(k), ri.get(k));
+        path.pop();
+      }
       return presence(l, r, path);
     }
     leaf(l, r, path);
   };
-  walk(before, after, [], []);
+  walk(before, after);
   return out;
 }
 
@@ -158,13 +171,16 @@ export function union(a: FieldSet, b: FieldSet): FieldSet {
 
 /** Members of a that are not members of b. */
 export function difference(a: FieldSet, b: FieldSet | undefined): FieldSet {
-  if (!b) return a;
-  const out: FieldSet = { member: a.member && !b.member, children: new Map() };
+  if (!b || (!b.member && b.children.size === 0)) return a;
+  let changed = a.member && b.member;
+  const children = new Map<string, FieldSet>();
   for (const [k, c] of a.children) {
     const d = difference(c, b.children.get(k));
-    if (!isEmpty(d)) out.children.set(k, d);
+    if (d !== c) changed = true;
+    if (d === c || !isEmpty(d)) children.set(k, d);
   }
-  return out;
+  // unchanged: the same object, so that callers can tell (and reuse its encoding)
+  return changed ? { member: a.member && !b.member, children } : a;
 }
 
 /** Members of both a and b. */

@@ -31,6 +31,8 @@ export interface Managed {
   subresource?: string;
   time?: string;
   set: FieldSet;
+  /** The decoded FieldsV1 and its set: an entry whose set is still `decoded` is encoded as it came. */
+  raw?: { fieldsV1: FieldsV1 | undefined; decoded: FieldSet };
 }
 
 /** The identity of an entry: Apply entries do not depend on the apiVersion, Update entries do. */
@@ -46,7 +48,8 @@ export function decodeManaged(v: unknown): Managed[] | undefined {
     if (!e || typeof e !== 'object' || typeof e.manager !== 'string') return undefined;
     if (e.operation !== 'Apply' && e.operation !== 'Update') return undefined;
     if (e.fieldsType !== undefined && e.fieldsType !== 'FieldsV1') return undefined;
-    out.push({ manager: e.manager, operation: e.operation, apiVersion: e.apiVersion, subresource: e.subresource || undefined, time: e.time, set: fromFieldsV1(e.fieldsV1) });
+    const set = fromFieldsV1(e.fieldsV1);
+    out.push({ manager: e.manager, operation: e.operation, apiVersion: e.apiVersion, subresource: e.subresource || undefined, time: e.time, set, raw: { fieldsV1: e.fieldsV1, decoded: set } });
   }
   return out;
 }
@@ -62,7 +65,7 @@ export function encodeManaged(ms: Managed[]): ManagedFieldsEntry[] {
     const e: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion };
     if (m.time) e.time = m.time;
     e.fieldsType = 'FieldsV1';
-    e.fieldsV1 = toFieldsV1(m.set);
+    e.fieldsV1 = m.raw?.decoded === m.set && m.raw.fieldsV1 ? m.raw.fieldsV1 : toFieldsV1(m.set);
     if (m.subresource) e.subresource = m.subresource;
     return e;
   });
@@ -124,9 +127,13 @@ export function recordManagedFields(o: RecordOptions): void {
     if ((o.input as ManagedFieldsEntry[]).every((e) => !e || typeof e !== 'object' || !e.manager)) { delete m.managedFields; return; }
     base = decodeManaged(o.input);
   }
-  base ??= decodeManaged(oldMf) ?? [];
   const sub = o.subresource === 'status' ? 'status' : o.subresource === 'scale' || o.w.subresource === 'scale' ? 'scale' : undefined;
   const c = compare(trackedView(o.strategy, o.old, sub), trackedView(o.strategy, o.obj, sub), shapesOf(o.strategy));
+  if (!base && isEmpty(c.changed) && isEmpty(c.removed)) {
+    if (oldMf) m.managedFields = oldMf; else delete m.managedFields;
+    return;
+  }
+  base ??= decodeManaged(oldMf) ?? [];
   if (isEmpty(c.changed) && isEmpty(c.removed)) {
     const out = encodeManaged(base);
     if (out.length) m.managedFields = out; else delete m.managedFields;
