@@ -38,6 +38,12 @@ t.test('unknown flags and bad values exit non-zero with a clear message', async 
   t.match(r.err, 'must use https://');
   r = run(['nonsense']);
   t.equal(r.code, 1);
+  r = run(['server', '--kubelet-arg=max-pods=10']);
+  t.equal(r.code, 1);
+  t.match(r.err, 'the kubelet flag "max-pods" is not supported by tsk', 'unknown kubelet flags are refused, as the kubelet would');
+  r = run(['agent', '--server', 'https://10.0.0.1:6443', '--token', 'x', '--kubelet-arg', 'eviction-hard=memory.available>1Gi']);
+  t.equal(r.code, 1);
+  t.match(r.err, 'only the < operator is supported');
 });
 
 t.test('flags win over TSK_* variables, which win over the config file', async (t) => {
