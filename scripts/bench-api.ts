@@ -69,7 +69,16 @@ interface Series {
   clientProcs?: number;
 }
 
-interface WatchResult { name: string; watchers: number; events: number; expected: number; received: number; delivery: number[]; wallMs: number; serverCpuS: number; ratePerS?: number }
+interface WatchResult {
+  name: string; watchers: number; events: number; expected: number; received: number;
+  /** From just before each create to each watcher's receipt (includes the create's own request and commit). */
+  delivery: number[];
+  /** From the first watcher's receipt of an event to each watcher's receipt of it (the fan-out alone). */
+  spread: number[];
+  /** Latency of the creates themselves. */
+  createMs: number[];
+  wallMs: number; serverCpuS: number; ratePerS?: number;
+}
 
 const cm = (name: string, ns: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: { v: 'x'.repeat(1024) } });
 const pod = (name: string, ns: string) => ({
@@ -125,12 +134,19 @@ async function concurrent(name: string, count: number, clients: number, fn: (i: 
   return { name, via: 'client', ms, wallMs: performance.now() - t0, serverCpuS: serverCpu() - cpu0, clientCpuS: (c1.user + c1.system) / 1e6, clientProcs: 1 };
 }
 
-/** A load-generator process: `clients` concurrent GETs or creates for `seconds`; prints its latencies and CPU. */
+/**
+ * A load-generator process: opens its connections, prints "ready", waits for "go" on stdin, then runs `clients`
+ * concurrent GETs or creates for SECONDS; prints its latencies and CPU.
+ */
 async function loadProcess(): Promise<void> {
   const client = new HttpsClient(optionsFromKubeconfig(args.kubeconfig!));
   const [kind, ns, prefix, countS] = args.load!.split(':') as [string, string, string, string];
   const count = Number(countS);
   const clients = Number(args.clients);
+  // warm up: one TLS connection per concurrent client
+  await Promise.all(Array.from({ length: clients }, () => client.get(core('namespaces'), ns)));
+  process.stdout.write('ready\n');
+  await new Promise<void>((res) => process.stdin.once('data', () => res()));
   const ms: number[] = [];
   const until = performance.now() + SECONDS * 1000;
   const c0 = process.cpuUsage();
@@ -151,15 +167,29 @@ async function loadProcess(): Promise<void> {
   await writeResult({ ms, wallMs, cpuS: (c1.user + c1.system) / 1e6 });
 }
 
-/** Runs PROCS load-generator processes at once (C clients in all) and merges their results. */
+/** Runs PROCS load-generator processes at once (C clients in all), started together once all are connected. */
 async function multiProcess(name: string, load: (proc: number) => string): Promise<Series> {
   console.error(`${name}: ${PROCS} processes x ${Math.ceil(C / PROCS)} clients for ${SECONDS} s`);
-  const cpu0 = serverCpu();
+  let cpu0 = 0;
+  let readyCount = 0;
+  let go!: () => void;
+  const allReady = new Promise<void>((res) => (go = res));
   const results = await Promise.all(Array.from({ length: PROCS }, (_, p) => new Promise<{ ms: number[]; wallMs: number; cpuS: number }>((res, rej) => {
     const child = spawn(NODE, [import.meta.filename, '--load', load(p), '--clients', String(Math.ceil(C / PROCS)), '--seconds', String(SECONDS), '--kubeconfig', args.kubeconfig!],
-      { stdio: ['ignore', 'pipe', 'inherit'] });
+      { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
+    let ready = false;
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (!ready && out.includes('ready\n')) {
+        ready = true;
+        if (++readyCount === PROCS) go();
+      }
+    });
+    void allReady.then(() => {
+      if (p === 0) cpu0 = serverCpu();
+      child.stdin.write('go\n');
+    });
     child.on('exit', (code) => {
       if (code !== 0) return rej(new Error(`load process exited with ${code}`));
       try { res(JSON.parse(out.trim().split('\n').pop()!)); } catch (e) { rej(e); }
@@ -212,7 +242,9 @@ async function rawGet(opts: ReturnType<typeof optionsFromKubeconfig>, agent: imp
 async function watchFanOut(name: string, opts: ReturnType<typeof optionsFromKubeconfig>, client: HttpsClient, wns: string, prefix: string, rate: number): Promise<WatchResult> {
   console.error(`${name}: ${W} watchers x ${E} creates${rate ? ` at ${rate}/s` : ' back to back'}`);
   const sent = new Map<string, number>();
+  const receipts = new Map<string, number[]>();
   const delivery: number[] = [];
+  const createMs: number[] = [];
   let received = 0;
   const watchers = await Promise.all(Array.from({ length: W }, async () => {
     const c = new HttpsClient(opts);
@@ -220,8 +252,15 @@ async function watchFanOut(name: string, opts: ReturnType<typeof optionsFromKube
     const done = (async () => {
       for await (const ev of w) {
         const t = performance.now();
-        const s = sent.get(ev.object.metadata?.name ?? '');
-        if (ev.type === 'ADDED' && s !== undefined) { delivery.push(t - s); received++; }
+        const name = ev.object.metadata?.name ?? '';
+        const s = sent.get(name);
+        if (ev.type === 'ADDED' && s !== undefined) {
+          delivery.push(t - s);
+          received++;
+          let r = receipts.get(name);
+          if (!r) receipts.set(name, (r = []));
+          r.push(t);
+        }
       }
     })().catch(() => undefined);
     return { w, done, c };
@@ -235,8 +274,9 @@ async function watchFanOut(name: string, opts: ReturnType<typeof optionsFromKube
       const wait = tw0 + (i * 1000) / rate - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
-    sent.set(`${prefix}${i}`, performance.now());
-    const p = client.create(core('configmaps'), cm(`${prefix}${i}`, wns), wns);
+    const t0 = performance.now();
+    sent.set(`${prefix}${i}`, t0);
+    const p = client.create(core('configmaps'), cm(`${prefix}${i}`, wns), wns).then(() => { createMs.push(performance.now() - t0); });
     if (rate) inflight.push(p); else await p;
   }
   await Promise.all(inflight);
@@ -246,7 +286,8 @@ async function watchFanOut(name: string, opts: ReturnType<typeof optionsFromKube
   const serverCpuS = serverCpu() - cpu0;
   for (const { w, c } of watchers) { w.close(); c.close(); }
   await Promise.all(watchers.map((x) => x.done));
-  return { name, watchers: W, events: E, expected: W * E, received, delivery, wallMs, serverCpuS, ratePerS: rate || undefined };
+  const spread = [...receipts.values()].flatMap((r) => { const first = Math.min(...r); return r.map((t) => t - first); });
+  return { name, watchers: W, events: E, expected: W * E, received, delivery, spread, createMs, wallMs, serverCpuS, ratePerS: rate || undefined };
 }
 
 async function worker(): Promise<void> {
@@ -309,11 +350,12 @@ async function worker(): Promise<void> {
   agent.destroy();
 
   // Watch fan-out.
-  const wns = 'bench-watch';
-  await client.create(core('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: wns } });
+  // each phase in its own namespace: the watchers' initial lists are empty
   const watches: WatchResult[] = [];
-  watches.push(await watchFanOut(`watch fan-out, creates at ${WATCH_RATE}/s`, opts, client, wns, 'w', WATCH_RATE));
-  watches.push(await watchFanOut('watch fan-out, creates back to back', opts, client, wns, 'wb', 0));
+  for (const [wns, rate] of [['bench-watch-paced', WATCH_RATE], ['bench-watch-b2b', 0]] as const) {
+    await client.create(core('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: wns } });
+    watches.push(await watchFanOut(rate ? `watch fan-out, creates at ${rate}/s` : 'watch fan-out, creates back to back', opts, client, wns, 'w', rate));
+  }
   await writeResult({ series, watches, listBytes });
 }
 
@@ -367,7 +409,9 @@ function report(r: { series: Series[]; watches: WatchResult[]; listBytes: { json
   for (const w of r.watches) {
     console.log(`${w.name}: ${w.received}/${w.expected} events delivered, ${(w.received / (w.wallMs / 1000)).toFixed(0)} events/s; ` +
       `delivery (from the create's start) p50 ${percentile(w.delivery, 50).toFixed(1)} ms, p99 ${percentile(w.delivery, 99).toFixed(1)} ms; ` +
-      `server CPU ${((w.serverCpuS * 1e6) / Math.max(1, w.received)).toFixed(0)} µs per delivered event`);
+      `fan-out spread (first to each watcher) p50 ${percentile(w.spread, 50).toFixed(1)} ms, p99 ${percentile(w.spread, 99).toFixed(1)} ms; ` +
+      `creates p50 ${percentile(w.createMs, 50).toFixed(1)} ms, p99 ${percentile(w.createMs, 99).toFixed(1)} ms; ` +
+      `server CPU ${((w.serverCpuS * 1e6) / Math.max(1, w.received)).toFixed(0)} µs per delivered event (creates included)`);
     if (w.received < w.expected) console.log(`  WARNING: ${w.expected - w.received} watch events not delivered within 60 s`);
   }
 
