@@ -1,8 +1,8 @@
 // coordination.k8s.io/v1 Lease: node heartbeats and leader election.
 //
-// A renewal (an update that changes nothing but spec.renewTime) is deferrable: the store commits it lazily, at most
-// about once a minute, because on an idle node renewals are almost every disk write. Clients and watchers see it at
-// once; a crash loses at most the last minute of renewals, which only makes renewTime older.
+// A renewal (an update that changes nothing but spec.renewTime) is deferrable: the store commits it lazily (with the
+// next ordinary write, or within 5 minutes), because on an idle node renewals are almost every disk write. Clients
+// and watchers see it at once; a crash loses at most the last renewals, which only makes renewTime older.
 import type { KubeObject } from '../../client/types.ts';
 import { canonical } from '../registry/object.ts';
 import { age, ageColumn, column, nameColumn } from './table.ts';
