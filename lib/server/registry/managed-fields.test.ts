@@ -121,3 +121,18 @@ t.test('"kubectl" takes over what client-side apply last applied without a confl
   t.equal(ok.object.spec.replicas, 4);
   t.notOk(owns(ok.object, 'kubectl-client-side-apply', ['f:spec', 'f:replicas']));
 });
+
+t.test('more than 10 Update managers: the oldest merge into "ancient-changes"', async (t) => {
+  const { registry, namespaces, clock } = setup(t);
+  let ns = await registry.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } }, { fieldManager: 'm0' });
+  for (let i = 1; i <= 12; i++) {
+    clock.advance(1000);
+    ns = (await registry.update(namespaces, undefined, 'ns', { ...ns, metadata: { ...ns.metadata, labels: { ...ns.metadata.labels, [`l${i}`]: 'x' } } }, { fieldManager: `m${i}` })).object;
+  }
+  const ms = names(ns);
+  t.equal(ms.filter((m) => m.endsWith('/Update')).length, 10);
+  t.ok(ms.includes('ancient-changes/Update'));
+  t.notOk(ms.includes('m1/Update'));
+  t.ok(ms.includes('m12/Update'));
+  t.ok(owns(ns, 'ancient-changes', ['f:metadata', 'f:labels', 'f:l1']));
+});

@@ -149,8 +149,33 @@ export function recordManagedFields(o: RecordOptions): void {
   }
   self.set = union(difference(prev, c.removed), c.changed);
   self.time = rfc3339(o.now);
-  const out = encodeManaged([...others, self]);
+  const out = encodeManaged(capUpdates([...others, self]));
   if (out.length) m.managedFields = out; else delete m.managedFields;
+}
+
+const MAX_UPDATE_MANAGERS = 10;
+
+/** At most 10 Update entries: the oldest are merged into "ancient-changes" (one per apiVersion), as upstream does. */
+export function capUpdates(ms: Managed[]): Managed[] {
+  const updates = ms.filter((m) => m.operation === 'Update').sort((a, b) => ((a.time ?? '') < (b.time ?? '') ? -1 : 1));
+  if (updates.length <= MAX_UPDATE_MANAGERS) return ms;
+  const merged = new Set<Managed>();
+  const buckets = new Map<string, Managed>();
+  let count = updates.length;
+  for (const m of updates) {
+    if (count <= MAX_UPDATE_MANAGERS) break;
+    const v = m.apiVersion ?? '';
+    const bucket = buckets.get(v);
+    if (!bucket) {
+      buckets.set(v, { manager: 'ancient-changes', operation: 'Update', apiVersion: m.apiVersion, time: m.time, set: m.set });
+    } else {
+      bucket.set = union(bucket.set, m.set);
+      bucket.time = m.time;
+      count--;
+    }
+    merged.add(m);
+  }
+  return [...ms.filter((m) => !merged.has(m)), ...buckets.values()];
 }
 
 export interface Conflict { manager: Managed; path: string[] }
