@@ -1,4 +1,5 @@
-// The kubelet's eviction hook with the fake CRI: containers stopped, pod Failed/Evicted, nothing restarted.
+// The kubelet's eviction hook with the fake CRI: containers stopped, pod Failed/Evicted, nothing restarted; and the
+// dead-container part of disk-pressure reclaim.
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { FakeCri } from '../cri/fake.ts';
 import { RecordingRunner } from '../exec/runner.ts';
 import { Kubelet } from '../kubelet/kubelet.ts';
 import type { Pod } from '../kubelet/pod-types.ts';
+import { removeDeadContainers } from './node-eviction.ts';
 
 t.test('evict stops the containers and marks the pod Failed with reason Evicted; it is not restarted', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tsk-evict-'));
@@ -44,4 +46,24 @@ t.test('evict stops the containers and marks the pod Failed with reason Evicted;
   await kubelet.idle();
   t.equal(cri.byName('main').length, 1, 'not restarted');
   t.equal((await get()).status?.reason, 'Evicted');
+});
+
+t.test('disk pressure reclaim removes dead containers beyond the newest two per pod container', async (t) => {
+  const cri = new FakeCri(['docker.io/library/busybox:1.36']);
+  let now = 1_000;
+  cri.now = () => (now += 1000);
+  const sb = await cri.runPodSandbox({ metadata: { name: 'p', namespace: 'default', uid: 'u1', attempt: 0 }, labels: { 'io.tsk.managed': 'true', 'io.kubernetes.pod.uid': 'u1' } } as never);
+  const ids: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const id = await cri.createContainer(sb, {
+      metadata: { name: 'main', attempt: i }, image: { image: 'docker.io/library/busybox:1.36' },
+      labels: { 'io.tsk.managed': 'true', 'io.kubernetes.pod.uid': 'u1', 'io.kubernetes.container.name': 'main' },
+    } as never, {} as never);
+    await cri.startContainer(id);
+    if (i < 3) await cri.stopContainer(id, 0);
+    ids.push(id);
+  }
+  t.equal(await removeDeadContainers(cri), 2, 'the two oldest dead ones');
+  t.same([...cri.containers.keys()].sort(), [ids[2], ids[3]].sort(), 'the running one and the previous attempt stay');
+  t.equal(await removeDeadContainers(cri), 0);
 });
