@@ -140,6 +140,18 @@ function numberFormats(validatorFile: string): Map<string, { type: string; forma
     const type = /params:\{type:"(integer|number)"\}/.exec(text)?.[1];
     if (type || format) out.set(prop, { type: type ?? (format?.startsWith('int') ? 'integer' : 'number'), format });
   }
+  // Properties checked inline in the top validator (schemaPath "#/properties/<name>/type|format").
+  const inline = new Map<string, { type?: string; format?: string }>();
+  for (const m of body.matchAll(/schemaPath:"#\/properties\/([\w$]+)\/(type|format)",keyword:"\w+",params:\{\w+:"(\w+)"\}/g)) {
+    const e = inline.get(m[1]!) ?? {};
+    if (m[2] === 'type' && (m[3] === 'integer' || m[3] === 'number')) e.type = m[3];
+    if (m[2] === 'format') e.format = m[3];
+    inline.set(m[1]!, e);
+  }
+  for (const [prop, e] of inline) {
+    if (out.has(prop) || (!e.type && !e.format)) continue;
+    out.set(prop, { type: e.type ?? (e.format?.startsWith('int') ? 'integer' : 'number'), format: e.format });
+  }
   return out;
 }
 
