@@ -1,6 +1,5 @@
-// The one adapter over @grpc/grpc-js + @grpc/proto-loader: a CriRuntime that talks CRI v1 to a unix socket.
+// The one adapter over @grpc/grpc-js + protobufjs: a CriRuntime that talks CRI v1 to a unix socket.
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { CRI_PROTO } from './proto.ts';
 import {
@@ -12,12 +11,35 @@ import {
 type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
 type ServiceClient = grpc.Client & Record<string, Unary>;
 
-let cachedDefinition: grpc.GrpcObject | undefined;
-function definition(): grpc.GrpcObject {
+// Messages as plain objects, as @grpc/proto-loader would give them with these options. The service definitions are
+// built here from protobufjs types directly: proto-loader's descriptor copies cost the agent memory for nothing.
+const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: String, defaults: true, oneofs: true };
+
+function serviceDefinition(root: protobuf.Root, name: string): grpc.ServiceDefinition {
+  const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const m of root.lookupService(name).methodsArray) {
+    m.resolve();
+    const req = m.resolvedRequestType!;
+    const res = m.resolvedResponseType!;
+    def[m.name] = {
+      path: `/${name}/${m.name}`, requestStream: !!m.requestStream, responseStream: !!m.responseStream, originalName: m.name,
+      requestSerialize: (v) => Buffer.from(req.encode(req.fromObject(v as Record<string, unknown>)).finish()),
+      requestDeserialize: (b) => req.toObject(req.decode(b), TO_OBJECT),
+      responseSerialize: (v) => Buffer.from(res.encode(res.fromObject(v as Record<string, unknown>)).finish()),
+      responseDeserialize: (b) => res.toObject(res.decode(b), TO_OBJECT),
+    };
+  }
+  return def;
+}
+
+let cachedDefinition: { RuntimeService: typeof grpc.Client; ImageService: typeof grpc.Client } | undefined;
+function definition(): { RuntimeService: typeof grpc.Client; ImageService: typeof grpc.Client } {
   if (cachedDefinition) return cachedDefinition;
   const root = protobuf.parse(CRI_PROTO, { keepCase: true }).root;
-  const pkg = protoLoader.fromJSON(root.toJSON() as never, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
-  cachedDefinition = grpc.loadPackageDefinition(pkg);
+  cachedDefinition = {
+    RuntimeService: grpc.makeGenericClientConstructor(serviceDefinition(root, 'runtime.v1.RuntimeService'), 'RuntimeService'),
+    ImageService: grpc.makeGenericClientConstructor(serviceDefinition(root, 'runtime.v1.ImageService'), 'ImageService'),
+  };
   return cachedDefinition;
 }
 
@@ -26,6 +48,8 @@ export interface GrpcCriOptions {
   endpoint: string;
   /** Per-call deadline in ms (default 2 min; pulls and stops pass their own). */
   timeoutMs?: number;
+  /** Runtime handler for sandboxes with port mappings when the caller names none (tsk's containerd: its CNI chain with portmap). */
+  hostPortHandler?: string;
 }
 
 function target(endpoint: string): string {
@@ -38,14 +62,16 @@ export class GrpcCri implements CriRuntime {
   #rt: ServiceClient;
   #img: ServiceClient;
   #timeoutMs: number;
+  #hostPortHandler: string;
 
   constructor(opts: GrpcCriOptions) {
-    const def = definition() as unknown as { runtime: { v1: Record<string, typeof grpc.Client> } };
+    const def = definition();
     const addr = target(opts.endpoint);
     const chanOpts = { 'grpc.max_receive_message_length': 32 * 1024 * 1024 };
-    this.#rt = new def.runtime.v1.RuntimeService!(addr, grpc.credentials.createInsecure(), chanOpts) as ServiceClient;
-    this.#img = new def.runtime.v1.ImageService!(addr, grpc.credentials.createInsecure(), chanOpts) as ServiceClient;
+    this.#rt = new def.RuntimeService(addr, grpc.credentials.createInsecure(), chanOpts) as ServiceClient;
+    this.#img = new def.ImageService(addr, grpc.credentials.createInsecure(), chanOpts) as ServiceClient;
     this.#timeoutMs = opts.timeoutMs ?? 120_000;
+    this.#hostPortHandler = opts.hostPortHandler ?? '';
   }
 
   #call<T>(svc: ServiceClient, method: string, req: unknown, timeoutMs = this.#timeoutMs): Promise<T> {
@@ -67,7 +93,8 @@ export class GrpcCri implements CriRuntime {
   }
 
   async runPodSandbox(config: PodSandboxConfig, runtimeHandler = ''): Promise<string> {
-    const r = await this.#rtc<{ pod_sandbox_id: string }>('RunPodSandbox', { config, runtime_handler: runtimeHandler });
+    const handler = runtimeHandler || (config.port_mappings?.length ? this.#hostPortHandler : '');
+    const r = await this.#rtc<{ pod_sandbox_id: string }>('RunPodSandbox', { config, runtime_handler: handler });
     return r.pod_sandbox_id;
   }
   async stopPodSandbox(id: string): Promise<void> { await this.#rtc('StopPodSandbox', { pod_sandbox_id: id }); }
