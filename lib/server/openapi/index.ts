@@ -1,3 +1,4 @@
 export { openApiRoutes, OpenApiCache, type StrategySource } from './routes.ts';
 export { checkFieldValidation, unknownFields } from './field-validation.ts';
-export { buildDocuments, indexDocument, kindSchemaName, gvPath, type StrategyWithSchema } from './documents.ts';
+export { buildDocuments, buildOpenApi, indexDocument, kindSchemaName, gvPath, type StrategyWithSchema } from './documents.ts';
+export { definitions, DefinitionStore } from './definitions.ts';
