@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { realClock, type Clock } from '../../clock.ts';
 import { logger } from '../../log/logger.ts';
 import { GrpcCri } from '../cri/grpc.ts';
+import { hostPortCniConfDir } from '../network/cni-config.ts';
 import { containerdConfig, containerdPaths, type ContainerdConfigOptions, type ContainerdPaths } from './config.ts';
 
 const log = logger('agent/containerd');
@@ -50,7 +51,7 @@ async function stopStale(pidFile: string): Promise<void> {
 export function startContainerd(o: ContainerdOptions): SupervisedContainerd {
   const clock = o.clock ?? realClock;
   const paths = containerdPaths(o.dataDir);
-  for (const d of [paths.dir, paths.root, paths.state, paths.certsDir, o.cniConfDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  for (const d of [paths.dir, paths.root, paths.state, paths.certsDir, o.cniConfDir, hostPortCniConfDir(o.cniConfDir)]) mkdirSync(d, { recursive: true, mode: 0o700 });
   writeFileSync(paths.config, containerdConfig({ ...o, paths }), { mode: 0o600 });
   try { if (statSync(paths.log).size > 10 * 1024 * 1024) renameSync(paths.log, `${paths.log}.1`); } catch { /* no log yet */ }
   const stale = stopStale(join(paths.dir, 'containerd.pid'));

@@ -1,5 +1,8 @@
-// The CNI conflist for pods on this node: bridge cni0 (gateway, hairpin, no plugin masquerade: tsk masquerades
-// itself), host-local IPAM on the node's podCIDR with tsk's own data dir, and portmap for hostPorts. Pure + writer.
+// The CNI conflists for pods on this node: bridge cni0 (gateway, hairpin, no plugin masquerade: tsk masquerades
+// itself) and host-local IPAM on the node's podCIDR with tsk's own data dir. Every plugin is a separate program run
+// per sandbox set-up and tear-down, so the default chain has no portmap: pods with hostPorts use a second conflist in
+// the hostport/ subdirectory (bridge + host-local + portmap, same network and IPAM directory), which containerd
+// serves under its own runtime handler (lib/agent/containerd/config.ts). Pure + writer.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -10,9 +13,16 @@ export interface CniConfigOptions {
   bridge?: string;
   mtu?: number;
   name?: string;
+  /** Append portmap (hostPorts). */
+  hostPorts?: boolean;
 }
 
 export const CNI_CONFLIST_NAME = '10-tsk.conflist';
+
+/** Where the conflist with portmap lives, for sandboxes with hostPorts (a subdirectory libcni does not scan). */
+export function hostPortCniConfDir(confDir: string): string {
+  return join(confDir, 'hostport');
+}
 
 export function cniConfig(o: CniConfigOptions): Record<string, unknown> {
   return {
@@ -33,17 +43,25 @@ export function cniConfig(o: CniConfigOptions): Record<string, unknown> {
           dataDir: o.ipamDataDir,
         },
       },
-      { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+      ...(o.hostPorts ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : []),
     ],
   };
 }
 
-/** Writes the conflist atomically into dir (containerd's cni.conf_dir). Returns the file path. */
+/**
+ * Writes the conflists atomically: the hostPort one first (hostPortCniConfDir), then the default one into dir
+ * (containerd's cni.conf_dir; its appearance makes the node's network ready). Returns the default file's path.
+ */
 export async function writeCniConfig(dir: string, o: CniConfigOptions): Promise<string> {
+  await writeAtomic(hostPortCniConfDir(dir), cniConfig({ ...o, hostPorts: true }));
+  return writeAtomic(dir, cniConfig({ ...o, hostPorts: false }));
+}
+
+async function writeAtomic(dir: string, conf: Record<string, unknown>): Promise<string> {
   await mkdir(dir, { recursive: true });
   const file = join(dir, CNI_CONFLIST_NAME);
   const tmp = `${file}.tmp`;
-  await writeFile(tmp, JSON.stringify(cniConfig(o), null, 2) + '\n', { mode: 0o644 });
+  await writeFile(tmp, JSON.stringify(conf, null, 2) + '\n', { mode: 0o644 });
   await rename(tmp, file);
   return file;
 }

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cniConfig, writeCniConfig } from './cni-config.ts';
+import { CNI_CONFLIST_NAME, cniConfig, hostPortCniConfDir, writeCniConfig } from './cni-config.ts';
 import { emptyPlan, overlayCommands, overlayNode, planOverlay, vtepAddress, vtepMac, vxlanDeviceCommands } from './overlay.ts';
 import { renderNetRules } from './rules.ts';
 import { cidrContains, parseCidr, formatCidr } from './cidr.ts';
@@ -27,13 +27,18 @@ t.test('CNI conflist', async (t) => {
         type: 'bridge', bridge: 'cni0', isGateway: true, isDefaultGateway: true, ipMasq: false, hairpinMode: true, mtu: 1450,
         ipam: { type: 'host-local', ranges: [[{ subnet: '10.42.1.0/24' }]], dataDir: '/var/lib/tsk/agent/cni-ipam' },
       },
-      { type: 'portmap', capabilities: { portMappings: true }, snat: true },
     ],
-  });
+  }, 'no portmap in the default chain');
+  const hp = cniConfig({ podCidr: '10.42.1.0/24', ipamDataDir: '/var/lib/tsk/agent/cni-ipam', hostPorts: true }) as { plugins: unknown[] };
+  t.same(hp.plugins[1], { type: 'portmap', capabilities: { portMappings: true }, snat: true }, 'the hostPort chain ends with portmap');
   const dir = await mkdtemp(join(tmpdir(), 'tsk-cni-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const file = await writeCniConfig(dir, { podCidr: '10.42.1.0/24', ipamDataDir: '/x' });
   t.equal(JSON.parse(await readFile(file, 'utf8')).plugins[0].ipam.ranges[0][0].subnet, '10.42.1.0/24');
+  t.equal(JSON.parse(await readFile(file, 'utf8')).plugins.length, 1);
+  const hostPort = JSON.parse(await readFile(join(hostPortCniConfDir(dir), CNI_CONFLIST_NAME), 'utf8'));
+  t.same(hostPort.plugins.map((p: { type: string }) => p.type), ['bridge', 'portmap'], 'hostPort conflist written');
+  t.equal(hostPort.plugins[0].ipam.dataDir, '/x', 'same IPAM state');
 });
 
 const node = (name: string, cidr: string | undefined, ip: string, mac?: string): KubeObject => ({
