@@ -54,6 +54,10 @@ t.test('index ETag changes when the catalog changes; If-None-Match gives 304', a
   t.equal((await app.request('/openapi/v3/apis/nope/v1')).status, 404);
   t.equal((await app.request('/openapi/v2', { headers: { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' } })).status, 200);
   t.equal((await app.request('/openapi/v2', { headers: { Accept: 'application/yaml' } })).status, 406);
+  const gz = await app.request(url, { headers: { 'Accept-Encoding': 'gzip, deflate' } });
+  t.equal(gz.headers.get('content-encoding'), 'gzip', 'documents go out gzip-compressed when the client accepts it');
+  const pb = await app.request('/openapi/v2', { headers: { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' } });
+  t.equal(pb.headers.get('content-type'), 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'a media type Go can parse');
   const v2 = await app.request('/openapi/v2', { headers: { Accept: 'application/json' } });
   t.equal(v2.status, 200);
   t.ok((await v2.json() as { definitions: Record<string, unknown> }).definitions['com.example.v1.Widget']);
