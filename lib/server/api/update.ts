@@ -12,7 +12,7 @@ export async function updateHandler(c: Context, r: ResourceRequest): Promise<Res
   const s = r.strategy;
   const w = writeContext(r, c.req.header('user-agent'));
   const body = await readObject(c);
-  if (r.subresource === 'scale') return Response.json(await updateScale(r.registry, s, r.namespace, r.name, () => body, w));
+  if (r.subresource === 'scale') return Response.json(await updateScale(r.registry, s, r.namespace, r.name, () => body, { ...w, subresource: 'scale' }));
   if (r.subresource && r.subresource !== 'status' && r.subresource !== 'finalize') refuse('PUT', r);
   const warnings = validateFields(r, body);
   const shape = negotiate(c);

@@ -54,7 +54,7 @@ export class RegistryClient implements Client {
     const s = this.#strategy(ref);
     const ns = obj.metadata?.namespace;
     const name = obj.metadata?.name ?? '';
-    if (subresource === 'scale') return (await updateScale(this.#r, s, ns, name, () => obj, this.#w)) as T;
+    if (subresource === 'scale') return (await updateScale(this.#r, s, ns, name, () => obj, { ...this.#w, subresource: 'scale' })) as T;
     const res = await this.#r.update(s, ns, name, obj, this.#w, subresource);
     return toVersion(s, res.object, ref.version) as T;
   }

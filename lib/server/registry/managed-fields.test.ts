@@ -66,6 +66,8 @@ t.test('apply, a conflicting update, 409, shared values, force', async (t) => {
   t.equal(forced.object.spec.replicas, 5);
   t.same(names(forced.object), ['kubectl/Apply'], 'forced: the other manager lost its only field');
 
+  const bad = await patch({ spec: { replicas: 1 } }, { fieldManager: 'x', force: true }).catch((x: unknown) => x) as ApiError;
+  t.equal(bad.code, 400, 'force only with apply');
   const again = await apply(manifest(5), { fieldManager: 'kubectl' });
   t.equal(again.object.metadata.resourceVersion, forced.object.metadata.resourceVersion, 're-applying the same manifest writes nothing');
 });

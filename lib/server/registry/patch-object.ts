@@ -14,6 +14,7 @@ export async function patchObject(
   r: Registry, s: ResourceStrategy, namespace: string | undefined, name: string,
   type: PatchType, body: unknown, w: WriteContext = {}, subresource?: string,
 ): Promise<UpdateResult> {
+  if (w.force && type !== 'apply') throw badRequest('force: Forbidden: may not be specified for non-apply patch');
   if (subresource === 'scale') {
     const object = await updateScale(r, s, namespace, name, (scale) => applyPatch(type === 'json' ? 'json' : 'merge', scale, body) as KubeObject, { ...w, subresource: 'scale' });
     return { object, created: false };
