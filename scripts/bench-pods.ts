@@ -3,24 +3,33 @@
 // busybox image seeded; N pods created at once (burst) and then N created one per --gap ms (paced). Latency is
 // measured by a worker inside the namespace with the HTTPS client: from just before the create request to the first
 // watch event showing phase Running (and spec.nodeName for scheduling). Also start -> node Ready from the server log.
+// Per-phase times come from the kubelet's log lines (creating sandbox, sandbox created, starting container, container
+// started) joined with the worker's watch times; CPU-seconds of the runtime (containerd with the shims, runc and the
+// CNI plugins it reaps, and the live shims of this node) and of the tsk process are read from /proc/<pid>/stat from
+// the round's first create to its last Running pod: they do not grow with the machine's load as wall times do.
 // Needs root, containerd, runc, kubectl. Everything started is stopped by PID, the node with `tsk killall`.
 //
-//   npm run bench:pods [-- --n 30 --gap 200 --binary dist/tsk]
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+//   npm run bench:pods [-- --n 30 --gap 200 --binary dist/tsk --no-paced --log FILE]
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HttpsClient, optionsFromKubeconfig } from '../lib/client/https.ts';
 import { core, type KubeObject } from '../lib/client/types.ts';
 import { createNetns, kubectl, startServer, tempDir, useBinary, waitFor } from '../test/harness.ts';
-import { budgetRow, logTimes, percentile, printTable, writeResult, runBench, runWorker, seedImages, sleep } from './bench-common.ts';
+import { budgetRow, containerdPid, logTimes, percentile, printTable, writeResult, runBench, runWorker, seedImages, sleep } from './bench-common.ts';
 
 const { values: args } = parseArgs({
   options: {
     n: { type: 'string', default: '30' },
     gap: { type: 'string', default: '200' },
+    /** Skip the paced round (quicker iterations). */
+    'no-paced': { type: 'boolean', default: false },
     binary: { type: 'string' },
     worker: { type: 'boolean', default: false },
     kubeconfig: { type: 'string' },
+    'tsk-pid': { type: 'string' },
+    'containerd-pid': { type: 'string' },
+    'containerd-sock': { type: 'string' },
     /** Write the server's log (JSON lines) to this file. */
     log: { type: 'string' },
   },
@@ -35,9 +44,61 @@ interface RoundResult {
   toScheduled: number[];
   toRunning: number[];
   wallMs: number;
+  /** Per pod: epoch ms of the create request, the first bound and the first Running watch event. */
+  pods: Record<string, { created: number; scheduled?: number; running?: number }>;
+  /**
+   * CPU-seconds from before the first create to the last Running pod: runtime = containerd + cni (containerd's reaped
+   * children: CNI plugins and shim starters) + shim + runc (the shims' reaped children); tsk with its reaped children.
+   */
+  cpu: { runtime: number; containerd: number; cni: number; shim: number; runc: number; tsk: number };
   /** Warning events of the round's namespace by reason and message, e.g. FailedScheduling (count). */
   warnings: Record<string, number>;
 }
+
+/** [own utime + stime, reaped children's cutime + cstime] of a process in seconds; zeros when gone. */
+function cpuSeconds(pid: number): [number, number] {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return [(Number(f[11]) + Number(f[12])) / 100, (Number(f[13]) + Number(f[14])) / 100];
+  } catch {
+    return [0, 0];
+  }
+}
+
+type Cpu = RoundResult['cpu'];
+
+/**
+ * CPU-seconds by process: containerd (its reaped children: CNI plugins, shim starters), this node's shims (their reaped
+ * children: runc), and tsk (its reaped children: iptables and the like). Shims are keyed by pid.
+ */
+function cpuSnapshot(): { tsk: number; containerd: [number, number]; shims: Map<number, [number, number]> } {
+  const shims = new Map<number, [number, number]>();
+  const sock = args['containerd-sock'];
+  for (const d of sock ? readdirSync('/proc') : []) {
+    if (!/^\d+$/.test(d)) continue;
+    let cmd = '';
+    try { cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8'); } catch { continue; }
+    if (cmd.includes('containerd-shim') && cmd.includes(`\0${sock}`)) shims.set(Number(d), cpuSeconds(Number(d)));
+  }
+  const tsk = cpuSeconds(Number(args['tsk-pid']));
+  return { tsk: tsk[0] + tsk[1], containerd: cpuSeconds(Number(args['containerd-pid'])), shims };
+}
+
+function cpuSince(before: ReturnType<typeof cpuSnapshot>): Cpu {
+  const now = cpuSnapshot();
+  let shim = 0;
+  let runc = 0;
+  for (const [pid, [own, kids]] of now.shims) {
+    const b = before.shims.get(pid) ?? [0, 0];
+    shim += own - b[0];
+    runc += kids - b[1];
+  }
+  const containerd = now.containerd[0] - before.containerd[0];
+  const cni = now.containerd[1] - before.containerd[1];
+  return { runtime: containerd + cni + shim + runc, containerd, cni, shim, runc, tsk: now.tsk - before.tsk };
+}
+
+const epoch = () => performance.timeOrigin + performance.now();
 
 type Pod = KubeObject & { spec?: { nodeName?: string }; status?: { phase?: string } };
 
@@ -49,12 +110,17 @@ async function round(client: HttpsClient, label: string, n: number, gapMs: numbe
   const scheduled = new Map<string, number>();
   const running = new Map<string, number>();
   const watch = await client.watch<Pod>(core('pods'), { namespace: ns });
+  let cpu: Cpu = { runtime: 0, containerd: 0, cni: 0, shim: 0, runc: 0, tsk: 0 };
+  const cpuBefore = cpuSnapshot();
   const consumed = (async () => {
     for await (const ev of watch) {
-      const now = performance.now();
+      const now = epoch();
       const name = ev.object.metadata?.name ?? '';
       if (ev.object.spec?.nodeName && !scheduled.has(name)) scheduled.set(name, now);
-      if (ev.object.status?.phase === 'Running' && !running.has(name)) running.set(name, now);
+      if (ev.object.status?.phase === 'Running' && !running.has(name)) {
+        running.set(name, now);
+        if (running.size === n) cpu = cpuSince(cpuBefore);
+      }
     }
   })().catch(() => undefined);
   const pod = (name: string): Pod => ({
@@ -64,10 +130,10 @@ async function round(client: HttpsClient, label: string, n: number, gapMs: numbe
       containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
     } as Pod['spec'],
   });
-  const t0 = performance.now();
+  const t0 = epoch();
   const create = async (i: number) => {
     const name = `p${i}`;
-    start.set(name, performance.now());
+    start.set(name, epoch());
     await client.create(core('pods'), pod(name), ns);
   };
   if (gapMs <= 0) {
@@ -75,13 +141,13 @@ async function round(client: HttpsClient, label: string, n: number, gapMs: numbe
   } else {
     for (let i = 0; i < n; i++) {
       const due = t0 + i * gapMs;
-      if (due > performance.now()) await sleep(due - performance.now());
+      if (due > epoch()) await sleep(due - epoch());
       await create(i);
     }
   }
   const deadline = Date.now() + 180_000;
   while (running.size < n && Date.now() < deadline) await sleep(50);
-  const wallMs = performance.now() - t0;
+  const wallMs = epoch() - t0;
   watch.close();
   await consumed;
   const lat = (m: Map<string, number>) => [...m.entries()].filter(([k]) => start.has(k)).map(([k, v]) => v - start.get(k)!);
@@ -92,7 +158,9 @@ async function round(client: HttpsClient, label: string, n: number, gapMs: numbe
     const k = `${e.reason}: ${e.message}`;
     warnings[k] = (warnings[k] ?? 0) + (e.count ?? 1);
   }
-  const result = { label, created: start.size, running: running.size, toScheduled: lat(scheduled), toRunning: lat(running), wallMs, warnings };
+  const pods: RoundResult['pods'] = {};
+  for (const [k, v] of start) pods[k] = { created: v, scheduled: scheduled.get(k), running: running.get(k) };
+  const result = { label, created: start.size, running: running.size, toScheduled: lat(scheduled), toRunning: lat(running), wallMs, warnings, pods, cpu };
   // Remove the pods and wait until the node has stopped them, so the next round starts from an idle node.
   await client.delete(core('namespaces'), ns).catch(() => undefined);
   await waitFor('namespace gone', () => client.get(core('namespaces'), ns).then(() => false, () => true), 180_000, 500).catch(() => undefined);
@@ -104,8 +172,34 @@ async function worker(): Promise<void> {
   // A warm-up pod: the first sandbox on a node also creates the bridge and imports nothing more, so measure after it.
   const warm = await round(client, 'warmup', 1, 0);
   const burst = await round(client, 'burst', N, 0);
-  const paced = await round(client, 'paced', N, GAP);
-  await writeResult([warm, burst, paced]);
+  const paced = args['no-paced'] ? [] : [await round(client, 'paced', N, GAP)];
+  await writeResult([warm, burst, ...paced]);
+}
+
+/** Per-pod phase durations of a round from the kubelet's log lines (first occurrence per pod) and the watch times. */
+function phases(log: string, r: RoundResult): Record<'bound' | 'toSandbox' | 'sandbox' | 'toStarted' | 'toRunning', number[]> {
+  const at = new Map<string, Map<string, number>>();
+  for (const line of log.split('\n')) {
+    if (!line.startsWith('{') || !line.includes(`"bench-${r.label}/`)) continue;
+    try {
+      const o = JSON.parse(line) as { msg: string; time: number; pod: string };
+      const m = at.get(o.msg) ?? new Map<string, number>();
+      if (!m.has(o.pod)) m.set(o.pod, o.time);
+      at.set(o.msg, m);
+    } catch { /* partial line */ }
+  }
+  const out = { bound: [] as number[], toSandbox: [] as number[], sandbox: [] as number[], toStarted: [] as number[], toRunning: [] as number[] };
+  const push = (k: keyof typeof out, a?: number, b?: number) => { if (a !== undefined && b !== undefined) out[k].push(b - a); };
+  for (const [name, p] of Object.entries(r.pods ?? {})) {
+    const key = `bench-${r.label}/${name}`;
+    const t = (msg: string) => at.get(msg)?.get(key);
+    push('bound', p.created, p.scheduled);
+    push('toSandbox', p.scheduled, t('creating sandbox'));
+    push('sandbox', t('creating sandbox'), t('sandbox created'));
+    push('toStarted', t('sandbox created'), t('container started'));
+    push('toRunning', t('container started'), p.running);
+  }
+  return out;
 }
 
 if (args.worker) {
@@ -123,13 +217,15 @@ await runBench(async (c) => {
   const server = await startServer(c, { netns, dataDir, nodeName: 'bench-pods', args: ['--node-ip', '10.199.62.2', '--log-format', 'json'] });
   await waitFor('node Ready', () => kubectl(server, ['get', 'node', 'bench-pods', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).stdout === 'True', 150_000);
   const tReady = Date.now();
-  const log = server.log();
+  let log = server.log();
   const cpReady = logTimes(log, 'control plane ready')[0];
   const cdReady = logTimes(log, 'containerd ready')[0];
   const nodeReady = logTimes(log, 'node ready')[0];
 
-  const rounds = await runWorker(netns, import.meta.filename, ['--worker', '--kubeconfig', server.kubeconfig, '--n', String(N), '--gap', String(GAP)]) as RoundResult[];
-  if (args.log) writeFileSync(args.log, server.log());
+  const pidArgs = ['--tsk-pid', String(server.child.pid), '--containerd-pid', String(containerdPid(dataDir) ?? 0), '--containerd-sock', join(dataDir, 'agent/containerd/containerd.sock')];
+  const rounds = await runWorker(netns, import.meta.filename, ['--worker', '--kubeconfig', server.kubeconfig, '--n', String(N), '--gap', String(GAP), ...pidArgs, ...(args['no-paced'] ? ['--no-paced'] : [])]) as RoundResult[];
+  log = server.log();
+  if (args.log) writeFileSync(args.log, log);
 
   console.log(`\npod create -> Running on one node (busybox present), N=${N}\n`);
   printTable([
@@ -140,6 +236,20 @@ await runBench(async (c) => {
       Math.max(...r.toRunning), r.wallMs / 1000, r.running / (r.wallMs / 1000),
     ]),
   ]);
+  console.log('\nper phase (watch times and kubelet log times), ms: p50 / p99\n');
+  printTable([
+    ['round', 'create->bound', 'bound->sandbox start', 'RunPodSandbox', 'sandbox->container started', 'started->Running seen'],
+    ...rounds.map((r) => {
+      const ph = phases(log, r);
+      const pp = (v: number[]) => `${percentile(v, 50).toFixed(0)} / ${percentile(v, 99).toFixed(0)}`;
+      return [r.label, pp(ph.bound), pp(ph.toSandbox), pp(ph.sandbox), pp(ph.toStarted), pp(ph.toRunning)];
+    }),
+  ]);
+  console.log('\nCPU-seconds per pod, first create -> last Running (load-independent, unlike the times above)\n');
+  printTable([
+    ['round', 'runtime', 'containerd', 'CNI + shim start', 'shims', 'runc', 'tsk'],
+    ...rounds.map((r) => [r.label, ...[r.cpu.runtime, r.cpu.containerd, r.cpu.cni, r.cpu.shim, r.cpu.runc, r.cpu.tsk].map((v) => (v / r.created).toFixed(3))]),
+  ]);
   console.log('\nstartup (server log times)\n');
   printTable([
     ['phase', 's'],
@@ -149,7 +259,7 @@ await runBench(async (c) => {
     ['process start -> Ready seen by kubectl poll', (tReady - t0) / 1000],
   ]);
   const burst = rounds.find((r) => r.label === 'burst')!;
-  const paced = rounds.find((r) => r.label === 'paced')!;
+  const paced = rounds.find((r) => r.label === 'paced') ?? { toRunning: [] };
   const incomplete = rounds.filter((r) => r.running < r.created);
   console.log('\nbudgets\n');
   printTable([

@@ -25,6 +25,7 @@ import { isSidecar, podKey, type ContainerSpec, type Pod, type PodStatus } from 
 import { defaultProbeRunner, ProbeManager, type ProbeRunner } from './probes.ts';
 import { emptyState, RuntimeCache, type PodRuntimeState, type RuntimeContainer } from './runtime-state.ts';
 import { followLogFile, readLogFile, renderLogs, type LogOptions } from './logs.ts';
+import { defaultStartSlots, StartGate } from './start-gate.ts';
 import { computePodStatus, sameStatus } from './status.ts';
 import { containerMounts, setUpVolumes, tearDownPodDir } from './volumes.ts';
 
@@ -54,6 +55,8 @@ export interface KubeletOptions {
   podCgroups?: boolean;
   /** Volumes of running pods are refreshed (ConfigMap/Secret/token changes) this often (default 60 s). */
   volumeRefreshMs?: number;
+  /** Sandbox and container starts run at once (start-gate.ts; default 2 per CPU; 0 = no bound). */
+  maxParallelStarts?: number;
 }
 
 export function defaultNodeIP(): string {
@@ -82,6 +85,7 @@ export class Kubelet {
   #syncBackoff = new Backoff(1000, 30_000);
   #syncFailedAt = new Map<string, number>();
   #fresh = new Set<string>();
+  #starts: StartGate;
   #inflight?: Promise<Map<string, PodRuntimeState>>;
   #queued?: Promise<Map<string, PodRuntimeState>>;
   readonly podsDir: string;
@@ -94,6 +98,7 @@ export class Kubelet {
     this.#runtime = new RuntimeCache(o.cri);
     this.#backoff = new Backoff(o.backoffInitialMs, o.backoffMaxMs);
     this.#pullBackoff = new Backoff(o.backoffInitialMs, o.backoffMaxMs);
+    this.#starts = new StartGate(o.maxParallelStarts ?? defaultStartSlots());
     this.podsDir = join(o.dataDir, 'agent', 'pods');
     this.logsDir = join(o.dataDir, 'agent', 'pod-logs');
     this.nodeIP = o.nodeIP ?? defaultNodeIP();
@@ -163,6 +168,13 @@ export class Kubelet {
     return q;
   }
 
+  /** One pod's runtime state, also recorded as its latest relist result. */
+  async #relistPod(uid: string): Promise<PodRuntimeState> {
+    const st = await this.#runtime.relistPod(uid);
+    if (st.sandboxes.length || st.containers.length) this.#lastState.set(uid, st);
+    return st;
+  }
+
   /** Syncs the pod soon; never runs two syncs of one pod at once. */
   schedule(uid: string): void {
     if (this.#o.signal.aborted) return;
@@ -221,8 +233,10 @@ export class Kubelet {
     if (!actions.terminal) await this.#apply(pod, state, actions);
     else this.probes.stopPod(uid);
 
+    // After a change, this pod's own objects are listed at once (not behind a node-wide relist), so a started container
+    // shows as Running in the status written next.
     const fresh = actions.killPod || actions.createSandbox || actions.startInit || actions.startContainers.length || actions.killContainers.length
-      ? (await this.relist()).get(uid) ?? emptyState() : state;
+      ? await this.#relistPod(uid) : state;
     this.#ensureProbes(pod, fresh);
     await this.#writeStatus(pod, fresh);
   }
@@ -280,8 +294,10 @@ export class Kubelet {
       mkdirSync(sbConfig.log_directory!, { recursive: true });
       await this.#volumesFor(pod, podIP, true);
       log.info('creating sandbox', { pod: podKey(pod), attempt: a.sandboxAttempt });
-      sandboxId = await this.#o.cri.runPodSandbox(sbConfig);
+      const t0 = performance.now();
+      sandboxId = await this.#starts.run('sandbox', () => this.#o.cri.runPodSandbox(sbConfig));
       podIP = (await this.#o.cri.podSandboxStatus(sandboxId))?.network?.ip || undefined;
+      log.info('sandbox created', { pod: podKey(pod), ms: Math.round(performance.now() - t0) });
     }
     if (!sandboxId) return;
     const toStart = [...(a.startInit ? [a.startInit] : []), ...a.startContainers];
@@ -408,19 +424,20 @@ export class Kubelet {
     log.info('starting container', { pod: podKey(pod), container: spec.name, attempt });
     let id: string;
     try {
-      id = await this.#o.cri.createContainer(o.sandboxId, config, o.sbConfig);
+      id = await this.#starts.run('container', () => this.#o.cri.createContainer(o.sandboxId, config!, o.sbConfig));
     } catch (e) {
       waiting.set(spec.name, { reason: 'CreateContainerError', message: e instanceof Error ? e.message : String(e) });
       log.info('creating container failed', { pod: podKey(pod), container: spec.name, err: String(e) });
       return;
     }
     try {
-      await this.#o.cri.startContainer(id);
+      await this.#starts.run('container', () => this.#o.cri.startContainer(id));
     } catch (e) {
       waiting.set(spec.name, { reason: 'RunContainerError', message: e instanceof Error ? e.message : String(e) });
       return;
     }
     waiting.delete(spec.name);
+    log.info('container started', { pod: podKey(pod), container: spec.name });
     if (spec.lifecycle?.postStart) {
       try {
         await runHook(this.#o.cri, this.#clock, spec.lifecycle.postStart, id, o.podIP, pod.spec.terminationGracePeriodSeconds ?? 30);

@@ -1,7 +1,9 @@
 // What the runtime holds for each pod, gathered by one relist of the CRI (ListPodSandbox + ListContainers), with
 // ContainerStatus / PodSandboxStatus fetched only for objects that are new or changed state (exited containers and
-// ready sandboxes do not change, so a quiet node makes two list calls a second).
-import type { ContainerState, CriRuntime, PodSandboxState } from '../cri/types.ts';
+// ready sandboxes do not change, so a quiet node makes two list calls a second). relistPod does the same for one
+// pod's objects (label-filtered lists): a pod worker's fresh view after it changed its pod, without queueing behind a
+// node-wide relist that fetches the status of every other new container first.
+import type { Container, ContainerState, CriRuntime, PodSandbox, PodSandboxState } from '../cri/types.ts';
 import { A_HASH, A_KIND, L_CONTAINER_NAME, L_MANAGED, L_POD_UID, type ContainerKind } from './labels.ts';
 
 export interface RuntimeSandbox {
@@ -54,13 +56,27 @@ export class RuntimeCache {
       this.#cri.listPodSandbox({ label_selector: { [L_MANAGED]: 'true' } }),
       this.#cri.listContainers({ label_selector: { [L_MANAGED]: 'true' } }),
     ]);
+    const out = await this.#gather(sandboxes, containers);
+    const seenSb = new Set(sandboxes.map((s) => s.id));
+    const seenC = new Set(containers.map((c) => c.id));
+    for (const id of this.#containers.keys()) if (!seenC.has(id)) this.#containers.delete(id);
+    for (const id of this.#sandboxes.keys()) if (!seenSb.has(id)) this.#sandboxes.delete(id);
+    return out;
+  }
+
+  /** The runtime state of one pod (its sandboxes and containers, by the pod-uid label). */
+  async relistPod(uid: string): Promise<PodRuntimeState> {
+    const selector = { label_selector: { [L_MANAGED]: 'true', [L_POD_UID]: uid } };
+    const [sandboxes, containers] = await Promise.all([this.#cri.listPodSandbox(selector), this.#cri.listContainers(selector)]);
+    return (await this.#gather(sandboxes, containers)).get(uid) ?? emptyState();
+  }
+
+  async #gather(sandboxes: PodSandbox[], containers: Container[]): Promise<Map<string, PodRuntimeState>> {
     const out = new Map<string, PodRuntimeState>();
     const uidOfSandbox = new Map<string, string>();
-    const seenSb = new Set<string>();
     for (const s of sandboxes) {
       const uid = s.labels[L_POD_UID] ?? s.metadata.uid;
       uidOfSandbox.set(s.id, uid);
-      seenSb.add(s.id);
       let cached = this.#sandboxes.get(s.id);
       if (!cached || cached.state !== s.state) {
         const st = s.state === 'SANDBOX_READY' ? await this.#cri.podSandboxStatus(s.id) : undefined;
@@ -71,11 +87,9 @@ export class RuntimeCache {
       entry.sandboxes.push(cached);
       out.set(uid, entry);
     }
-    const seenC = new Set<string>();
     for (const c of containers) {
       const uid = uidOfSandbox.get(c.pod_sandbox_id) ?? c.labels[L_POD_UID];
       if (!uid) continue;
-      seenC.add(c.id);
       let cached = this.#containers.get(c.id);
       if (!cached || cached.state !== c.state) {
         const st = await this.#cri.containerStatus(c.id);
@@ -92,8 +106,6 @@ export class RuntimeCache {
       entry.containers.push(cached);
       out.set(uid, entry);
     }
-    for (const id of this.#containers.keys()) if (!seenC.has(id)) this.#containers.delete(id);
-    for (const id of this.#sandboxes.keys()) if (!seenSb.has(id)) this.#sandboxes.delete(id);
     for (const st of out.values()) {
       st.sandboxes.sort((a, b) => b.createdAt - a.createdAt || b.attempt - a.attempt);
       st.containers.sort((a, b) => b.createdAt - a.createdAt || b.attempt - a.attempt);
