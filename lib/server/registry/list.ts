@@ -1,6 +1,6 @@
 // LIST: selectors, paging with continue tokens pinned to the first page's revision, resourceVersion semantics.
 import type { KubeList, KubeObject } from '../../client/types.ts';
-import { CompactedError, FutureRevisionError } from '../../store/types.ts';
+import { CompactedError, FutureRevisionError, type KeyValue } from '../../store/types.ts';
 import type { ResourceStrategy } from '../resources/types.ts';
 import { apiVersionOf } from '../resources/types.ts';
 import { badRequest, expired, timeout } from './errors.ts';
@@ -18,6 +18,56 @@ export interface ListOptions {
   resourceVersionMatch?: string;
   /** Served version (default: storage version). */
   version?: string;
+  /**
+   * Also return the items as JSON text (`ListResult.itemsJson`), taken from a cache of serialized objects keyed by
+   * key and revision when possible; `items` is then empty. Only without selectors and at the storage version
+   * (otherwise ignored).
+   */
+  json?: boolean;
+}
+
+export type ListResult = KubeList & { itemsJson?: string[] };
+
+/**
+ * Serialized objects (with their resourceVersion) by key, valid for one mod revision: LISTs answered as JSON reuse
+ * them instead of parsing and serializing every object again. One per registry; bounded in characters, oldest
+ * first out. Secrets are not kept (their plaintext stays out of long-lived memory).
+ */
+class JsonCache {
+  #entries = new Map<string, { rev: number; json: string }>();
+  #chars = 0;
+  readonly #max: number;
+  constructor(maxChars: number) {
+    this.#max = maxChars;
+  }
+  get(kv: KeyValue): string {
+    const hit = this.#entries.get(kv.key);
+    if (hit && hit.rev === kv.modRevision) {
+      this.#entries.delete(kv.key); // most recently used last
+      this.#entries.set(kv.key, hit);
+      return hit.json;
+    }
+    const json = JSON.stringify(decodeObject(kv));
+    if (hit) { this.#entries.delete(kv.key); this.#chars -= hit.json.length; }
+    if (json.length <= this.#max / 16) {
+      this.#entries.set(kv.key, { rev: kv.modRevision, json });
+      this.#chars += json.length;
+      for (const [k, e] of this.#entries) {
+        if (this.#chars <= this.#max) break;
+        this.#entries.delete(k);
+        this.#chars -= e.json.length;
+      }
+    }
+    return json;
+  }
+}
+
+const MAX_CACHED_CHARS = 8 * 1024 * 1024;
+const jsonCaches = new WeakMap<Registry, JsonCache>();
+function jsonCache(r: Registry): JsonCache {
+  let c = jsonCaches.get(r);
+  if (!c) jsonCaches.set(r, (c = new JsonCache(MAX_CACHED_CHARS)));
+  return c;
 }
 
 export interface Matcher {
@@ -87,7 +137,7 @@ function readRevision(r: Registry, o: ListOptions): number {
   return 0;
 }
 
-export async function list(r: Registry, s: ResourceStrategy, o: ListOptions = {}): Promise<KubeList> {
+export async function list(r: Registry, s: ResourceStrategy, o: ListOptions = {}): Promise<ListResult> {
   const match = matcher(s, o.labelSelector, o.fieldSelector);
   const prefix = listPrefix(s, o.namespace);
   const limit = o.limit && o.limit > 0 ? Math.floor(o.limit) : 0;
@@ -106,23 +156,32 @@ export async function list(r: Registry, s: ResourceStrategy, o: ListOptions = {}
   let lastKey = '';
   let remaining: number | undefined;
   const filtering = match.labels.length > 0 || match.fields.length > 0;
+  const asJson = !!o.json && !filtering && (!o.version || o.version === s.versions[0]) && s.plural !== 'secrets';
+  const itemsJson: string[] = [];
+  const cache = asJson ? jsonCache(r) : undefined;
+  let taken = 0;
   try {
     for (;;) {
-      const page = await r.store.list(prefix, { revision: revision || undefined, limit: limit ? Math.max(limit - items.length, filtering ? 100 : 0) : undefined, startKey });
+      const page = await r.store.list(prefix, { revision: revision || undefined, limit: limit ? Math.max(limit - taken, filtering ? 100 : 0) : undefined, startKey });
       revision ||= page.revision;
       let stoppedEarly = false;
       for (let i = 0; i < page.items.length; i++) {
         const kv = page.items[i]!;
         lastKey = kv.key;
-        const obj = decodeObject(kv);
-        if (match(obj)) items.push(toVersion(s, obj, o.version));
-        if (limit && items.length >= limit) {
+        if (cache) {
+          itemsJson.push(cache.get(kv));
+          taken++;
+        } else {
+          const obj = decodeObject(kv);
+          if (match(obj)) { items.push(toVersion(s, obj, o.version)); taken++; }
+        }
+        if (limit && taken >= limit) {
           stoppedEarly = i < page.items.length - 1 || page.more;
           if (!filtering) remaining = page.count - (i + 1);
           break;
         }
       }
-      if (limit && items.length >= limit) { more = stoppedEarly; break; }
+      if (limit && taken >= limit) { more = stoppedEarly; break; }
       if (!page.more) break;
       startKey = lastKey + '\x00';
     }
@@ -140,5 +199,7 @@ export async function list(r: Registry, s: ResourceStrategy, o: ListOptions = {}
     if (remaining !== undefined && remaining > 0) meta.remainingItemCount = remaining;
   }
   const version = o.version ?? s.versions[0]!;
-  return { apiVersion: apiVersionOf(s.group, version), kind: `${s.kind}List`, metadata: meta, items };
+  const out: ListResult = { apiVersion: apiVersionOf(s.group, version), kind: `${s.kind}List`, metadata: meta, items };
+  if (cache) out.itemsJson = itemsJson;
+  return out;
 }
