@@ -133,7 +133,7 @@ t.test('preemption: victims marked and deleted with a Preempted event, preemptor
   t.match(marked?.object, { status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler' }] } });
   const ev = client.objects(core('events')).find((e) => e.reason === 'Preempted');
   t.match(ev, { involvedObject: { name: 'low-a' }, type: 'Normal', message: `Preempted by pod ${created.metadata.uid} on node only` });
-  const nominated = client.actions.find((a) => a.verb === 'update' && a.name === 'hi' && a.subresource === 'status');
+  const nominated = client.actions.find((a) => a.verb === 'patch' && a.name === 'hi' && a.subresource === 'status');
   t.equal(nominated?.object?.status?.nominatedNodeName, 'only', 'nominatedNodeName set on the preemptor');
   ac.abort();
   await run;

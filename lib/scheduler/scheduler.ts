@@ -231,11 +231,12 @@ export class Scheduler {
     if (cur?.status === 'False' && cur.reason === 'Unschedulable' && cur.message === message && sameNomination) return;
     const now = new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const next = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: now };
-    const updated = structuredClone(pod) as KubeObject;
-    updated.status = { ...updated.status, phase: updated.status?.phase ?? 'Pending', conditions: [...conds.filter((c) => c.type !== 'PodScheduled'), next] };
-    if (nominate) updated.status.nominatedNodeName = nominate;
-    else delete updated.status.nominatedNodeName;
-    this.opts.client.update(core('pods'), updated, 'status').catch((e) => log.debug('pod condition update failed', { pod: key, err: String(e) }));
+    // A merge patch (no resourceVersion to conflict on); awaited when the nomination changes, so it lands before
+    // the binding that the victims' deletion may trigger at once.
+    const status = { phase: pod.status?.phase ?? 'Pending', conditions: [...conds.filter((c) => c.type !== 'PodScheduled'), next], nominatedNodeName: nominate ?? null };
+    const write = this.opts.client.patch(core('pods'), pod.metadata.name!, 'merge', { status }, { namespace: pod.metadata.namespace, subresource: 'status' })
+      .then(() => undefined, (e) => log.debug('pod condition update failed', { pod: key, err: String(e) }));
+    if (!sameNomination) await write;
   }
 
   /**
