@@ -7,6 +7,7 @@ import type { CriRuntime } from '../cri/types.ts';
 import { machineFacts, type MachineFacts } from './facts.ts';
 import { newNode, nodeLabels, nodeStatus, statusChanged, type EvictionReserve, type NodeIdentity, type NodePressure, type RuntimeHealth } from './node-object.ts';
 import { STORAGE_DIR_ANNOTATION, storageDirOf } from '../kubelet/pvc-volume-gc.ts';
+import { compareText } from '../compare.ts';
 
 const log = logger('agent/node');
 
@@ -59,7 +60,7 @@ async function nodeImages(cri: NodeOptions['cri']): Promise<{ names: string[]; s
     return images
       .map((i) => ({ names: [...i.repo_digests, ...i.repo_tags], sizeBytes: Number(i.size) }))
       .filter((i) => i.names.length)
-      .sort((a, b) => b.sizeBytes - a.sizeBytes || a.names[0]!.localeCompare(b.names[0]!))
+      .sort((a, b) => b.sizeBytes - a.sizeBytes || compareText(a.names[0]!, b.names[0]!))
       .slice(0, 50);
   } catch {
     return [];
