@@ -7,6 +7,7 @@
 import type { KubeObject } from '../../client/types.ts';
 import { matchesSelector, type LabelSelector } from '../../controller/selector.ts';
 import { shortHash } from '../proxy/names.ts';
+import { compareText } from '../compare.ts';
 
 export const NP_MARK = '0x10000/0x10000';
 
@@ -110,8 +111,8 @@ export function renderNetpol(inputs: NetpolInputs, existing: string[] = []): str
   f.chain('TSK-NP-ALLOW');
   f.add('TSK-NP-ALLOW', `-j MARK --set-xmark ${NP_MARK}`);
   f.add('TSK-NP-FORWARD', '-m conntrack --ctstate RELATED,ESTABLISHED', '-j RETURN');
-  const local = pods.filter((p) => p.node === inputs.nodeName).sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
-  const policies = [...inputs.policies].sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+  const local = pods.filter((p) => p.node === inputs.nodeName).sort((a, b) => compareText(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`));
+  const policies = [...inputs.policies].sort((a, b) => compareText(`${a.metadata.namespace}/${a.metadata.name}`, `${b.metadata.namespace}/${b.metadata.name}`));
   const jumps: string[] = [];
   for (const dir of ['egress', 'ingress'] as const) {
     for (const pod of local) {
