@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../client/types.ts';
 import { nthAddress, parseCidr } from './cidr.ts';
+import { compareText } from '../compare.ts';
 
 export type Backend = 'vxlan' | 'host-gw';
 
@@ -51,7 +52,7 @@ export function overlayNode(n: KubeObject): OverlayNode | undefined {
 export function planOverlay(o: { backend: Backend; self: string; nodes: OverlayNode[]; dev?: string }): OverlayPlan {
   const dev = o.dev ?? VXLAN.dev;
   const plan = emptyPlan();
-  for (const n of [...o.nodes].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const n of [...o.nodes].sort((a, b) => compareText(a.name, b.name))) {
     if (n.name === o.self) continue;
     if (o.backend === 'host-gw') {
       plan.routes.push({ dst: n.podCidr, via: n.ip });
