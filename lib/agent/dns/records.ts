@@ -4,6 +4,7 @@
 // service and endpoint IPs. Anything else under <domain> is NXDOMAIN with the SOA in the authority section.
 import type { Answer, Question, SoaAnswer } from 'dns-packet';
 import type { KubeObject } from '../../client/types.ts';
+import { compareNatural } from '../compare.ts';
 
 export const TTL = 5;
 
@@ -68,7 +69,7 @@ export function buildDnsIndex(services: KubeObject[], slices: KubeObject[], doma
         if (rec.headless && ep.hostname) index.ptr.set(ip, `${ep.hostname}.${rec.name}.${rec.namespace}.svc.${index.domain}`);
       }
     }
-    rec.endpoints.sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }));
+    rec.endpoints.sort((a, b) => compareNatural(a.ip, b.ip));
   }
   return index;
 }
