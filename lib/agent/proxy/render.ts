@@ -2,6 +2,7 @@
 // Only TSK- chains are declared, so the text is applied with `iptables-restore --noflush` and touches nothing else.
 import { MASQ_MARK, type ProxyEndpoint, type ProxyServicePort, type ProxyState } from './types.ts';
 import { extChain, fwChain, isDynamicProxyChain, PROXY_FIXED_CHAINS, sepChain, servicePortName, svcChain, svlChain } from './names.ts';
+import { compareText } from '../compare.ts';
 
 export interface ExistingChains {
   nat?: string[];
@@ -169,7 +170,7 @@ function renderService(nat: Table, filter: Table, s: ProxyServicePort, cidr: str
 }
 
 const order = (a: ProxyServicePort, b: ProxyServicePort) =>
-  servicePortName(a).localeCompare(servicePortName(b)) || a.protocol.localeCompare(b.protocol);
+  compareText(servicePortName(a), servicePortName(b)) || compareText(a.protocol, b.protocol);
 
 export interface ProxyTables {
   filter: Table;
