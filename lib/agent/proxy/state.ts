@@ -1,6 +1,7 @@
 // buildProxyState: Services + EndpointSlices (discovery.k8s.io/v1) → ProxyState. Pure.
 import type { KubeObject } from '../../client/types.ts';
 import type { Protocol, ProxyEndpoint, ProxyServicePort, ProxyState } from './types.ts';
+import { compareNatural } from '../compare.ts';
 
 export interface ProxyInputs {
   services: KubeObject[];
@@ -48,7 +49,7 @@ export function endpointsFor(slices: KubeObject[], portName: string, protocol: P
     }
   }
   const chosen = ready.size ? ready : terminating;
-  return [...chosen.values()].sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }) || a.port - b.port);
+  return [...chosen.values()].sort((a, b) => compareNatural(a.ip, b.ip) || a.port - b.port);
 }
 
 export function buildProxyState(inputs: ProxyInputs): ProxyState {
