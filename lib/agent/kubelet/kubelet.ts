@@ -55,7 +55,7 @@ export interface KubeletOptions {
   podCgroups?: boolean;
   /** Volumes of running pods are refreshed (ConfigMap/Secret/token changes) this often (default 60 s). */
   volumeRefreshMs?: number;
-  /** Sandbox and container starts run at once (start-gate.ts; default 2 per CPU; 0 = no bound). */
+  /** Sandbox and container starts run at once (start-gate.ts; default 3 per CPU; 0 = no bound). */
   maxParallelStarts?: number;
 }
 

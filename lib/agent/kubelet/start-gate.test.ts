@@ -46,6 +46,6 @@ t.test('no bound with limit 0', async (t) => {
   d.resolve();
   await Promise.all(runs);
   t.equal(peak, 20);
-  t.equal(defaultStartSlots(1), 2);
-  t.equal(defaultStartSlots(4), 8);
+  t.equal(defaultStartSlots(1), 3);
+  t.equal(defaultStartSlots(4), 12);
 });

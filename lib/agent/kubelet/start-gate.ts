@@ -7,9 +7,13 @@ import { availableParallelism } from 'node:os';
 
 export type StartKind = 'sandbox' | 'container';
 
-/** Default slots: twice the CPUs (a start waits on disk and on its children part of the time), at least 2. */
+/**
+ * Default slots: three per CPU, at least 3. A start is CPU for about half its time on a quiet 2-core machine (the rest
+ * waits on fsync and on its child processes), so fewer slots would leave CPU idle, and on a machine shared with other
+ * work a bounded node gets a smaller CPU share than 30 starts at once would.
+ */
 export function defaultStartSlots(cpus = availableParallelism()): number {
-  return Math.max(2, 2 * cpus);
+  return Math.max(3, 3 * cpus);
 }
 
 export class StartGate {
