@@ -39,3 +39,18 @@ t.test('JSON LISTs from serialized objects: same answer as the objects, fresh af
   const table = await fetch(`${api.url}/api/v1/namespaces/default/configmaps`, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
   t.equal(((await table.json()) as { kind: string }).kind, 'Table', 'Tables are still built from objects');
 });
+
+t.test('a resource served from another resource\'s storage is converted, not taken from the serialized objects', { timeout: 60_000 }, async (t) => {
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  await api.client.create({ group: '', version: 'v1', resource: 'events' }, {
+    apiVersion: 'v1', kind: 'Event', metadata: { name: 'e1', namespace: 'default' },
+    involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' }, reason: 'Started', message: 'hello', type: 'Normal',
+  });
+  const core = (await (await fetch(`${api.url}/api/v1/namespaces/default/events`)).json()) as { items: { apiVersion?: string; message?: string }[] };
+  t.equal(core.items[0]!.message, 'hello');
+  const v1 = (await (await fetch(`${api.url}/apis/events.k8s.io/v1/namespaces/default/events`)).json()) as { kind: string; items: { note?: string; message?: string }[] };
+  t.equal(v1.kind, 'EventList');
+  t.equal(v1.items[0]!.note, 'hello', 'events.k8s.io/v1 form');
+  t.notOk(v1.items[0]!.message);
+});

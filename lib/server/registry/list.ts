@@ -20,8 +20,8 @@ export interface ListOptions {
   version?: string;
   /**
    * Also return the items as JSON text (`ListResult.itemsJson`), taken from a cache of serialized objects keyed by
-   * key and revision when possible; `items` is then empty. Only without selectors and at the storage version
-   * (otherwise ignored).
+   * key and revision when possible; `items` is then empty. Only without selectors, at the storage version and for
+   * resources with their own storage (otherwise ignored).
    */
   json?: boolean;
 }
@@ -156,7 +156,8 @@ export async function list(r: Registry, s: ResourceStrategy, o: ListOptions = {}
   let lastKey = '';
   let remaining: number | undefined;
   const filtering = match.labels.length > 0 || match.fields.length > 0;
-  const asJson = !!o.json && !filtering && (!o.version || o.version === s.versions[0]) && s.plural !== 'secrets';
+  // served exactly as stored: no conversion (other version, or another resource's storage) and not a Secret
+  const asJson = !!o.json && !filtering && (!o.version || o.version === s.versions[0]) && !s.storedAs && s.plural !== 'secrets';
   const itemsJson: string[] = [];
   const cache = asJson ? jsonCache(r) : undefined;
   let taken = 0;
