@@ -4,17 +4,20 @@
 // and CPU seconds (utime+stime from /proc/<pid>/stat) of both processes over a window.
 // Needs root, containerd, runc, kubectl.
 //
-//   npm run bench:agent [-- --binary dist/tsk --warmup 30 --window 30 --node-options '--max-semi-space-size=1']
+// With --pods N, N busybox pods are then started on the agent's node: agent CPU seconds until all run, and RSS after.
+//
+//   npm run bench:agent [-- --binary dist/tsk --warmup 30 --window 30 --pods 10 --node-options '--max-semi-space-size=1']
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createNetworkOfNodes, kubectl, startAgent, startServer, tempDir, useBinary, waitFor } from '../test/harness.ts';
-import { fmt, printTable, rssKb, runBench, sleep } from './bench-common.ts';
+import { fmt, printTable, rssKb, runBench, seedImages, sleep } from './bench-common.ts';
 
 const { values: args } = parseArgs({
   options: {
     warmup: { type: 'string', default: '30' },
     window: { type: 'string', default: '30' },
+    pods: { type: 'string', default: '0' },
     /** Run this executable (e.g. dist/tsk from `npm run build`) instead of `node cmd/tsk.ts`. */
     binary: { type: 'string' },
     /** NODE_OPTIONS for the agent only, e.g. '--max-semi-space-size=1'. */
@@ -71,6 +74,7 @@ await runBench(async (c) => {
   const cp = await startServer(c, { netns: namespaces[0], dataDir: cpDir, nodeName: 'bench-cp', disableAgent: true, keepPods: true, args: ['--node-ip', addresses[0]!] });
   const token = readFileSync(join(cpDir, 'server/token'), 'utf8').trim();
   const agentDir = tempDir(c, 'tsk-bench-agent-');
+  seedImages(agentDir);
   const t0 = Date.now();
   const agent = startAgent(c, {
     server: `https://${addresses[0]}:${cp.port}`, token, nodeName: 'bench-agent', netns: namespaces[1], dataDir: agentDir,
@@ -98,5 +102,20 @@ await runBench(async (c) => {
     ['tsk agent', mb(last(samples.agent)), mb(Math.max(...samples.agent)), mb(anonKb(pids.agent)), fmt(startCpu.agent, 2), fmt(((cpu1.agent - cpu0.agent) / WINDOW_S) * 1000, 1), String(threads(pids.agent))],
     ['tsk server (control plane)', mb(last(samples.server)), mb(Math.max(...samples.server)), mb(anonKb(pids.server)), '-', fmt(((cpu1.server - cpu0.server) / WINDOW_S) * 1000, 1), String(threads(pids.server))],
   ]);
+  const PODS = Number(args.pods);
+  if (PODS > 0) {
+    const c0 = cpuSeconds(pids.agent);
+    const t1 = Date.now();
+    for (let i = 0; i < PODS; i++) {
+      kubectl(cp, ['run', `bench-${i}`, '--image=busybox:latest', '--restart=Never', '--overrides={"spec":{"nodeName":"bench-agent"}}', '--', 'sleep', '3600']);
+    }
+    await waitFor(`${PODS} pods Running`, () => kubectl(cp, ['get', 'pods', '-o', 'jsonpath={.items[*].status.phase}']).stdout.split(' ').filter((p) => p === 'Running').length === PODS, 300_000, 1000);
+    const cpu = cpuSeconds(pids.agent) - c0;
+    await sleep(10_000);
+    printTable([
+      ['pods', 'wall s', 'agent CPU s', 'agent CPU s per pod', 'agent RSS MB after', 'anonymous MB'],
+      [String(PODS), fmt((Date.now() - t1) / 1000 - 10), fmt(cpu, 2), fmt(cpu / PODS, 3), mb(rssKb(pids.agent)), mb(anonKb(pids.agent))],
+    ]);
+  }
   console.log(JSON.stringify({ agentRssMb: last(samples.agent) / 1024, agentAnonMb: anonKb(pids.agent) / 1024, serverRssMb: last(samples.server) / 1024, agentCpuToReadyS: startCpu.agent, readyS }));
 });
