@@ -115,3 +115,27 @@ t.test('nominated pods hold their room against lower-priority pods', async (t) =
   const high = schedulePod(pod('high', { cpu: '2', prio: 200 }), nodes, { nominated });
   t.equal('node' in high ? high.node : high.message, 'a', 'higher priority: it does not');
 });
+
+t.test('resolvable reasons and the nominated node check', async (t) => {
+  const { resolvable, notEligibleToPreempt } = await import('./preemption.ts');
+  const cases: [string[], boolean][] = [
+    [['Insufficient cpu', 'Too many pods'], true],
+    [["node(s) didn't have free ports for the requested pod ports"], true],
+    [["node(s) didn't match pod anti-affinity rules"], true],
+    [["node(s) didn't match pod topology spread constraints"], true],
+    [["node(s) didn't match pod topology spread constraints (missing required label)"], false],
+    [['node(s) had untolerated taint {k: }'], false],
+    [["node(s) didn't match Pod's node affinity/selector"], false],
+    [['node(s) were unschedulable'], false],
+    [['Insufficient cpu', 'node(s) were unschedulable'], false],
+  ];
+  for (const [r, want] of cases) t.equal(resolvable(r), want, r.join(', '));
+  const dying = { ...pod('v', { prio: 1, node: 'a' }), metadata: { name: 'v', namespace: 'default', uid: 'v', deletionTimestamp: '2026-01-01T00:00:00Z' } } as KubeObject;
+  dying.status.conditions = [{ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler' }];
+  const nodes = infos([[node('a'), [dying]]]);
+  const p = pod('p', { prio: 10, nominated: 'a' });
+  t.equal(notEligibleToPreempt(p, nodes, { a: ['Insufficient cpu'] }), 'not eligible due to a terminating pod on the nominated node.');
+  t.equal(notEligibleToPreempt(p, nodes, { a: ['node(s) had untolerated taint {k: }'] }), undefined, 'nominated node no longer usable: may preempt elsewhere');
+  const evicted = { ...dying, status: { ...dying.status, conditions: [] } } as KubeObject;
+  t.equal(notEligibleToPreempt(p, infos([[node('a'), [evicted]]]), { a: ['Insufficient cpu'] }), undefined, 'terminating for another reason does not block');
+});
