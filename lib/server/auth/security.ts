@@ -78,7 +78,7 @@ export class Security {
   readonly join: JoinService;
   readonly #client: Client;
   readonly #lookup: ObjectLookup;
-  /** LimitRanger, PodSecurity, ResourceQuota (lib/server/admission). */
+  /** LimitRanger, PodSecurity, Priority, ResourceQuota (lib/server/admission). */
   readonly #plugins: Admit;
 
   constructor(o: SecurityOptions) {
