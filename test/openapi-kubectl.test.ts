@@ -1,19 +1,24 @@
 // The real kubectl against the generated OpenAPI documents: explain prints the upstream descriptions and enums,
 // `apply -f` of a `kind: List` validates (kubectl checks List items against /openapi/v2, asked for as protobuf),
-// and strict field validation names unknown fields inside List items.
+// and strict field validation names unknown fields inside List items, custom resources included.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { startApiServer } from '../lib/server/api/server.ts';
+import { startCrdController } from '../lib/server/crd/index.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 
 t.test('explain and List apply', { skip: !fs.existsSync(KUBECTL) && 'no kubectl' }, async (t) => {
   const server = await startApiServer({});
+  const ac = new AbortController();
+  const crds = startCrdController({ client: server.client, catalog: server.registry.catalog, signal: ac.signal });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-openapi-kubectl-'));
   t.teardown(async () => {
+    ac.abort();
+    await crds.done;
     await server.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -63,4 +68,44 @@ items:
   const bad = await kubectl('apply', '-f', list('\n  bogus: 1'));
   t.not(bad.code, 0);
   t.match(bad.err, /unknown field "bogus"/);
+
+  // Custom resources in a List: their schema's preserved parts stay open in /openapi/v2, the rest is checked.
+  await crds.ready;
+  const crd = await kubectl('apply', '-f', file('crd.yaml', `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+              free: {type: object, x-kubernetes-preserve-unknown-fields: true}
+`));
+  t.equal(crd.code, 0, crd.err);
+  t.equal((await kubectl('wait', '--for=condition=Established', 'crd/gadgets.example.com', '--timeout=60s')).code, 0);
+  const gadgets = (spec: string) => file('gadgets.yaml', `apiVersion: v1
+kind: List
+items:
+- apiVersion: example.com/v1
+  kind: Gadget
+  metadata: {name: g1, namespace: default}
+  spec: {${spec}}
+`);
+  const g = await kubectl('apply', '-f', gadgets('size: 3, free: {anything: 1}'));
+  t.equal(g.code, 0, g.err);
+  t.match(g.out, /gadget.example.com\/g1 created/);
+  const gBad = await kubectl('apply', '-f', gadgets('size: 3, sise: 4'));
+  t.not(gBad.code, 0);
+  t.match(gBad.err, /unknown field "sise" in com\.example\.v1\.Gadget\.spec/);
 });
