@@ -5,7 +5,7 @@
 // kept in memory is one JSON text per schema (documents are put together from these texts without parsing them) and,
 // for field validation, the parsed structure (no descriptions) of the schemas it has walked.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -74,6 +74,8 @@ export function definitionsBuffer(): Buffer {
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(`${file}.${process.pid}.tmp`, compressed);
       renameSync(`${file}.${process.pid}.tmp`, file);
+      // older generations (another package version or generator) are of no further use
+      for (const f of readdirSync(dirname(file))) if (f.endsWith('.json.gz') && join(dirname(file), f) !== file) rmSync(join(dirname(file), f), { force: true });
     } catch (err) {
       log.warn('cannot cache the generated OpenAPI definitions', { err: String(err) });
     }
