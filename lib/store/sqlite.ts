@@ -38,6 +38,8 @@ export interface SqliteStoreOptions extends CompactionOptions {
   watchBuffer?: number;
   /** 'full' (default) fsyncs the WAL on every commit; 'normal' may lose the last commits on power loss. */
   synchronous?: 'full' | 'normal';
+  /** Page size of a new database file (default NEW_PAGE_SIZE, 1 KiB); an existing file keeps its own. */
+  pageSize?: number;
   busyTimeoutMs?: number;
   /**
    * Extra wait before a group commit, to gather more writes into one fsync on flash storage (default 0: commit in
@@ -113,7 +115,7 @@ export class SqliteStore implements Store {
       throw new Error('opening the store database', { cause: err });
     }
     try {
-      initSchema(this.#db, { synchronous: opts.synchronous ?? 'full' });
+      initSchema(this.#db, { synchronous: opts.synchronous ?? 'full', pageSize: opts.pageSize });
       this.#st = prepareStatements(this.#db);
     } catch (err) {
       this.#db.close();
