@@ -184,3 +184,28 @@ t.test('a pid file whose PID now names another process (reboot, reuse) is stale'
   await again.close();
   t.pass('opened both times');
 });
+
+t.test('a new database gets 1 KiB pages; an existing one keeps its page size', async (t) => {
+  const pageSize = (path: string) => {
+    const db = openSqlite(path);
+    try {
+      return Number(db.pragma('page_size'));
+    } finally {
+      db.close();
+    }
+  };
+  const fresh = join(dir, 'page-new.db');
+  const s = new SqliteStore({ path: fresh, compactIntervalMs: 0 });
+  await s.create('/p/a', enc('x'.repeat(3000)));
+  await s.close();
+  t.equal(pageSize(fresh), 1024, 'new file');
+  const old = join(dir, 'page-old.db');
+  const db = openSqlite(old);
+  db.exec('PRAGMA page_size = 4096; CREATE TABLE legacy(x)');
+  db.close();
+  const s2 = new SqliteStore({ path: old, compactIntervalMs: 0 });
+  const kv = await s2.create('/p/b', enc('y'.repeat(3000)));
+  t.equal((await s2.get('/p/b')).kv?.modRevision, kv.modRevision, 'usable');
+  await s2.close();
+  t.equal(pageSize(old), 4096, 'existing file keeps 4 KiB pages');
+});
