@@ -50,7 +50,7 @@ export function checkInterPodAffinity(pod: KubeObject, cand: NodeInfo, all: read
   const ns = pod.metadata.namespace ?? '';
   // Existing pods whose anti-affinity rejects this pod in cand's topology domain.
   for (const info of all) {
-    for (const other of info.pods) {
+    for (const other of info.antiAffinityPods) {
       for (const term of other.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
         const v = topo(info, term.topologyKey);
         if (v !== undefined && topo(cand, term.topologyKey) === v && termMatchesPod(term, other.metadata.namespace ?? '', pod)) return 'existingAntiAffinity';

@@ -1,5 +1,5 @@
 // What the scheduler knows about one node: the node, the pods bound (or assumed) to it, their summed requests and
-// the host ports they use. Built fresh per scheduling cycle from the informer caches (cheap at edge scale).
+// the host ports they use. The scheduler keeps one per node and rebuilds it only when the node or its pods change.
 import type { KubeObject } from '../client/types.ts';
 import { toUnits } from './quantity.ts';
 
@@ -11,7 +11,16 @@ export interface NodeInfo {
   requested: Resources;
   /** "protocol/hostIP/port" of every used host port. */
   usedPorts: { protocol: string; hostIP: string; port: number }[];
+  /** Pods with required anti-affinity terms (usually none): what every other pod is checked against. */
+  antiAffinityPods: KubeObject[];
+  /** Summed requests with the non-zero defaults (100m CPU, 200 MiB) for pods that request nothing: the
+   * allocation scores spread by these. */
+  nonZero: { cpu: number; memory: number };
 }
+
+// Pods without requests count as 100m CPU / 200 MiB for spreading by allocation (k8s non-zero defaults).
+export const DEFAULT_CPU = 100;
+export const DEFAULT_MEM = 200 * 1024 * 1024;
 
 const isTerminal = (p: KubeObject) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
@@ -56,7 +65,18 @@ function computePodRequests(pod: KubeObject): Resources {
   return sum;
 }
 
+const hostPortsCache = new WeakMap<object, { protocol: string; hostIP: string; port: number }[]>();
+
 export function podHostPorts(pod: KubeObject): { protocol: string; hostIP: string; port: number }[] {
+  const frozen = Object.isFrozen(pod);
+  const hit = frozen ? hostPortsCache.get(pod) : undefined;
+  if (hit) return hit;
+  const ports = computeHostPorts(pod);
+  if (frozen) hostPortsCache.set(pod, ports);
+  return ports;
+}
+
+function computeHostPorts(pod: KubeObject): { protocol: string; hostIP: string; port: number }[] {
   const out: { protocol: string; hostIP: string; port: number }[] = [];
   for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
     for (const p of c.ports ?? []) if (p.hostPort) out.push({ protocol: p.protocol ?? 'TCP', hostIP: p.hostIP || '0.0.0.0', port: p.hostPort });
@@ -64,7 +84,18 @@ export function podHostPorts(pod: KubeObject): { protocol: string; hostIP: strin
   return out;
 }
 
+const allocatableCache = new WeakMap<object, Resources>();
+
+/** The node's allocatable resources in units (cached per frozen node object; do not change the result). */
 export function nodeAllocatable(node: KubeObject): Resources {
+  const hit = allocatableCache.get(node);
+  if (hit) return hit;
+  const out = computeAllocatable(node);
+  if (Object.isFrozen(node)) allocatableCache.set(node, out);
+  return out;
+}
+
+function computeAllocatable(node: KubeObject): Resources {
   const a: Record<string, string> = node.status?.allocatable ?? node.status?.capacity ?? {};
   const out: Resources = {};
   for (const [k, v] of Object.entries(a)) out[k] = toUnits(k, v);
@@ -72,7 +103,7 @@ export function nodeAllocatable(node: KubeObject): Resources {
 }
 
 export function newNodeInfo(node: KubeObject, pods: readonly KubeObject[] = []): NodeInfo {
-  const info: NodeInfo = { node, pods: [], requested: { pods: 0 }, usedPorts: [] };
+  const info: NodeInfo = { node, pods: [], requested: { pods: 0 }, usedPorts: [], antiAffinityPods: [], nonZero: { cpu: 0, memory: 0 } };
   for (const p of pods) addPod(info, p);
   return info;
 }
@@ -83,12 +114,21 @@ export function addPod(info: NodeInfo, pod: KubeObject): void {
   const r = podRequests(pod);
   for (const [k, v] of Object.entries(r)) info.requested[k] = (info.requested[k] ?? 0) + v;
   info.requested.pods = (info.requested.pods ?? 0) + 1;
-  info.usedPorts.push(...podHostPorts(pod));
+  info.nonZero.cpu += r.cpu || DEFAULT_CPU;
+  info.nonZero.memory += r.memory || DEFAULT_MEM;
+  const ports = podHostPorts(pod);
+  if (ports.length) info.usedPorts.push(...ports);
+  if (hasRequiredAntiAffinity(pod)) info.antiAffinityPods.push(pod);
 }
+
+const hasRequiredAntiAffinity = (pod: KubeObject) => (pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0;
 
 /** A copy that can be changed (pods added or removed) without touching the snapshot it came from. */
 export function cloneNodeInfo(info: NodeInfo): NodeInfo {
-  return { node: info.node, pods: [...info.pods], requested: { ...info.requested }, usedPorts: [...info.usedPorts] };
+  return {
+    node: info.node, pods: [...info.pods], requested: { ...info.requested }, usedPorts: [...info.usedPorts],
+    antiAffinityPods: [...info.antiAffinityPods], nonZero: { ...info.nonZero },
+  };
 }
 
 /** Takes a pod (by uid, else namespace/name) off the node; false when it was not there. */
@@ -97,8 +137,13 @@ export function removePod(info: NodeInfo, pod: KubeObject): boolean {
   const i = info.pods.findIndex(same);
   if (i < 0) return false;
   info.pods.splice(i, 1);
-  for (const [k, v] of Object.entries(podRequests(pod))) info.requested[k] = (info.requested[k] ?? 0) - v;
+  const r = podRequests(pod);
+  for (const [k, v] of Object.entries(r)) info.requested[k] = (info.requested[k] ?? 0) - v;
   info.requested.pods = (info.requested.pods ?? 0) - 1;
+  info.nonZero.cpu -= r.cpu || DEFAULT_CPU;
+  info.nonZero.memory -= r.memory || DEFAULT_MEM;
+  const k = info.antiAffinityPods.findIndex(same);
+  if (k >= 0) info.antiAffinityPods.splice(k, 1);
   for (const port of podHostPorts(pod)) {
     const j = info.usedPorts.findIndex((u) => u.port === port.port && u.protocol === port.protocol && u.hostIP === port.hostIP);
     if (j >= 0) info.usedPorts.splice(j, 1);

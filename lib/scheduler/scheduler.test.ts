@@ -157,3 +157,38 @@ t.test('pending pods are scheduled higher priority first, then in arrival order'
   ac.abort();
   await run;
 });
+
+t.test('per-node infos are reused between cycles but follow pod changes: bound elsewhere, finished, deleted', async (t) => {
+  const client = new FakeClient();
+  client.seed(core('nodes'), node('one', '1'));
+  const clock = new FakeClock();
+  const factory = new SharedInformerFactory({ client, clock });
+  const s = new Scheduler({ client, factory, clock });
+  const ac = new AbortController();
+  t.teardown(() => ac.abort());
+  factory.start(ac.signal);
+  const run = s.run(ac.signal);
+  await factory.waitForSync();
+  const first = s.snapshot()[0]!;
+  t.equal(s.snapshot()[0], first, 'nothing changed: the same info object');
+
+  // A pod bound by someone else (nodeName set at create) takes the whole CPU.
+  await client.create(core('pods'), { ...pod('static', '1'), spec: { ...pod('static', '1').spec, nodeName: 'one' } });
+  await until(() => s.snapshot()[0]!.requested.cpu === 1000);
+  await client.create(core('pods'), pod('waiting', '500m'));
+  await until(() => client.objects(core('events')).some((e) => e.reason === 'FailedScheduling') || client.actions.some((a) => a.subresource === 'status'));
+  t.notOk(client.objects(core('pods')).find((p) => p.metadata.name === 'waiting')!.spec.nodeName, 'no room');
+
+  // It finishes: its requests no longer count, and the waiting pod is bound.
+  const st = client.objects(core('pods')).find((p) => p.metadata.name === 'static')!;
+  await client.update(core('pods'), { ...st, status: { phase: 'Succeeded' } }, 'status');
+  await until(() => !!client.objects(core('pods')).find((p) => p.metadata.name === 'waiting')!.spec.nodeName);
+  await until(() => s.snapshot()[0]!.requested.cpu === 500);
+
+  // Deleting the bound pod frees its room in the cached info.
+  await client.delete(core('pods'), 'waiting', 'default');
+  await until(() => s.snapshot()[0]!.requested.cpu === undefined || s.snapshot()[0]!.requested.cpu === 0);
+  t.equal(s.snapshot()[0]!.pods.length, 0, 'no pods left on the node');
+  ac.abort();
+  await run;
+});

@@ -12,7 +12,7 @@ import { byNodeName, keyOf } from '../controller/cache.ts';
 import { nullRecorder, type EventRecorder } from '../controller/events.ts';
 import type { SharedInformerFactory } from '../controller/factory.ts';
 import type { Informer } from '../controller/informer.ts';
-import { newNodeInfo, addPod, type NodeInfo } from './node-info.ts';
+import { addPod, cloneNodeInfo, newNodeInfo, type NodeInfo } from './node-info.ts';
 import { podPriority, runFiltersWithNominated, schedulePod, type ScheduleOptions } from './schedule.ts';
 import { defaultFilters, delayedClaims, SELECTED_NODE, type FilterContext } from './filters.ts';
 import { planPreemption, PREEMPTION_BY_SCHEDULER, type Candidate } from './preemption.ts';
@@ -51,6 +51,9 @@ export class Scheduler {
   /** Pending pods nominated to a node by preemption (ours, or seen in status.nominatedNodeName), by pod key. */
   readonly #nominated = new Map<string, KubeObject>();
   readonly #binds = new Set<Promise<void>>();
+  /** Each node's info from the informers (without assumed pods), rebuilt only after its node or pods changed. */
+  readonly #infos = new Map<string, { node: KubeObject; info: NodeInfo }>();
+  readonly #dirty = new Set<string>();
   #rr = 0;
 
   constructor(opts: SchedulerOptions) {
@@ -66,6 +69,8 @@ export class Scheduler {
     // A claim getting bound or created may make a waiting pod schedulable.
     this.pvcs.addHandler({ add: () => this.#retryUnschedulable(), update: (a, b) => { if (a !== b) this.#retryUnschedulable(); } });
     this.queue = new SchedulingQueue({ clock: this.clock, priority: (k) => { const p = this.pods.lister.getByKey(k); return p ? podPriority(p) : 0; } });
+    const touch = (p: KubeObject | undefined) => { const n = p?.spec?.nodeName; if (n) this.#dirty.add(n); };
+    this.pods.addHandler({ add: touch, update: (old, p) => { touch(old); touch(p); }, delete: touch });
     this.pods.addHandler({
       add: (p) => this.#onPod(p),
       update: (old, p) => {
@@ -111,7 +116,8 @@ export class Scheduler {
     for (const k of this.#unschedulable.keys()) this.queue.add(k);
   }
 
-  /** Nodes and their bound + assumed pods, as of now. */
+  /** Nodes and their bound + assumed pods, as of now. Infos are shared between cycles: callers that change one
+   * work on a copy (cloneNodeInfo). */
   snapshot(): NodeInfo[] {
     const byNode = new Map<string, KubeObject[]>();
     for (const p of this.assumed.values()) {
@@ -119,9 +125,23 @@ export class Scheduler {
       l.push(p);
       byNode.set(p.spec!.nodeName, l);
     }
-    return this.nodes.lister.list().map((n) => {
-      const info = newNodeInfo(n, this.pods.lister.byIndex('nodeName', n.metadata.name!));
-      for (const p of byNode.get(n.metadata.name!) ?? []) addPod(info, p);
+    const nodes = this.nodes.lister.list();
+    if (this.#infos.size > nodes.length) {
+      const names = new Set(nodes.map((n) => n.metadata.name!));
+      for (const name of this.#infos.keys()) if (!names.has(name)) this.#infos.delete(name);
+    }
+    return nodes.map((n) => {
+      const name = n.metadata.name!;
+      let cached = this.#infos.get(name);
+      if (!cached || cached.node !== n || this.#dirty.has(name)) {
+        cached = { node: n, info: newNodeInfo(n, this.pods.lister.byIndex('nodeName', name)) };
+        this.#infos.set(name, cached);
+        this.#dirty.delete(name);
+      }
+      const assumed = byNode.get(name);
+      if (!assumed) return cached.info;
+      const info = cloneNodeInfo(cached.info);
+      for (const p of assumed) addPod(info, p);
       return info;
     });
   }

@@ -1,7 +1,7 @@
 // Score plugins: each gives every feasible node a raw score; normalize() maps them to 0..100; weights combine them.
 import type { KubeObject } from '../client/types.ts';
 import { matchesNodeSelectorTerm } from './affinity.ts';
-import { nodeAllocatable, podRequests, type NodeInfo } from './node-info.ts';
+import { DEFAULT_CPU, DEFAULT_MEM, nodeAllocatable, podRequests, type NodeInfo } from './node-info.ts';
 import { toleratedBy, type Taint } from './taints.ts';
 
 export interface ScorePlugin {
@@ -12,20 +12,11 @@ export interface ScorePlugin {
   normalize?(scores: number[]): void;
 }
 
-// Pods without requests count as 100m CPU / 200 MiB for spreading by allocation (k8s non-zero defaults).
-const DEFAULT_CPU = 100;
-const DEFAULT_MEM = 200 * 1024 * 1024;
-
 function fractions(pod: KubeObject, info: NodeInfo): { cpu: number; memory: number } {
   const alloc = nodeAllocatable(info.node);
   const req = podRequests(pod);
-  let usedCpu = req.cpu || DEFAULT_CPU;
-  let usedMem = req.memory || DEFAULT_MEM;
-  for (const p of info.pods) {
-    const r = podRequests(p);
-    usedCpu += r.cpu || DEFAULT_CPU;
-    usedMem += r.memory || DEFAULT_MEM;
-  }
+  const usedCpu = (req.cpu || DEFAULT_CPU) + info.nonZero.cpu;
+  const usedMem = (req.memory || DEFAULT_MEM) + info.nonZero.memory;
   return { cpu: alloc.cpu ? usedCpu / alloc.cpu : 1, memory: alloc.memory ? usedMem / alloc.memory : 1 };
 }
 
@@ -88,13 +79,24 @@ export const selectorSpread: ScorePlugin = {
 export const imageLocality: ScorePlugin = {
   name: 'ImageLocality', weight: 1,
   score(pod, info) {
-    const have = new Set<string>();
-    for (const img of info.node.status?.images ?? []) for (const n of img.names ?? []) have.add(normalizeImage(n));
+    const have = nodeImages(info.node);
     const want = (pod.spec?.containers ?? []).map((c: { image?: string }) => normalizeImage(c.image ?? ''));
     if (!want.length) return 0;
     return (want.filter((w: string) => have.has(w)).length / want.length) * 100;
   },
 };
+
+const imagesCache = new WeakMap<object, Set<string>>();
+
+/** The normalized names of the images a node reports (cached per frozen node object). */
+function nodeImages(node: KubeObject): Set<string> {
+  const hit = imagesCache.get(node);
+  if (hit) return hit;
+  const have = new Set<string>();
+  for (const img of node.status?.images ?? []) for (const n of img.names ?? []) have.add(normalizeImage(n));
+  if (Object.isFrozen(node)) imagesCache.set(node, have);
+  return have;
+}
 
 export function normalizeImage(ref: string): string {
   let r = ref.split('@')[0]!;
