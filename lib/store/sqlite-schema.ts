@@ -72,6 +72,13 @@ export function rangeEnd(prefix: string): string {
  */
 export const NEW_PAGE_SIZE = 1024;
 
+/**
+ * Bytes of the database file read through a memory map. With 1 KiB pages a 1 KiB value sits in an overflow page,
+ * which SQLite reads with one pread each, bypassing its cache: listing 10,000 such keys took 2.6x the CPU of 4 KiB
+ * pages; mapped, the same as 4 KiB pages. Touched pages of the file count in the process's RSS (shared, reclaimable).
+ */
+const MMAP_BYTES = 128 * 1024 * 1024;
+
 /** WAL bytes between automatic checkpoints (SQLite counts them in pages: 1000 by default). */
 const AUTOCHECKPOINT_BYTES = 4 * 1024 * 1024;
 
@@ -86,6 +93,7 @@ export function initSchema(db: SqlDb, opts: { synchronous: 'full' | 'normal'; pa
   db.pragma('journal_size_limit = 67108864');
   db.pragma(`wal_autocheckpoint = ${Math.max(1000, Math.round(AUTOCHECKPOINT_BYTES / Number(db.pragma('page_size'))))}`);
   db.pragma('foreign_keys = OFF');
+  db.pragma(`mmap_size = ${MMAP_BYTES}`);
   const version = Number(db.pragma('user_version'));
   if (version > SCHEMA_VERSION) throw new Error(`store schema version ${version} is newer than this tsk understands (${SCHEMA_VERSION})`);
   db.exec(TABLES);
