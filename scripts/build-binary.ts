@@ -52,7 +52,9 @@ function baseBinary(arch: string, work: string): string {
 }
 
 /** Node and V8 options the executable always starts with (the SEA's execArgv; NODE_OPTIONS still applies on top). */
-export const EXEC_ARGV: string[] = [];
+// A V8 young generation of 8 MB semi-spaces instead of Node's 16: bench:scale (3,000 pods, 100 simulated nodes)
+// peaks at 343 MB RSS instead of 419 MB at the same pods per CPU second (4 MB: 342 MB but 20 % more CPU).
+export const EXEC_ARGV: string[] = ['--max-semi-space-size=8'];
 
 export async function buildBinary(arch: string, out: string, execArgv: string[] = EXEC_ARGV): Promise<void> {
   const work = join(root, 'dist', `.sea-${arch}`);

@@ -175,7 +175,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     for (const k of this.cache.keys()) if (!seen.has(k)) this.#delete(k);
   }
 
-  #upsert(obj: T): void {
+  #upsert(received: T): void {
+    const obj = withoutManagedFields(received);
     const old = this.cache.getByKey(keyOf(obj));
     if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion && old.metadata.uid === obj.metadata.uid) return;
     this.cache.put(obj);
@@ -207,4 +208,15 @@ export class Informer<T extends KubeObject = KubeObject> {
     t = this.clock.setTimeout(tick, this.opts.resyncMs!);
     return { cancel: () => t?.cancel() };
   }
+}
+
+/**
+ * Controllers never read metadata.managedFields, so informers drop them, as kube-scheduler and
+ * kube-controller-manager do with their informer transform: a pod's entries are about as large as the rest of it.
+ * An update sent without managedFields keeps the stored ones.
+ */
+function withoutManagedFields<T extends KubeObject>(o: T): T {
+  if (!o.metadata?.managedFields) return o;
+  const { managedFields: _dropped, ...metadata } = o.metadata;
+  return { ...o, metadata } as T;
 }

@@ -175,9 +175,11 @@ t.test('informer over FakeClient with indexes, resync and shared factory', async
   await f.waitForSync();
   t.equal(inf.lister.byIndex('owner', 'rs-1').length, 1);
   t.equal(inf.lister.byIndex('node', 'n1').length, 1);
-  await c.create(core('pods'), { metadata: { name: 'p2', namespace: 'b', labels: { app: 'x' } }, spec: { nodeName: 'n1' } });
+  await c.create(core('pods'), { metadata: { name: 'p2', namespace: 'b', labels: { app: 'x' }, managedFields: [{ manager: 'kubectl', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } }] }, spec: { nodeName: 'n1' } });
   for (let i = 0; i < 100 && inf.lister.byIndex('node', 'n1').length < 2; i++) await tick(1);
   t.equal(inf.lister.byIndex('node', 'n1').length, 2);
+  t.equal(inf.lister.get('p2', 'b')!.metadata.managedFields, undefined, 'managedFields are not kept in the cache');
+  t.same(inf.lister.get('p2', 'b')!.metadata.labels, { app: 'x' }, 'the rest of the metadata is');
   t.same(inf.lister.list(undefined, { app: 'x' }).map((p) => p.metadata.name), ['p2']);
   t.same(inf.lister.list(undefined, { matchExpressions: [{ key: 'app', operator: 'DoesNotExist' }] }).map((p) => p.metadata.name), ['p1']);
   clock.advance(30_000);
