@@ -3,13 +3,14 @@
 // are Running on the simulated nodes, and the server's RSS (current and peak) and CPU time from /proc.
 // Goals (issue 7): >= 100 pods/s bound, RSS <= 400 MB with 3,000 pods on 100 nodes.
 //
-//   npm run bench:scale [-- --nodes 100 --deployments 30 --replicas 100 --cpu-prof /tmp/prof]
+//   npm run bench:scale [-- --nodes 100 --deployments 30 --replicas 100 --cpu-prof /tmp/prof --binary dist/tsk]
 // On a busy machine the wall-clock rates understate the server: see "pods bound per server CPU second".
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HttpsClient, optionsFromKubeconfig } from '../lib/client/https.ts';
 import { apps, core, type KubeObject } from '../lib/client/types.ts';
-import { startServer, waitFor } from '../test/harness.ts';
+import { startServer, useBinary, waitFor } from '../test/harness.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -19,12 +20,15 @@ const { values: args } = parseArgs({
     timeout: { type: 'string', default: '600' },
     /** Write a V8 CPU profile of the server to this directory (on exit). */
     'cpu-prof': { type: 'string' },
+    /** Run this executable (e.g. dist/tsk, which starts with its own V8 flags) instead of the source. */
+    binary: { type: 'string' },
   },
 });
 const NODES = Number(args.nodes);
 const DEPLOYMENTS = Number(args.deployments);
 const REPLICAS = Number(args.replicas);
 const TOTAL = DEPLOYMENTS * REPLICAS;
+if (args.binary) useBinary(resolve(args.binary));
 
 const teardowns: (() => unknown)[] = [];
 const t = { teardown: (fn: () => unknown) => { teardowns.push(fn); } };
