@@ -1,5 +1,6 @@
 import t from 'tap';
 import { generateDefinitions, type Schema } from './k8s-source.ts';
+import { builtinPatchMeta, retainKeyMaps } from '../patch/patch-meta.ts';
 import { ATOMIC_STRUCTS, extensionsOf, PATCH_EXTENSIONS } from './patch-extensions.ts';
 
 // Values checked against the upstream struct tags and markers (k8s.io/api, apimachinery meta/v1, apiextensions-apiserver).
@@ -59,4 +60,23 @@ t.test('upstream values in the generated schemas', async (t) => {
   t.ok(ATOMIC_STRUCTS.includes('io.k8s.api.core.v1.LocalObjectReference'));
   const crd = d.schemas['io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus'];
   t.match((crd!.properties as Record<string, Schema>).conditions, { [MAP]: 'map', [KEYS]: ['type'] });
+});
+
+t.test('the PATCH handler metadata agrees on the verified lists', async (t) => {
+  const at = (kind: string, path: string) => builtinPatchMeta(kind)(path.split('.'));
+  t.match(at('Pod', 'spec.containers'), { strategy: 'merge', key: 'name' });
+  t.match(at('Deployment', 'spec.template.spec.containers.ports'), { strategy: 'merge', key: 'containerPort' });
+  t.match(at('Deployment', 'spec.template.spec.volumes'), { strategy: 'merge', key: 'name', retainKeys: true });
+  t.match(at('Service', 'spec.ports'), { strategy: 'merge', key: 'port' });
+  t.match(at('Pod', 'metadata.ownerReferences'), { strategy: 'merge', key: 'uid' });
+  t.match(at('Pod', 'status.conditions'), { strategy: 'merge', key: 'type' });
+  t.match(at('Pod', 'spec.imagePullSecrets'), { strategy: 'merge', key: 'name' });
+  t.notOk(at('ServiceAccount', 'imagePullSecrets')?.strategy === 'merge', 'ServiceAccount imagePullSecrets atomic');
+  t.match(at('ServiceAccount', 'secrets'), { strategy: 'merge', key: 'name' });
+  t.match(at('ValidatingWebhookConfiguration', 'webhooks'), { strategy: 'merge', key: 'name' });
+  t.match(at('MutatingWebhookConfiguration', 'webhooks.matchConditions'), { strategy: 'merge', key: 'name' });
+  t.match(at('CSINode', 'spec.drivers'), { strategy: 'merge', key: 'name' });
+  t.notOk(at('EndpointSlice', 'endpoints'), 'EndpointSlice endpoints atomic');
+  t.notOk(at('Pod', 'spec.tolerations'), 'tolerations atomic');
+  t.same(retainKeyMaps, ['spec.strategy']);
 });

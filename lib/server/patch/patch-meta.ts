@@ -1,6 +1,7 @@
 // Patch strategy of the lists in built-in kinds, as the `patchStrategy`/`patchMergeKey` struct tags of k8s.io/api
 // declare them. A path is the list of field names from the object root, list steps left out
-// (spec.template.spec.containers.ports). Rules match on the path's end; the longest matching rule wins.
+// (spec.template.spec.containers.ports). Rules match on the path's end; the longest matching rule wins. Checked
+// against the upstream tags (the OpenAPI form of the same facts is lib/server/openapi/patch-extensions.ts).
 
 export interface ListPatchMeta {
   /** 'merge': merge lists (by key for lists of objects, as a set for primitives); 'replace': atomic. */
@@ -48,6 +49,8 @@ const common: Record<string, ListPatchMeta> = {
   'status.podIPs': m('ip'),
   'status.hostIPs': m('ip'),
   'status.resourceClaimStatuses': m('name', true),
+  'status.nodeAllocatableResourceClaimStatuses': m('resourceClaimName'),
+  'nodeAllocatableResourceClaimStatuses.containers': { strategy: 'replace' },
   'spec.podCIDRs': m(),
   'secrets': m('name'),
 };
@@ -55,11 +58,21 @@ const common: Record<string, ListPatchMeta> = {
 const byKind: Record<string, Record<string, ListPatchMeta>> = {
   Service: { 'spec.ports': m('port') },
   Deployment: {},
+  // PodSpec's imagePullSecrets merge by name; ServiceAccount's are atomic
+  ServiceAccount: { imagePullSecrets: { strategy: 'replace' } },
+  ComponentStatus: { conditions: m('type') },
+  CSINode: { 'spec.drivers': m('name') },
+  ResourceClaim: { 'status.reservedFor': m('uid') },
+  ValidatingWebhookConfiguration: { webhooks: m('name'), 'webhooks.matchConditions': m('name') },
+  MutatingWebhookConfiguration: { webhooks: m('name'), 'webhooks.matchConditions': m('name') },
+  ValidatingAdmissionPolicy: { 'spec.matchConditions': m('name'), 'spec.variables': m('name') },
+  MutatingAdmissionPolicy: { 'spec.matchConditions': m('name') },
 };
 
 // Map fields with patchStrategy retainKeys (no list semantics): the directive is honoured wherever it appears, but
-// these are listed for completeness of the metadata.
-export const retainKeyMaps = ['spec.strategy', 'spec.updateStrategy'];
+// these are listed for completeness of the metadata. Only Deployment's strategy has it (StatefulSet and DaemonSet
+// updateStrategy do not).
+export const retainKeyMaps = ['spec.strategy'];
 
 /** Patch metadata for a built-in kind (unknown kinds get the common rules, which are harmless for them). */
 export function builtinPatchMeta(kind: string): PatchMetaLookup {
