@@ -264,4 +264,20 @@ t.test('upgrade requests (exec, port-forward) are checked by security.checkUpgra
   const denied = await upgrade({ cert: janeCfg.certPem, key: janeCfg.keyPem });
   t.equal(denied.status, 403);
   t.match(JSON.parse(denied.body).message, 'pods "p1" is forbidden: User "jane" cannot get resource "pods/exec" in API group "" in the namespace "default"');
+
+  // A WebSocket upgrade (GET) also needs create on pods/exec, as in Kubernetes 1.31+.
+  const ivanCfg = readKubeconfig(await userKubeconfig('ivan-exec', 'ivan'));
+  const ivan = { cert: ivanCfg.certPem, key: ivanCfg.keyPem };
+  for (const args of [['create', 'role', 'exec-get', '--verb=get', '--resource=pods/exec'], ['create', 'rolebinding', 'ivan-exec-get', '--role=exec-get', '--user=ivan']]) {
+    const r = await kubectl(kubeconfig, ...args, '-n', 'default');
+    t.equal(r.code, 0, r.err);
+  }
+  let getOnly = { status: 0, body: '' };
+  await eventually('get alone is not enough', async () => (getOnly = await upgrade(ivan)).status === 403 && /cannot create/.test(getOnly.body));
+  t.match(JSON.parse(getOnly.body).message, 'pods "p1" is forbidden: User "ivan" cannot create resource "pods/exec" in API group "" in the namespace "default"');
+  for (const args of [['create', 'role', 'exec-create', '--verb=create', '--resource=pods/exec'], ['create', 'rolebinding', 'ivan-exec-create', '--role=exec-create', '--user=ivan']]) {
+    const r = await kubectl(kubeconfig, ...args, '-n', 'default');
+    t.equal(r.code, 0, r.err);
+  }
+  await eventually('get + create allow the upgrade', async () => (await upgrade(ivan)).status === 200);
 });

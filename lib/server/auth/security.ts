@@ -70,6 +70,8 @@ function connectionCert(env: unknown): { cn: string; o: string[] } | undefined {
   return cert;
 }
 
+const STREAMING_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
+
 export class Security {
   readonly rbac: RbacCache;
   readonly tokens: ServiceAccountTokens;
@@ -171,6 +173,13 @@ export class Security {
       const a = { ...requestAttributes(req.method ?? 'GET', url), user };
       const d = await this.authorizer.authorize(a);
       if (d.decision !== 'allow') return { status: forbiddenStatus(a, d.reason) };
+      // As Kubernetes 1.31+ (AuthorizePodWebsocketUpgradeCreatePermission, on by default): a WebSocket upgrade, a
+      // GET, to exec, attach or portforward also needs `create`, which the POST (SPDY) form is authorized with.
+      if (a.verb === 'get' && a.resource === 'pods' && STREAMING_SUBRESOURCES.has(a.subresource ?? '')) {
+        const c = { ...a, verb: 'create' };
+        const dc = await this.authorizer.authorize(c);
+        if (dc.decision !== 'allow') return { status: forbiddenStatus(c, dc.reason) };
+      }
       return { user };
     } catch (err) {
       if (err instanceof ApiError) return { status: err.status as unknown as StatusBody };
