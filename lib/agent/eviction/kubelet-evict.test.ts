@@ -39,6 +39,7 @@ t.test('evict stops the containers and marks the pod Failed with reason Evicted;
   await kubelet.idle();
   const p = await get();
   t.match(p.status, { phase: 'Failed', reason: 'Evicted', message });
+  t.match(p.status?.conditions?.find((c: { type: string }) => c.type === 'DisruptionTarget'), { status: 'True', reason: 'TerminationByKubelet', message }, 'DisruptionTarget as the kubelet sets it');
   t.ok(p.status?.containerStatuses?.[0]?.state?.terminated, 'container terminated');
   t.ok(cri.byName('main').every((c) => c.status.state === 'CONTAINER_EXITED'), 'containers stopped');
 
@@ -46,6 +47,7 @@ t.test('evict stops the containers and marks the pod Failed with reason Evicted;
   await kubelet.idle();
   t.equal(cri.byName('main').length, 1, 'not restarted');
   t.equal((await get()).status?.reason, 'Evicted');
+  t.ok((await get()).status?.conditions?.some((c: { type: string }) => c.type === 'DisruptionTarget'), 'kept by later status writes');
 });
 
 t.test('disk pressure reclaim removes dead containers beyond the newest two per pod container', async (t) => {

@@ -21,7 +21,7 @@ import { Backoff } from './backoff.ts';
 import { containerConfig, etcHosts, podLogDir, sandboxConfig } from './cri-config.ts';
 import { ConfigError, containerEnv, type ObjectSource } from './env.ts';
 import { killPod, runHook, stopContainerGracefully } from './lifecycle.ts';
-import { isSidecar, podKey, type ContainerSpec, type Pod, type PodStatus } from './pod-types.ts';
+import { isSidecar, podKey, type ContainerSpec, type Pod, type PodCondition, type PodStatus } from './pod-types.ts';
 import { defaultProbeRunner, ProbeManager, type ProbeRunner } from './probes.ts';
 import { emptyState, RuntimeCache, type PodRuntimeState, type RuntimeContainer } from './runtime-state.ts';
 import { followLogFile, readLogFile, renderLogs, type LogOptions } from './logs.ts';
@@ -519,7 +519,10 @@ export class Kubelet {
     await killPod({ cri: this.#o.cri, clock: this.#clock, pod, graceSeconds: e.graceSeconds, podIP: state.sandboxes[0]?.ip }, state);
     this.probes.stopPod(uid);
     const after = (await this.relist()).get(uid) ?? emptyState();
-    return this.#writeStatus({ ...pod, status: { ...pod.status, phase: 'Failed' } }, after, { reason: e.reason, message: e.message });
+    // As the kubelet: the pod carries DisruptionTarget (TerminationByKubelet) next to the Evicted reason.
+    const conditions: PodCondition[] = [...(pod.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'),
+      { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: e.message, lastProbeTime: null, lastTransitionTime: new Date(this.#clock.now()).toISOString() }];
+    return this.#writeStatus({ ...pod, status: { ...pod.status, phase: 'Failed', conditions } }, after, { reason: e.reason, message: e.message });
   }
 
   #deadlineExceeded(pod: Pod): boolean {

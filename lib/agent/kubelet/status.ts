@@ -63,6 +63,9 @@ function containerStatus(spec: ContainerSpec, all: RuntimeContainer[], ctx: Stat
   };
 }
 
+/** Pod condition types the kubelet computes; every other condition in the status is carried over. */
+const KUBELET_CONDITIONS = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
+
 function condition(type: string, ok: boolean, prev: PodCondition[] | undefined, now: number, reason?: string): PodCondition {
   const status = ok ? 'True' : 'False';
   const old = prev?.find((c) => c.type === type);
@@ -101,6 +104,9 @@ export function computePodStatus(pod: Pod, state: PodRuntimeState, ctx: StatusCo
     condition('Ready', containersReady, conds, now, notReadyReason),
     condition('ContainersReady', containersReady, conds, now, notReadyReason),
     conds?.find((c) => c.type === 'PodScheduled') ?? { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: iso(now) },
+    // Conditions others own (DisruptionTarget from the scheduler or an eviction, readiness gates) are kept, as the
+    // kubelet does.
+    ...(conds ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type)),
   ];
   const podIP = pod.spec.hostNetwork ? ctx.hostIP : (sandboxReady ? sandbox.ip : undefined) ?? prev.podIP;
   return {
