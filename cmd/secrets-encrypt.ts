@@ -1,11 +1,12 @@
 // `tsk secrets-encrypt status|enable|disable|rotate-keys`: edits <data-dir>/server/cred/encryption-config.json.
-// Run with the server stopped (or restart it afterwards): the server re-encrypts stored Secrets at start.
+// A running server on this data dir notices the change, swaps its keys and re-encrypts stored Secrets in the
+// background; a stopped one does it at its next start.
 import type { CommandModule } from 'yargs';
 import { DEFAULTS } from '../lib/config.ts';
 
 export const secretsEncryptCommand: CommandModule = {
   command: 'secrets-encrypt <action>',
-  describe: 'Secrets encryption at rest (changes apply at the next server start, which re-encrypts stored Secrets)',
+  describe: 'Secrets encryption at rest (a running server applies changes and re-encrypts stored Secrets; a stopped one at its next start)',
   builder: (y) =>
     y
       .positional('action', { choices: ['status', 'enable', 'disable', 'rotate-keys'] as const })
@@ -23,6 +24,6 @@ export const secretsEncryptCommand: CommandModule = {
     if (st.currentKey) out(`Current Key: ${st.currentKey}`);
     if (st.keys.length) out(`Keys: ${st.keys.join(', ')}`);
     out(`Config: ${cfg.encryptionConfigFile(dataDir)}`);
-    if (a.action !== 'status') out('Restart the server to apply; it re-encrypts every stored Secret at start.');
+    if (a.action !== 'status') out('A running server on this data dir applies the change within seconds and re-encrypts every stored Secret in the background; a stopped server does it at its next start.');
   },
 };

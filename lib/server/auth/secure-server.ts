@@ -5,9 +5,7 @@ import type { Clock } from '../../clock.ts';
 import { logger } from '../../log/logger.ts';
 import type { Store } from '../../store/types.ts';
 import { createApiApp, type ApiAppOptions } from '../api/app.ts';
-import { encryptingStore, reencrypt } from '../encryption/encrypting-store.ts';
-import { readEncryptionConfig } from '../encryption/config.ts';
-import { transformerFor } from '../encryption/transformer.ts';
+import { startLiveEncryption } from '../encryption/reload.ts';
 import { ensureServerToken, readServerSecret } from '../join/token.ts';
 import { ensureLocalNodeCertificates, type LocalNodeCertificates } from '../join/local-node.ts';
 import { ensureCertificates, type ServerCertificates } from '../pki/certificates.ts';
@@ -81,9 +79,9 @@ export async function startSecureServer(o: SecureServerOptions): Promise<SecureS
   const { token, secret } = ensureServerToken({ dataDir: o.dataDir, caPem: certs.serverCaPem, token: o.token });
   const fixedSecret = o.token ? secret : undefined;
 
-  const transformer = transformerFor(readEncryptionConfig(o.dataDir));
-  await reencrypt(o.store, transformer);
-  const store = encryptingStore(o.store, transformer);
+  // Re-encrypts stored Secrets now and again whenever `tsk secrets-encrypt` edits the config.
+  const encryption = await startLiveEncryption({ dataDir: o.dataDir, store: o.store });
+  const store = encryption.store;
 
   const ac = new AbortController();
   let security: Security | undefined;
@@ -132,6 +130,7 @@ export async function startSecureServer(o: SecureServerOptions): Promise<SecureS
     client,
     async close() {
       ac.abort();
+      encryption.close();
       await plain?.close();
       await listener.close();
     },
