@@ -1,9 +1,9 @@
 import t from 'tap';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocket, WebSocketServer } from 'ws';
 import { bridgeRemoteCommand } from './cri-stream.ts';
 import { SpdySession, type SpdyStream } from './spdy-session.ts';
+import { connectWebSocket, createUpgrader } from './websocket.ts';
 
 // A stand-in for containerd's CRI stream server: SPDY/3.1 upgrade with v4.channel.k8s.io; the "command" copies
 // stdin to stdout and exits 3 when stdin ends.
@@ -34,15 +34,15 @@ async function fakeCriStreamServer(t: { teardown(fn: () => void): void }): Promi
 
 t.test('v5 WebSocket client ↔ SPDY v4 runtime: stdin close (channel 255) ends stdin, status arrives on channel 3', async (t) => {
   const criUrl = await fakeCriStreamServer(t);
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: (p) => (p.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false) });
-  t.teardown(() => { for (const c of wss.clients) c.terminate(); wss.close(); });
-  wss.on('connection', (ws) => { void bridgeRemoteCommand(ws, criUrl, { stdin: true, stdout: true, stderr: false, tty: false }); });
-  await new Promise<void>((r) => wss.once('listening', () => r()));
-  const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, ['v5.channel.k8s.io']);
+  const wss = createUpgrader({ selectProtocol: (p) => (p.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false) });
+  const srv = createServer((_req, res) => { res.writeHead(400); res.end(); });
+  srv.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => { void bridgeRemoteCommand(ws, criUrl, { stdin: true, stdout: true, stderr: false, tty: false }); }));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => { wss.terminateAll(); srv.closeAllConnections(); srv.close(); });
+  const ws = await connectWebSocket(`ws://127.0.0.1:${(srv.address() as AddressInfo).port}/`, ['v5.channel.k8s.io']);
   const got: Buffer[] = [];
-  const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
-  ws.on('message', (d: Buffer) => got.push(d));
-  await new Promise<void>((r) => ws.once('open', () => r()));
+  const closed = new Promise<void>((resolve) => ws.onClose(() => resolve()));
+  ws.onMessage((d) => got.push(d));
   t.equal(ws.protocol, 'v5.channel.k8s.io');
   ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('hello ')]));
   ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('world')]));

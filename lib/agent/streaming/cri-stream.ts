@@ -1,7 +1,7 @@
 // The kubelet's side of exec/attach: the client's WebSocket (v5.channel.k8s.io, or v4) bridged to the CRI stream
 // server's URL over SPDY/3.1 (v4.channel.k8s.io), which, unlike its WebSocket endpoint, can half-close stdin.
 import { connect, type Socket } from 'node:net';
-import type { WebSocket } from 'ws';
+import type { WsConnection } from './websocket.ts';
 import { logger } from '../../log/logger.ts';
 import { SpdySession, type SpdyStream } from './spdy-session.ts';
 
@@ -47,7 +47,7 @@ export interface StreamFlags { stdin: boolean; stdout: boolean; stderr: boolean;
 const CH_STDIN = 0, CH_STDOUT = 1, CH_STDERR = 2, CH_ERROR = 3, CH_RESIZE = 4, CH_CLOSE = 255;
 
 /** Bridges a client WebSocket (remotecommand channel framing) to the CRI URL until the command ends. */
-export async function bridgeRemoteCommand(ws: WebSocket, criUrl: string, f: StreamFlags): Promise<void> {
+export async function bridgeRemoteCommand(ws: WsConnection, criUrl: string, f: StreamFlags): Promise<void> {
   const v5 = ws.protocol === 'v5.channel.k8s.io';
   const pending: Buffer[] = [];
   let stdin: SpdyStream | undefined;
@@ -65,7 +65,7 @@ export async function bridgeRemoteCommand(ws: WebSocket, criUrl: string, f: Stre
     else if (ch === CH_RESIZE) resize?.write(data);
     else if (ch === CH_CLOSE && v5 && data[0] === CH_STDIN) { if (stdin) stdin.end(); else stdinClosedEarly = true; }
   };
-  ws.on('message', (d: Buffer, isBinary: boolean) => onMessage(isBinary ? d : Buffer.from(d)));
+  ws.onMessage(onMessage);
 
   let session: SpdySession;
   try {
@@ -75,7 +75,7 @@ export async function bridgeRemoteCommand(ws: WebSocket, criUrl: string, f: Stre
     ws.close(1000);
     return;
   }
-  const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+  const closed = new Promise<void>((resolve) => ws.onClose(() => resolve()));
   try {
     const errStream = await session.open({ streamtype: 'error' }, true);
     let errText = '';
@@ -83,7 +83,7 @@ export async function bridgeRemoteCommand(ws: WebSocket, criUrl: string, f: Stre
     if (f.stdin) stdin = await session.open({ streamtype: 'stdin' });
     const outs: Promise<void>[] = [];
     const pipeOut = (s: SpdyStream, ch: number) => {
-      s.on('data', (d: Buffer) => { if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), d])); });
+      s.on('data', (d: Buffer) => { if (ws.isOpen) ws.send(Buffer.concat([Buffer.from([ch]), d])); });
       outs.push(new Promise((resolve) => s.once('end', () => resolve())));
     };
     if (f.stdout) pipeOut(await session.open({ streamtype: 'stdout' }, true), CH_STDOUT);
@@ -95,14 +95,14 @@ export async function bridgeRemoteCommand(ws: WebSocket, criUrl: string, f: Stre
     // The command ended when the error stream closes (the runtime writes the exit status there first).
     await Promise.race([errDone, closed]);
     await Promise.race([Promise.all(outs), new Promise((r) => setTimeout(r, 2000))]);
-    if (ws.readyState === ws.OPEN) {
+    if (ws.isOpen) {
       const status = errText.trim() ? parseStatus(errText) : { metadata: {}, status: 'Success' };
       sendStatus(ws, status);
       ws.close(1000);
     }
   } catch (err) {
     log.warn('remote command failed', { err: String(err) });
-    if (ws.readyState === ws.OPEN) { sendStatus(ws, { metadata: {}, status: 'Failure', message: String(err), reason: 'InternalError', code: 500 }); ws.close(1000); }
+    if (ws.isOpen) { sendStatus(ws, { metadata: {}, status: 'Failure', message: String(err), reason: 'InternalError', code: 500 }); ws.close(1000); }
   } finally {
     session.close();
   }
@@ -117,7 +117,7 @@ function parseStatus(text: string): Record<string, unknown> {
   }
 }
 
-function sendStatus(ws: WebSocket, s: Record<string, unknown>): void {
-  if (ws.readyState !== ws.OPEN) return;
+function sendStatus(ws: WsConnection, s: Record<string, unknown>): void {
+  if (!ws.isOpen) return;
   ws.send(Buffer.concat([Buffer.from([CH_ERROR]), Buffer.from(JSON.stringify(s))]));
 }

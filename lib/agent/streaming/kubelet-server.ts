@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import type { WebSocket, WebSocketServer } from 'ws';
+import type { WsConnection, WsUpgrader } from './websocket.ts';
 import { logger } from '../../log/logger.ts';
 import type { CriRuntime } from '../cri/types.ts';
 import { KubeletError, type Kubelet } from '../kubelet/kubelet.ts';
@@ -102,8 +102,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     res.end(statusBody(404, `the server could not find the requested resource ${url.pathname}`));
   };
 
-  // The streaming code (ws, SPDY framing, the CRI bridge) loads on the first exec/attach/port-forward: an idle node
-  // never needs it.
+  // The streaming code (ws through websocket.ts, SPDY framing, the CRI bridge) loads on the first
+  // exec/attach/port-forward: an idle node never needs it.
   let streaming: Promise<Streaming> | undefined;
   const loadStreaming = () => (streaming ??= loadStreamingModules());
 
@@ -129,7 +129,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
             : await o.kubelet.attach(ns, pod, { container, ...flags });
           const m = await loadStreaming();
           if (m.isSpdyUpgrade(req)) m.proxySpdyUpgrade(req, socket, head, criUrl);
-          else m.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => { void m.bridgeRemoteCommand(ws, criUrl, flags); });
+          else m.wss.handleUpgrade(req, socket, head, (ws: WsConnection) => { void m.bridgeRemoteCommand(ws, criUrl, flags); });
           return;
         }
         if (kind === 'portForward' && parts.length >= 3) {
@@ -143,7 +143,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
           if (!pod || !ip) return refuse(socket, 404, `pod ${parts[1]}/${parts[2]} has no running sandbox on node ${nodeName}`);
           delete req.headers['sec-websocket-protocol'];
           const m = await loadStreaming();
-          m.pfWss.handleUpgrade(req, socket, head, (ws: WebSocket) => { m.servePortForward(ws, ip!); });
+          m.pfWss.handleUpgrade(req, socket, head, (ws: WsConnection) => { m.servePortForward(ws, ip!); });
           return;
         }
         refuse(socket, 404, `the server could not find the requested resource ${url.pathname}`);
@@ -161,7 +161,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
   const port = (server.address() as AddressInfo).port;
   log.info('kubelet server listening', { port });
   const close = () => new Promise<void>((resolve) => {
-    void streaming?.then((m) => { for (const c of [...m.wss.clients, ...m.pfWss.clients]) c.terminate(); });
+    void streaming?.then((m) => { m.wss.terminateAll(); m.pfWss.terminateAll(); });
     server.close(() => resolve());
     server.closeAllConnections();
   });
@@ -170,8 +170,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
 }
 
 interface Streaming {
-  wss: WebSocketServer;
-  pfWss: WebSocketServer;
+  wss: WsUpgrader;
+  pfWss: WsUpgrader;
   bridgeRemoteCommand: typeof import('./cri-stream.ts').bridgeRemoteCommand;
   servePortForward: typeof import('./portforward.ts').servePortForward;
   isSpdyUpgrade: typeof import('./spdy-proxy.ts').isSpdyUpgrade;
@@ -179,14 +179,10 @@ interface Streaming {
 }
 
 async function loadStreamingModules(): Promise<Streaming> {
-  const [{ WebSocketServer }, { bridgeRemoteCommand }, { PORTFORWARD_PROTOCOL, servePortForward }, { isSpdyUpgrade, proxySpdyUpgrade }] = await Promise.all([
-    import('ws'), import('./cri-stream.ts'), import('./portforward.ts'), import('./spdy-proxy.ts'),
+  const [{ createUpgrader }, { bridgeRemoteCommand }, { PORTFORWARD_PROTOCOL, servePortForward }, { isSpdyUpgrade, proxySpdyUpgrade }] = await Promise.all([
+    import('./websocket.ts'), import('./cri-stream.ts'), import('./portforward.ts'), import('./spdy-proxy.ts'),
   ]);
-  const wss = new WebSocketServer({
-    noServer: true,
-    handleProtocols: (protocols) => REMOTECOMMAND_PROTOCOLS.find((p) => protocols.has(p)) ?? false,
-  });
-  const pfWss = new WebSocketServer({ noServer: true });
-  pfWss.on('headers', (headers) => headers.push(`Sec-WebSocket-Protocol: ${PORTFORWARD_PROTOCOL}`));
+  const wss = createUpgrader({ selectProtocol: (protocols) => REMOTECOMMAND_PROTOCOLS.find((p) => protocols.has(p)) ?? false });
+  const pfWss = createUpgrader({ announceProtocol: PORTFORWARD_PROTOCOL });
   return { wss, pfWss, bridgeRemoteCommand, servePortForward, isSpdyUpgrade, proxySpdyUpgrade };
 }

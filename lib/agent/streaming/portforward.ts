@@ -2,23 +2,23 @@
 // subprotocol SPDY/3.1+portforward.k8s.io). Each forwarded connection is a pair of streams (error, data) with the
 // headers streamtype, port and requestid; the data stream is joined to a TCP connection to podIP:port.
 import { connect } from 'node:net';
-import type { WebSocket } from 'ws';
 import { logger } from '../../log/logger.ts';
 import { SpdySession, type SpdyStream } from './spdy-session.ts';
+import type { WsConnection } from './websocket.ts';
 
 const log = logger('kubelet/portforward');
 
 export const PORTFORWARD_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
 
-export function servePortForward(ws: WebSocket, podIp: string, allowedPorts?: number[]): SpdySession {
+export function servePortForward(ws: WsConnection, podIp: string, allowedPorts?: number[]): SpdySession {
   const session = new SpdySession({
     client: false,
-    write: (b) => { if (ws.readyState === ws.OPEN) ws.send(b); },
+    write: (b) => { if (ws.isOpen) ws.send(b); },
     close: () => ws.close(1000),
   });
-  ws.on('message', (d: Buffer) => session.receive(Buffer.isBuffer(d) ? d : Buffer.from(d as ArrayBuffer)));
-  ws.on('close', () => session.transportClosed());
-  ws.on('error', () => session.transportClosed());
+  ws.onMessage((d) => session.receive(d));
+  ws.onClose(() => session.transportClosed());
+  ws.onError(() => session.transportClosed());
   const errors = new Map<string, SpdyStream>();
   const datas = new Map<string, SpdyStream>();
   const pair = (id: string) => {
