@@ -58,7 +58,9 @@ function mergeMap(original: JsonMap, patch: JsonMap, path: string[], meta: Patch
     }
     const sub = [...path, k];
     const ov = original[k];
-    if (isMap(pv)) {
+    if (isMap(pv) && meta(sub)?.strategy === 'replace') {
+      original[k] = stripDirectives(pv, sub, meta); // struct field with patchStrategy replace
+    } else if (isMap(pv)) {
       const merged = mergeMap(isMap(ov) ? ov : {}, pv, sub, meta);
       if (merged === undefined) delete original[k];
       else original[k] = merged;
