@@ -3,8 +3,12 @@
 // (spec.template.spec.containers.ports). Rules match on the path's end; the longest matching rule wins. Checked
 // against the upstream tags (the OpenAPI form of the same facts is lib/server/openapi/patch-extensions.ts).
 
+// Only the patch strategy lives here: server-side apply's list types (x-kubernetes-list-type, which differ for some
+// fields) come from patch-extensions.ts (lib/server/registry/field-set.ts applyListType).
+
 export interface ListPatchMeta {
-  /** 'merge': merge lists (by key for lists of objects, as a set for primitives); 'replace': atomic. */
+  /** 'merge': merge lists (by key for lists of objects, as a set for primitives); 'replace': atomic (lists) or replaced
+   * whole (struct fields with patchStrategy replace). */
   strategy: 'merge' | 'replace';
   /** Merge key for lists of objects. */
   key?: string;
@@ -55,7 +59,14 @@ const common: Record<string, ListPatchMeta> = {
   'secrets': m('name'),
 };
 
+const replace: ListPatchMeta = { strategy: 'replace' };
 const byKind: Record<string, Record<string, ListPatchMeta>> = {
+  // no patch strategy upstream on these conditions (listType=map for apply only): replaced whole by PATCH
+  CustomResourceDefinition: { 'status.conditions': replace },
+  CertificateSigningRequest: { 'status.conditions': replace },
+  ValidatingAdmissionPolicy: { 'spec.matchConditions': m('name'), 'spec.variables': m('name'), 'status.conditions': replace },
+  // PodDisruptionBudgetSpec.selector: patchStrategy=replace
+  PodDisruptionBudget: { 'spec.selector': replace },
   Service: { 'spec.ports': m('port') },
   Deployment: {},
   // PodSpec's imagePullSecrets merge by name; ServiceAccount's are atomic
@@ -65,7 +76,6 @@ const byKind: Record<string, Record<string, ListPatchMeta>> = {
   ResourceClaim: { 'status.reservedFor': m('uid') },
   ValidatingWebhookConfiguration: { webhooks: m('name'), 'webhooks.matchConditions': m('name') },
   MutatingWebhookConfiguration: { webhooks: m('name'), 'webhooks.matchConditions': m('name') },
-  ValidatingAdmissionPolicy: { 'spec.matchConditions': m('name'), 'spec.variables': m('name') },
   MutatingAdmissionPolicy: { 'spec.matchConditions': m('name') },
 };
 

@@ -147,3 +147,30 @@ t.test('applyPatch dispatch', async (t) => {
   t.same(applyPatch('merge', { spec: { replicas: 1 } }, { spec: { replicas: 3 } }), { spec: { replicas: 3 } });
   t.same(applyPatch('strategic', deployment(), { spec: { replicas: 2 } }, { kind: 'Deployment' }).spec, { ...deployment().spec, replicas: 2 });
 });
+
+t.test('strategic PATCH follows the upstream patch strategy (not the apply list type)', async (t) => {
+  const conds = (...c: [string, string][]) => c.map(([type, status]) => ({ type, status }));
+  const orig = { status: { conditions: conds(['A', 'False'], ['B', 'True']) } };
+  const patch = { status: { conditions: conds(['A', 'True']) } };
+  const merged = { status: { conditions: conds(['A', 'True'], ['B', 'True']) } };
+  const cases: [string, unknown][] = [
+    ['Pod', merged], ['Deployment', merged], ['Job', merged], // Job: list-type atomic for apply, merged by PATCH
+    ['CustomResourceDefinition', patch], ['CertificateSigningRequest', patch], ['ValidatingAdmissionPolicy', patch],
+  ];
+  for (const [kind, want] of cases) t.same(strategicMergePatch(orig, patch, kind), want, `${kind} status.conditions`);
+  // PodStatus.hostIPs: merge by ip for PATCH (atomic for apply)
+  t.same(strategicMergePatch({ status: { hostIPs: [{ ip: '10.0.0.1' }] } }, { status: { hostIPs: [{ ip: 'fd00::1' }] } }, 'Pod'),
+    { status: { hostIPs: [{ ip: 'fd00::1' }, { ip: '10.0.0.1' }] } });
+  // no patch strategy: replaced whole (listType=set/map for apply only)
+  t.same(strategicMergePatch({ endpoints: [{ addresses: ['10.0.0.1'] }] }, { endpoints: [{ addresses: ['10.0.0.2'] }] }, 'EndpointSlice'),
+    { endpoints: [{ addresses: ['10.0.0.2'] }] });
+  t.same(strategicMergePatch({ spec: { containers: [{ name: 'a', resources: { claims: [{ name: 'x' }] } }] } },
+    { spec: { containers: [{ name: 'a', resources: { claims: [{ name: 'y' }] } }] } }, 'Pod'),
+  { spec: { containers: [{ name: 'a', resources: { claims: [{ name: 'y' }] } }] } });
+  // PodDisruptionBudget spec.selector: patchStrategy replace; other selectors merge as maps
+  const sel = { spec: { selector: { matchLabels: { a: '1' } } } };
+  const selPatch = { spec: { selector: { matchExpressions: [{ key: 'b', operator: 'Exists' }] } } };
+  t.same(strategicMergePatch(sel, selPatch, 'PodDisruptionBudget'), selPatch);
+  t.same(strategicMergePatch(sel, selPatch, 'Deployment'),
+    { spec: { selector: { matchLabels: { a: '1' }, matchExpressions: [{ key: 'b', operator: 'Exists' }] } } });
+});

@@ -1,9 +1,14 @@
 // Field sets of server-side apply (structured-merge-diff's fieldpath.Set) over plain JSON objects: which fields an
 // object or applied configuration holds, which fields differ between two objects, and the FieldsV1 wire form
 // (`f:<field>`, `k:{"name":"x"}` for items of keyed lists, `v:<json>` for items of sets, "." for a member that also
-// has children). The list shapes come from the strategic-merge metadata: merge lists with a key are keyed, merge lists
-// without one are sets, every other list is atomic (a leaf). Custom resources have only atomic lists.
+// has children). The list shapes are upstream's `x-kubernetes-list-type`/`list-map-keys` (applyListTypes, read from
+// the verified table of lib/server/openapi/patch-extensions.ts), which differ from the strategic-merge strategy for
+// some fields (Job status.conditions merged by PATCH but atomic for apply; CRD status.conditions replaced by PATCH but
+// keyed by type for apply). Lists that table does not locate fall back to the strategic-merge metadata: merge lists
+// with a key are keyed, merge lists without one are sets, every other list is atomic (a leaf). Custom resources have
+// only atomic lists.
 import { builtinPatchMeta, type PatchMetaLookup } from '../patch/patch-meta.ts';
+import { extensionsOf, PATCH_EXTENSIONS } from '../openapi/patch-extensions.ts';
 
 export interface FieldSet { member: boolean; children: Map<string, FieldSet> }
 export type FieldsV1 = { [k: string]: FieldsV1 };
@@ -24,18 +29,125 @@ const EXTRA_KEYS: Record<string, string[]> = {
 // Maps owned whole (x-kubernetes-map-type: atomic): label selectors and the Service selector.
 const ATOMIC_MAPS = new Set(['selector', 'labelSelector', 'namespaceSelector']);
 
+// Where the types of PATCH_EXTENSIONS sit in objects: 'Kind:path' ('*' any kind; path of field names from the object
+// root, list steps left out, matched on the end of a field's path; '' the object root). Types not located here
+// (JSONSchemaProps, ContainerStatus, ...) leave their lists to the strategic-merge metadata.
+const core = (n: string) => `io.k8s.api.core.v1.${n}`;
+const STATUS_OF: Record<string, string> = {
+  [core('ServiceStatus')]: 'Service', [core('NamespaceStatus')]: 'Namespace', [core('PersistentVolumeClaimStatus')]: 'PersistentVolumeClaim',
+  [core('ReplicationControllerStatus')]: 'ReplicationController', [core('NodeStatus')]: 'Node', [core('PodStatus')]: 'Pod',
+  'io.k8s.api.apps.v1.DeploymentStatus': 'Deployment', 'io.k8s.api.apps.v1.ReplicaSetStatus': 'ReplicaSet',
+  'io.k8s.api.apps.v1.DaemonSetStatus': 'DaemonSet', 'io.k8s.api.apps.v1.StatefulSetStatus': 'StatefulSet',
+  'io.k8s.api.batch.v1.JobStatus': 'Job', 'io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus': 'HorizontalPodAutoscaler',
+  'io.k8s.api.policy.v1.PodDisruptionBudgetStatus': 'PodDisruptionBudget', 'io.k8s.api.networking.v1.ServiceCIDRStatus': 'ServiceCIDR',
+  'io.k8s.api.certificates.v1.CertificateSigningRequestStatus': 'CertificateSigningRequest',
+  'io.k8s.api.flowcontrol.v1.FlowSchemaStatus': 'FlowSchema', 'io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationStatus': 'PriorityLevelConfiguration',
+  'io.k8s.api.resource.v1.ResourceClaimStatus': 'ResourceClaim',
+  'io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyStatus': 'ValidatingAdmissionPolicy',
+  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus': 'CustomResourceDefinition',
+  'io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus': 'APIService',
+};
+const containerLists = ['containers', 'initContainers'];
+export const APPLY_LOCATIONS: Record<string, readonly string[]> = {
+  ...Object.fromEntries(Object.entries(STATUS_OF).map(([type, kind]) => [type, [`${kind}:status`]])),
+  'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta': ['*:metadata'],
+  [core('PodSpec')]: ['*:spec'],
+  [core('Container')]: containerLists.map((l) => `*:${l}`),
+  [core('EphemeralContainer')]: ['*:ephemeralContainers'],
+  [core('ResourceRequirements')]: [...containerLists, 'ephemeralContainers'].map((l) => `*:${l}.resources`),
+  [core('NodeAllocatableResourceClaimStatus')]: ['Pod:status.nodeAllocatableResourceClaimStatuses'],
+  [core('ServiceSpec')]: ['Service:spec'],
+  [core('ServiceAccount')]: ['ServiceAccount:'],
+  [core('NodeSpec')]: ['Node:spec'],
+  [core('ComponentStatus')]: ['ComponentStatus:'],
+  [core('ReplicationControllerSpec')]: ['ReplicationController:spec'],
+  'io.k8s.api.apps.v1.DeploymentSpec': ['Deployment:spec'],
+  'io.k8s.api.batch.v1.UncountedTerminatedPods': ['Job:status.uncountedTerminatedPods'],
+  'io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement': ['*:podFailurePolicy.rules.onExitCodes'],
+  'io.k8s.api.policy.v1.PodDisruptionBudgetSpec': ['PodDisruptionBudget:spec'],
+  'io.k8s.api.discovery.v1.Endpoint': ['EndpointSlice:endpoints'],
+  'io.k8s.api.storage.v1.CSINodeSpec': ['CSINode:spec'],
+  'io.k8s.api.storage.v1.CSIDriverSpec': ['CSIDriver:spec'],
+  'io.k8s.api.flowcontrol.v1.ResourcePolicyRule': ['FlowSchema:spec.rules.resourceRules'],
+  'io.k8s.api.flowcontrol.v1.NonResourcePolicyRule': ['FlowSchema:spec.rules.nonResourceRules'],
+  'io.k8s.api.resource.v1.AllocatedDeviceStatus': ['ResourceClaim:status.devices'],
+  'io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration': ['ValidatingWebhookConfiguration:'],
+  'io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration': ['MutatingWebhookConfiguration:'],
+  'io.k8s.api.admissionregistration.v1.ValidatingWebhook': ['ValidatingWebhookConfiguration:webhooks'],
+  'io.k8s.api.admissionregistration.v1.MutatingWebhook': ['MutatingWebhookConfiguration:webhooks'],
+  'io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec': ['ValidatingAdmissionPolicy:spec'],
+  'io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec': ['ValidatingAdmissionPolicyBinding:spec'],
+  'io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicySpec': ['MutatingAdmissionPolicy:spec'],
+};
+
+// Field names that some rule makes an atomic map (a cheap test before the suffix lookup).
+const ATOMIC_MAP_FIELDS = new Set(Object.values(PATCH_EXTENSIONS).flatMap((f) => Object.entries(f))
+  .filter(([, spec]) => spec === 'amap' || spec === 'rep').map(([field]) => field));
+
+/** Server-side apply's view of one field: its list type (and map keys), or a map owned whole. */
+export type ApplyFieldType = ListShape | { type: 'atomicMap' };
+type Rules = Map<string, ApplyFieldType>;
+const ruleCache = new Map<string, Rules>();
+
+function applyRules(kind: string): Rules {
+  let rules = ruleCache.get(kind);
+  if (rules) return rules;
+  rules = new Map();
+  for (const [type, locations] of Object.entries(APPLY_LOCATIONS)) {
+    const fields = PATCH_EXTENSIONS[type];
+    if (!fields) continue;
+    for (const loc of locations) {
+      const at = loc.indexOf(':');
+      const k = loc.slice(0, at), prefix = loc.slice(at + 1);
+      if (k !== '*' && k !== kind) continue;
+      for (const [field, spec] of Object.entries(fields)) {
+        const ext = extensionsOf(spec);
+        const listType = ext['x-kubernetes-list-type'];
+        let ft: ApplyFieldType | undefined;
+        if (listType === 'map') ft = { type: 'map', keys: ext['x-kubernetes-list-map-keys'] as string[] };
+        else if (listType === 'set' || listType === 'atomic') ft = { type: listType };
+        else if (spec === 'amap' || spec === 'rep') ft = { type: 'atomicMap' };
+        if (!ft) continue;
+        const key = prefix ? `${prefix}.${field}` : field;
+        // a kind's own location wins over a '*' one of the same path
+        if (k !== '*' || !rules.has(key)) rules.set(key, ft);
+      }
+    }
+  }
+  ruleCache.set(kind, rules);
+  return rules;
+}
+
+/** Upstream's apply type of the field at path (list steps omitted) from patch-extensions.ts; undefined: not stated
+ * there (the longest matching path suffix wins). */
+export function applyListType(kind: string, path: readonly string[]): ApplyFieldType | undefined {
+  const rules = applyRules(kind);
+  for (let start = 0; start < path.length; start++) {
+    const hit = rules.get(path.slice(start).join('.'));
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
 /** Shapes of a built-in kind; undefined (custom resources): every list atomic. */
 export function shapesFor(kind: string | undefined): Shapes {
   if (kind === undefined) return { list: () => ({ type: 'atomic' }), atomicMap: () => false };
   const meta: PatchMetaLookup = builtinPatchMeta(kind);
   return {
     list(names) {
+      const at = applyListType(kind, names);
+      if (at && at.type !== 'atomicMap') return at;
       const lm = meta(names);
       if (!lm || lm.strategy !== 'merge') return { type: 'atomic' };
       if (!lm.key) return { type: 'set' };
       return { type: 'map', keys: EXTRA_KEYS[lm.key] ?? [lm.key] };
     },
-    atomicMap: (names) => names.length > 1 && ATOMIC_MAPS.has(names[names.length - 1]!) && names[0] !== 'status',
+    atomicMap(names) {
+      if (names.length < 2) return false;
+      const last = names[names.length - 1]!;
+      if (ATOMIC_MAPS.has(last) && names[0] !== 'status') return true;
+      return ATOMIC_MAP_FIELDS.has(last) && applyListType(kind, names)?.type === 'atomicMap';
+    },
   };
 }
 

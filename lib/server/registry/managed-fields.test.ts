@@ -138,3 +138,27 @@ t.test('more than 10 Update managers: the oldest merge into "ancient-changes"', 
   t.ok(ms.includes('m12/Update'));
   t.ok(owns(ns, 'ancient-changes', ['f:metadata', 'f:labels', 'f:l1']));
 });
+
+t.test('apply conflicts follow the upstream list type: Job conditions atomic, Pod conditions keyed by type', async (t) => {
+  const { registry, namespaces } = setup(t);
+  await registry.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } }, { fieldManager: 'x' });
+  const jobs = registry.catalog.lookup('batch', 'v1', 'jobs')!;
+  const pods = registry.catalog.lookup('', 'v1', 'pods')!;
+  const tpl = { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } };
+  await registry.create(jobs, 'ns', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { template: tpl } }, { fieldManager: 'x' });
+  await registry.create(pods, 'ns', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: tpl.spec }, { fieldManager: 'x' });
+  const cond = (type: string) => ({ type, status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' });
+  const applyStatus = (s: typeof jobs, kind: string, apiVersion: string, name: string, type: string, manager: string) =>
+    patchObject(registry, s, 'ns', name, 'apply', { apiVersion, kind, metadata: { name }, status: { conditions: [cond(type)] } } as KubeObject,
+      { fieldManager: manager }, 'status');
+
+  await applyStatus(pods, 'Pod', 'v1', 'p', 'A', 'one');
+  const both = await applyStatus(pods, 'Pod', 'v1', 'p', 'B', 'two');
+  t.ok(owns(both.object, 'two', ['f:status', 'f:conditions', 'k:{"type":"B"}']), 'Pod conditions: each manager owns its item');
+  t.same((both.object.status as { conditions: { type: string }[] }).conditions.map((c) => c.type).sort(), ['A', 'B']);
+
+  await applyStatus(jobs, 'Job', 'batch/v1', 'j', 'A', 'one');
+  const e = await applyStatus(jobs, 'Job', 'batch/v1', 'j', 'B', 'two').catch((x: unknown) => x) as ApiError;
+  t.equal(e.code, 409, 'Job conditions are one atomic field');
+  t.match(e.message, /\.status\.conditions$/);
+});
