@@ -12,6 +12,7 @@ import { RecordingRunner } from '../exec/runner.ts';
 import { Kubelet } from '../kubelet/kubelet.ts';
 import type { Pod } from '../kubelet/pod-types.ts';
 import { removeDeadContainers } from './node-eviction.ts';
+import { admitUnderPressure } from './rank.ts';
 
 t.test('evict stops the containers and marks the pod Failed with reason Evicted; it is not restarted', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tsk-evict-'));
@@ -48,6 +49,53 @@ t.test('evict stops the containers and marks the pod Failed with reason Evicted;
   t.equal(cri.byName('main').length, 1, 'not restarted');
   t.equal((await get()).status?.reason, 'Evicted');
   t.ok((await get()).status?.conditions?.some((c: { type: string }) => c.type === 'DisruptionTarget'), 'kept by later status writes');
+});
+
+t.test('admission: a pod refused before its first sync is Failed with the reason and never reaches the runtime', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-admit-'));
+  const ac = new AbortController();
+  t.teardown(() => { ac.abort(); rmSync(dataDir, { recursive: true, force: true }); });
+  const client = new FakeClient();
+  const cri = new FakeCri(['docker.io/library/busybox:1.36']);
+  const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
+  cri.now = () => clock.now();
+  let pressure = new Set(['MemoryPressure']);
+  const asked: string[] = [];
+  const kubelet = new Kubelet({
+    client, cri, nodeName: 'n1', dataDir, signal: ac.signal, clock, nodeIP: '192.168.1.10', relistMs: 0, runner: new RecordingRunner(), podCgroups: false,
+    admit: (p) => { asked.push(p.metadata.name!); return { admit: true }; },
+  });
+  // As node-eviction's admitNewPods wires it.
+  kubelet.addAdmitHandler((p) => { const r = admitUnderPressure(p, pressure); return r ? { admit: false, ...r } : { admit: true }; });
+  const seed = (name: string, resources?: object) => client.seed(core('pods'), {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
+    spec: { nodeName: 'n1', restartPolicy: 'Always', containers: [{ name, image: 'docker.io/library/busybox:1.36', command: ['sleep', '3600'], ...(resources ? { resources } : {}) }] },
+  });
+  seed('besteffort');
+  seed('burstable', { requests: { memory: '10Mi' } });
+  await kubelet.start();
+  const get = (name: string) => client.get<Pod>(core('pods'), name, 'default');
+  const be = (await get('besteffort')).metadata.uid!;
+  await kubelet.idle();
+  for (let i = 0; i < 3; i++) { kubelet.schedule(be); await kubelet.idle(); }
+
+  const p = await get('besteffort');
+  t.match(p.status, { phase: 'Failed', reason: 'Evicted', message: 'Pod was rejected: The node had condition: [MemoryPressure]. ' });
+  t.notOk(p.status?.containerStatuses, 'no container statuses');
+  t.notOk(p.status?.startTime, 'never started');
+  const forPod = (uid: string) => cri.calls.filter((c) => ['runPodSandbox', 'createContainer', 'startContainer'].includes(c.method)
+    && JSON.stringify(c.args).includes(uid));
+  t.same(forPod(be), [], 'no RunPodSandbox/CreateContainer for the rejected pod');
+  t.equal((await get('burstable')).status?.phase, 'Running', 'a Burstable pod is admitted under memory pressure');
+
+  // Asked once per pod: the pressure going away does not revive the rejected pod, nor does a later sync.
+  pressure = new Set();
+  kubelet.schedule(be);
+  await kubelet.idle();
+  t.same(forPod(be), [], 'still never started');
+  t.equal((await get('besteffort')).status?.phase, 'Failed');
+  t.same(asked.sort(), ['besteffort', 'burstable'], 'the handlers run once per pod');
+
 });
 
 t.test('disk pressure reclaim removes dead containers beyond the newest two per pod container', async (t) => {

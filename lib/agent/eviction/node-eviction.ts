@@ -57,8 +57,8 @@ export interface NodeEviction {
   /** For startKubelet's nodeOptions. */
   nodeOptions: { pressure: () => NodePressure; evictionReserve: EvictionReserve; statusNudge: () => Promise<void> };
   run(signal: AbortSignal): Promise<void>;
-  /** Rejects pods newly bound to the node while it is under pressure, as the kubelet's admission does. */
-  admitNewPods(kubelet: Kubelet): void;
+  /** Rejects pods newly bound to the node while it is under pressure (a kubelet admit handler; call before kubelet.start()). */
+  admitNewPods(kubelet: Pick<Kubelet, 'addAdmitHandler'>): void;
 }
 
 export function nodeEviction(o: NodeEvictionOptions): NodeEviction {
@@ -100,17 +100,13 @@ export function nodeEviction(o: NodeEvictionOptions): NodeEviction {
     },
     run: (signal) => manager.run(signal),
     admitNewPods(kubelet) {
-      // Runs after the kubelet's own handler: a rejected pod may start before its worker stops it again.
-      kubelet.informer.addHandler({
-        add: (p) => {
-          if (p.status?.startTime || !active(p)) return;
-          const refusal = admitUnderPressure(p, manager.conditions());
-          if (!refusal) return;
-          rejected.add(p.metadata.uid!);
-          log.info('pod rejected under node pressure', { pod: `${p.metadata.namespace}/${p.metadata.name}`, message: refusal.message });
-          recorder.event({ ...p, apiVersion: 'v1', kind: 'Pod' }, 'Warning', refusal.reason, refusal.message);
-          void kubelet.evict(p.metadata.uid!, { graceSeconds: 0, ...refusal });
-        },
+      // The kubelet asks before a new pod's first sync: a rejected pod is marked Failed and never started.
+      kubelet.addAdmitHandler((p) => {
+        const refusal = admitUnderPressure(p, manager.conditions());
+        if (!refusal) return { admit: true };
+        rejected.add(p.metadata.uid!);
+        recorder.event({ ...p, apiVersion: 'v1', kind: 'Pod' }, 'Warning', refusal.reason, refusal.message);
+        return { admit: false, ...refusal };
       });
     },
   };

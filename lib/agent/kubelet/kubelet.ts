@@ -26,7 +26,7 @@ import { defaultProbeRunner, ProbeManager, type ProbeRunner } from './probes.ts'
 import { emptyState, RuntimeCache, type PodRuntimeState, type RuntimeContainer } from './runtime-state.ts';
 import { followLogFile, readLogFile, renderLogs, type LogOptions } from './logs.ts';
 import { defaultStartSlots, StartGate } from './start-gate.ts';
-import { computePodStatus, sameStatus } from './status.ts';
+import { computePodStatus, qosClass, sameStatus } from './status.ts';
 import { containerMounts, setUpVolumes, tearDownPodDir } from './volumes.ts';
 
 const log = logger('agent/kubelet');
@@ -57,7 +57,13 @@ export interface KubeletOptions {
   volumeRefreshMs?: number;
   /** Sandbox and container starts run at once (start-gate.ts; default 3 per CPU; 0 = no bound). */
   maxParallelStarts?: number;
+  /** Admission: consulted once, when the kubelet first sees a new pod, before anything of it is created (addAdmitHandler adds more). */
+  admit?: AdmitHandler;
 }
+
+export type AdmitResult = { admit: true } | { admit: false; reason: string; message: string };
+/** A pod admission check (upstream's lifecycle.PodAdmitHandler): a refused pod is marked Failed and never started. */
+export type AdmitHandler = (pod: Pod) => AdmitResult;
 
 export function defaultNodeIP(): string {
   for (const list of Object.values(networkInterfaces())) {
@@ -85,6 +91,9 @@ export class Kubelet {
   #syncBackoff = new Backoff(1000, 30_000);
   #syncFailedAt = new Map<string, number>();
   #fresh = new Set<string>();
+  #admitHandlers: AdmitHandler[] = [];
+  /** Pods admission has seen, by uid: the rejection of a refused one. */
+  #admission = new Map<string, { reason: string; message: string } | undefined>();
   #starts: StartGate;
   #inflight?: Promise<Map<string, PodRuntimeState>>;
   #queued?: Promise<Map<string, PodRuntimeState>>;
@@ -99,6 +108,7 @@ export class Kubelet {
     this.#backoff = new Backoff(o.backoffInitialMs, o.backoffMaxMs);
     this.#pullBackoff = new Backoff(o.backoffInitialMs, o.backoffMaxMs);
     this.#starts = new StartGate(o.maxParallelStarts ?? defaultStartSlots());
+    if (o.admit) this.#admitHandlers.push(o.admit);
     this.podsDir = join(o.dataDir, 'agent', 'pods');
     this.logsDir = join(o.dataDir, 'agent', 'pod-logs');
     this.nodeIP = o.nodeIP ?? defaultNodeIP();
@@ -106,9 +116,36 @@ export class Kubelet {
     this.informer.addHandler({
       add: (p) => { this.#uids.set(p.metadata.uid!, p); this.schedule(p.metadata.uid!); },
       update: (_o, p) => { this.#uids.set(p.metadata.uid!, p); this.schedule(p.metadata.uid!); },
-      delete: (p) => { this.#uids.delete(p.metadata.uid!); this.schedule(p.metadata.uid!); },
+      delete: (p) => { this.#uids.delete(p.metadata.uid!); this.#admission.delete(p.metadata.uid!); this.schedule(p.metadata.uid!); },
     });
     this.probes = new ProbeManager({ clock: this.#clock, runner: o.probeRunner ?? defaultProbeRunner(o.cri), onChange: (uid) => this.schedule(uid) });
+  }
+
+  /** Adds an admission check, run in order with the others before a new pod's first sync (add before start()). */
+  addAdmitHandler(h: AdmitHandler): void {
+    this.#admitHandlers.push(h);
+  }
+
+  /**
+   * The rejection of a pod admission refused, or undefined. Asked once per pod: a pod the kubelet already started
+   * (startTime, or sandboxes/containers in the runtime), a terminal or a deleted one is admitted as it is.
+   */
+  #admit(pod: Pod, state: PodRuntimeState): { reason: string; message: string } | undefined {
+    const uid = pod.metadata.uid!;
+    if (this.#admission.has(uid)) return this.#admission.get(uid);
+    let rejection: { reason: string; message: string } | undefined;
+    const started = pod.status?.startTime || state.sandboxes.length || state.containers.length;
+    const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    if (!started && !terminal && !pod.metadata.deletionTimestamp) {
+      for (const h of this.#admitHandlers) {
+        let r: AdmitResult;
+        try { r = h(pod); } catch (e) { r = { admit: false, reason: 'UnexpectedAdmissionError', message: `Allocate failed due to ${e instanceof Error ? e.message : String(e)}, which is unexpected` }; }
+        if (!r.admit) { rejection = { reason: r.reason, message: r.message }; break; }
+      }
+    }
+    this.#admission.set(uid, rejection);
+    if (rejection) log.info('pod rejected by admission', { pod: podKey(pod), reason: rejection.reason, message: rejection.message });
+    return rejection;
   }
 
   /** Starts the informer and the relist loop; resolves once pods are listed. */
@@ -217,6 +254,8 @@ export class Kubelet {
     const state = states.get(uid) ?? emptyState();
     if (!frozen) return this.#cleanupOrphan(uid, state);
     const pod = structuredClone(frozen) as Pod;
+    const rejection = pod.metadata.deletionTimestamp ? undefined : this.#admit(pod, state);
+    if (rejection) return this.#reject(pod, rejection);
     const actions = computePodActions(pod, state, this.#actionContext(uid, pod));
 
     if (pod.metadata.deletionTimestamp) return this.#finishDeletion(pod, state, actions);
@@ -525,6 +564,17 @@ export class Kubelet {
     return this.#writeStatus({ ...pod, status: { ...pod.status, phase: 'Failed', conditions } }, after, { reason: e.reason, message: e.message });
   }
 
+  /** A pod admission refused: Failed with the reason, no container statuses, nothing created (upstream rejectPod). */
+  async #reject(pod: Pod, r: { reason: string; message: string }): Promise<void> {
+    const message = `Pod was rejected: ${r.message}`;
+    const status: PodStatus = {
+      ...(pod.status?.conditions ? { conditions: pod.status.conditions } : {}),
+      phase: 'Failed', reason: r.reason, message, qosClass: pod.status?.qosClass ?? qosClass(pod),
+    };
+    if (sameStatus(stripUndefined(status), stripUndefined(pod.status ?? {}))) return;
+    await this.#putStatus(pod, status);
+  }
+
   #deadlineExceeded(pod: Pod): boolean {
     const d = pod.spec.activeDeadlineSeconds;
     const start = pod.status?.startTime;
@@ -545,6 +595,11 @@ export class Kubelet {
     });
     const status: PodStatus = { ...computed, ...(pod.status?.reason ? { reason: pod.status.reason, message: pod.status.message } : {}), ...extra };
     if (sameStatus(stripUndefined(status), stripUndefined(pod.status ?? {}))) return;
+    await this.#putStatus(pod, status);
+  }
+
+  async #putStatus(pod: Pod, status: PodStatus): Promise<void> {
+    const uid = pod.metadata.uid!;
     let cur: Pod = pod;
     for (let i = 0; i < 3; i++) {
       try {
