@@ -66,14 +66,27 @@ function containerStatus(spec: ContainerSpec, all: RuntimeContainer[], ctx: Stat
 /** Pod condition types the kubelet computes; every other condition in the status is carried over. */
 const KUBELET_CONDITIONS = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
 
-function condition(type: string, ok: boolean, prev: PodCondition[] | undefined, now: number, reason?: string): PodCondition {
+function condition(type: string, ok: boolean, prev: PodCondition[] | undefined, now: number, reason?: string, message?: string): PodCondition {
   const status = ok ? 'True' : 'False';
   const old = prev?.find((c) => c.type === type);
   return {
     type, status, lastProbeTime: null,
     lastTransitionTime: old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : iso(now),
     ...(!ok && reason ? { reason } : {}),
+    ...(!ok && message ? { message } : {}),
   };
+}
+
+/** Why the pod's readiness gates hold Ready back (upstream messages), or undefined when every gate's condition is True. */
+export function readinessGatesMessage(pod: Pod, conditions: readonly PodCondition[] | undefined): string | undefined {
+  const gates = (pod.spec as { readinessGates?: { conditionType: string }[] }).readinessGates ?? [];
+  const unready: string[] = [];
+  for (const g of gates) {
+    const c = conditions?.find((x) => x.type === g.conditionType);
+    if (!c) unready.push(`corresponding condition of pod readiness gate ${JSON.stringify(g.conditionType)} does not exist.`);
+    else if (c.status !== 'True') unready.push(`the status of pod readiness gate ${JSON.stringify(g.conditionType)} is not "True", but ${c.status}`);
+  }
+  return unready.length ? unready.join(', ') : undefined;
 }
 
 export function computePodStatus(pod: Pod, state: PodRuntimeState, ctx: StatusContext): PodStatus {
@@ -98,10 +111,14 @@ export function computePodStatus(pod: Pod, state: PodRuntimeState, ctx: StatusCo
   const conds = prev.conditions;
   const now = ctx.now;
   const notReadyReason = terminal ? 'PodCompleted' : 'ContainersNotReady';
+  // Ready also needs every readiness gate's condition (set by other controllers) to be True.
+  const gatesMessage = containersReady ? readinessGatesMessage(pod, conds) : undefined;
   const conditions: PodCondition[] = [
     condition('PodReadyToStartContainers', sandboxReady, conds, now),
     condition('Initialized', initDone, conds, now, terminal ? 'PodCompleted' : 'ContainersNotInitialized'),
-    condition('Ready', containersReady, conds, now, notReadyReason),
+    gatesMessage
+      ? condition('Ready', false, conds, now, 'ReadinessGatesNotReady', gatesMessage)
+      : condition('Ready', containersReady, conds, now, notReadyReason),
     condition('ContainersReady', containersReady, conds, now, notReadyReason),
     conds?.find((c) => c.type === 'PodScheduled') ?? { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: iso(now) },
     // Conditions others own (DisruptionTarget from the scheduler or an eviction, readiness gates) are kept, as the
