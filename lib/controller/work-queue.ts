@@ -4,16 +4,49 @@
 import { realClock, type Clock } from '../clock.ts';
 import { defaultRateLimiter, type RateLimiter } from './rate-limiter.ts';
 
+/** Where waiting keys wait and in which order they come out; the queue keeps each key there at most once. */
+export interface KeyOrder<K> {
+  readonly length: number;
+  push(key: K): void;
+  /** The next key; only called when length > 0. */
+  pop(): K;
+}
+
+/** First in, first out (the default). */
+export class FifoOrder<K> implements KeyOrder<K> {
+  #queue: K[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  push(key: K): void {
+    this.#queue.push(key);
+  }
+
+  pop(): K {
+    const key = this.#queue[this.#head]!;
+    this.#queue[this.#head++] = undefined as K;
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    return key;
+  }
+}
+
 export interface WorkQueueOptions<K> {
   clock?: Clock;
   rateLimiter?: RateLimiter<K>;
+  /** The order waiting keys are handed out in (default first in, first out). */
+  order?: KeyOrder<K>;
 }
 
 export class WorkQueue<K = string> {
   readonly clock: Clock;
   readonly rateLimiter: RateLimiter<K>;
-  #queue: K[] = [];
-  #head = 0;
+  readonly #order: KeyOrder<K>;
   #dirty = new Set<K>();
   #processing = new Set<K>();
   #waiters: ((k: K | undefined) => void)[] = [];
@@ -23,10 +56,11 @@ export class WorkQueue<K = string> {
   constructor(opts: WorkQueueOptions<K> = {}) {
     this.clock = opts.clock ?? realClock;
     this.rateLimiter = opts.rateLimiter ?? defaultRateLimiter<K>(this.clock);
+    this.#order = opts.order ?? new FifoOrder<K>();
   }
 
   get length(): number {
-    return this.#queue.length - this.#head;
+    return this.#order.length;
   }
 
   get shuttingDown(): boolean {
@@ -48,7 +82,7 @@ export class WorkQueue<K = string> {
       w(key);
       return;
     }
-    this.#queue.push(key);
+    this.#order.push(key);
   }
 
   /** Adds key after ms; an earlier pending delayed add for the same key wins. */
@@ -83,12 +117,7 @@ export class WorkQueue<K = string> {
   /** Next key to process, or undefined once the queue is shut down. Call done(key) when finished. */
   get(): Promise<K | undefined> {
     if (this.length > 0) {
-      const key = this.#queue[this.#head]!;
-      this.#queue[this.#head++] = undefined as K;
-      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-        this.#queue = this.#queue.slice(this.#head);
-        this.#head = 0;
-      }
+      const key = this.#order.pop();
       this.#dirty.delete(key);
       this.#processing.add(key);
       return Promise.resolve(key);
