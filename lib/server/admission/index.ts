@@ -2,8 +2,9 @@
 // validating), PodSecurity, Priority (priority.ts), ResourceQuota (last, so it accounts what the others defaulted). NamespaceLifecycle lives
 // in the registry (#checkNamespaceActive); ServiceAccount and DefaultTolerationSeconds in the pod strategy's
 // defaults; NodeRestriction in lib/server/auth/security.ts.
-import { ApiError, isNotFound, type Client, type KubeObject } from '../../client/types.ts';
+import { isNotFound, type Client, type KubeObject } from '../../client/types.ts';
 import type { Admit, AdmissionAttributes } from '../registry/admission.ts';
+import { forbiddenError } from './errors.ts';
 import { logger } from '../../log/logger.ts';
 import { aggregate, applyLimitRangeDefaults, limitRangeViolations, pvcViolations } from './limitranger.ts';
 import { checkPod, evaluatePodSecurity, namespacePolicies } from './podsecurity.ts';
@@ -39,16 +40,6 @@ export function clientLookup(client: Client, versionOf?: AdmissionLookup['versio
     versionOf,
   };
 }
-
-const forbiddenError = (a: AdmissionAttributes, why: string) => {
-  const qualified = a.group ? `${a.resource}.${a.group}` : a.resource;
-  const name = a.name ?? a.object?.metadata?.name;
-  return new ApiError({
-    kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 403, reason: 'Forbidden',
-    message: name ? `${qualified} ${JSON.stringify(name)} is forbidden: ${why}` : `${qualified} is forbidden: ${why}`,
-    details: { name, group: a.group || undefined, kind: a.resource },
-  });
-};
 
 const isPods = (a: AdmissionAttributes) => !a.group && a.resource === 'pods' && !a.subresource;
 

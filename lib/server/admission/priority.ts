@@ -4,8 +4,9 @@
 // filled priority 0 and PreemptLowerPriority, so those values count as "not given" here.
 // Like upstream's informer lister, the classes are read from a short-lived cache (one list per second at most, not
 // one per pod), dropped on every PriorityClass write seen here and re-read when a pod names a class it lacks.
-import { ApiError, type KubeObject } from '../../client/types.ts';
+import type { KubeObject } from '../../client/types.ts';
 import type { AdmissionAttributes } from '../registry/admission.ts';
+import { forbiddenError } from './errors.ts';
 
 const PRIORITY_CLASSES = { group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses' };
 
@@ -25,16 +26,6 @@ function priorityClasses(look: PriorityLookup, fresh: boolean, now = Date.now())
   classes.catch(() => cache.delete(look));
   return classes;
 }
-
-const forbidden = (a: AdmissionAttributes, why: string) => {
-  const qualified = a.group ? `${a.resource}.${a.group}` : a.resource;
-  const name = a.name ?? a.object?.metadata?.name;
-  return new ApiError({
-    kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 403, reason: 'Forbidden',
-    message: name ? `${qualified} ${JSON.stringify(name)} is forbidden: ${why}` : `${qualified} is forbidden: ${why}`,
-    details: { name, group: a.group || undefined, kind: a.resource },
-  });
-};
 
 /** The global default class: among those marked globalDefault, the one with the lowest value (as upstream). */
 export function defaultPriorityClass(classes: readonly KubeObject[]): KubeObject | undefined {
@@ -91,11 +82,11 @@ export async function priorityAdmission(look: PriorityLookup, a: AdmissionAttrib
     const name = a.object.spec.priorityClassName;
     if (name && !classes.some((c) => c.metadata.name === name)) classes = await priorityClasses(look, true);
     const why = resolvePodPriority(a.object.spec, classes);
-    if (why) throw forbidden(a, why);
+    if (why) throw forbiddenError(a, why);
     return;
   }
   if (classWrite && (a.operation === 'CREATE' || a.operation === 'UPDATE') && a.object.globalDefault) {
     const d = defaultPriorityClass((await look.list(PRIORITY_CLASSES, '')).filter((c) => a.operation === 'CREATE' || c.metadata.name !== a.object!.metadata.name));
-    if (d) throw forbidden(a, `PriorityClass ${d.metadata.name} is already marked as default. Only one default can exist`);
+    if (d) throw forbiddenError(a, `PriorityClass ${d.metadata.name} is already marked as default. Only one default can exist`);
   }
 }
