@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createNetworkOfNodes, kubectl, startAgent, startServer, tempDir, useBinary, waitFor } from '../test/harness.ts';
-import { fmt, printTable, rssKb, runBench, seedImages, sleep } from './bench-common.ts';
+import { cpuSeconds, fmt, printTable, rssKb, runBench, seedImages, sleep } from './bench-common.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,17 +34,6 @@ if (args['node-options']) agentEnv.NODE_OPTIONS = args['node-options'];
 for (const kv of (args.env ?? '').split(',').filter(Boolean)) {
   const i = kv.indexOf('=');
   agentEnv[kv.slice(0, i)] = kv.slice(i + 1);
-}
-
-/** utime + stime of a process in seconds. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 /** Anonymous (private, process-owned) memory in KiB; the rest of RSS is mostly the executable's file pages. */

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { HttpsClient, optionsFromKubeconfig } from '../lib/client/https.ts';
 import { core, type KubeObject } from '../lib/client/types.ts';
 import { KUBECTL, createNetns, startServer, tempDir, useBinary } from '../test/harness.ts';
-import { NODE, budgetRow, fmt, percentile, printTable, writeResult, rssKb, runBench, runWorker } from './bench-common.ts';
+import { NODE, budgetRow, cpuSeconds, fmt, percentile, printTable, writeResult, rssKb, runBench, runWorker } from './bench-common.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -90,17 +90,6 @@ const pod = (name: string, ns: string) => ({
   spec: { schedulerName: 'bench-none', containers: [{ name: 'c', image: 'busybox:latest' }] },
 });
 const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
-
-/** CPU seconds (user + system) of a process from /proc/<pid>/stat. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 const serverPid = () => Number(args['server-pid'] ?? 0);
 const serverCpu = () => cpuSeconds(serverPid());

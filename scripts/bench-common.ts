@@ -56,6 +56,17 @@ export function rssKb(pid: number): number {
   }
 }
 
+/** CPU seconds (user + system) of a process from /proc/<pid>/stat (NaN when gone). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /** /proc/<pid>/io counters (write_bytes = bytes sent to the block layer, wchar = bytes passed to write calls). */
 export function procIo(pid: number): { writeBytes: number; wchar: number; syscw: number } {
   try {
