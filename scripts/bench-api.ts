@@ -12,7 +12,6 @@
 //   npm run bench:api [-- --n 300 --concurrency 16 --procs 2 --seconds 5 --pods 1000 --rate 100 --rate-seconds 10
 //                        --kubectl 30 --watchers 100 --events 100 --watch-rate 20 --binary dist/tsk --cpu-prof DIR]
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HttpsClient, optionsFromKubeconfig } from '../lib/client/https.ts';
