@@ -9,7 +9,7 @@ import { join } from 'node:path';
 export const root = join(import.meta.dirname, '..');
 export const KUBECTL = '/usr/bin/kubectl';
 
-interface Teardown {
+export interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
 }
 

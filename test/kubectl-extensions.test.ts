@@ -1,38 +1,19 @@
 // The real kubectl against the in-process API server: client-side apply (OpenAPI v3 + strategic merge patch),
 // explain, protobuf creates, autoscale, and a CRD with custom resources and printer columns.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import t from 'tap';
-import { startApiServer } from '../lib/server/api/server.ts';
-import { startCrdController } from '../lib/server/crd/index.ts';
-
-const run = promisify(execFile);
-const KUBECTL = '/usr/bin/kubectl';
+import { KUBECTL } from './harness.ts';
+import { startKubectlApi } from './kubectl-api.ts';
 
 t.test('kubectl apply, explain, protobuf creates, CRDs', { skip: !fs.existsSync(KUBECTL) && 'no kubectl' }, async (t) => {
-  const server = await startApiServer({});
-  const ac = new AbortController();
-  const crds = startCrdController({ client: server.client, catalog: server.registry.catalog, signal: ac.signal });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-kubectl-ext-'));
-  t.teardown(async () => {
-    ac.abort();
-    await crds.done;
-    await server.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  await crds.ready;
+  const k = await startKubectlApi(t, 'tsk-kubectl-ext-');
+  const { dir, file } = k;
   const kubectl = async (...args: string[]) => {
-    try {
-      return (await run(KUBECTL, ['--server', server.url, '--cache-dir', path.join(dir, 'cache'), ...args], { timeout: 60_000 })).stdout;
-    } catch (e) {
-      const x = e as { stderr?: string; stdout?: string };
-      throw new Error(`kubectl ${args.join(' ')} failed: ${x.stderr ?? ''}${x.stdout ?? ''}`);
-    }
+    const r = await k.kubectl(...args);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.err}${r.out}`);
+    return r.out;
   };
-  const file = (name: string, text: string) => { const p = path.join(dir, name); fs.writeFileSync(p, text); return p; };
 
   // Client-side apply: create, then a strategic merge patch with $setElementOrder and the last-applied annotation.
   const dep = (image: string) => file('dep.yaml', `apiVersion: apps/v1

@@ -1,35 +1,13 @@
 // The real kubectl against the generated OpenAPI documents: explain prints the upstream descriptions and enums,
 // `apply -f` of a `kind: List` validates (kubectl checks List items against /openapi/v2, asked for as protobuf),
 // and strict field validation names unknown fields inside List items, custom resources included.
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import t from 'tap';
-import { startApiServer } from '../lib/server/api/server.ts';
-import { startCrdController } from '../lib/server/crd/index.ts';
+import { KUBECTL } from './harness.ts';
+import { startKubectlApi } from './kubectl-api.ts';
 
-const KUBECTL = '/usr/bin/kubectl';
-
-t.test('explain and List apply', { skip: !fs.existsSync(KUBECTL) && 'no kubectl' }, async (t) => {
-  const server = await startApiServer({});
-  const ac = new AbortController();
-  const crds = startCrdController({ client: server.client, catalog: server.registry.catalog, signal: ac.signal });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-openapi-kubectl-'));
-  t.teardown(async () => {
-    ac.abort();
-    await crds.done;
-    await server.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  fs.writeFileSync(path.join(dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\n');
-  const env = { ...process.env, KUBECONFIG: path.join(dir, 'kubeconfig'), HOME: dir };
-  const kubectl = (...args: string[]) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
-    execFile(KUBECTL, [...args, '--server', server.url, '--cache-dir', path.join(dir, 'cache')], { env, timeout: 60_000 }, (e, out, err) => {
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err });
-    });
-  });
-  const file = (name: string, text: string) => { const p = path.join(dir, name); fs.writeFileSync(p, text); return p; };
+t.test('explain and List apply', { skip: !existsSync(KUBECTL) && 'no kubectl' }, async (t) => {
+  const { kubectl, file } = await startKubectlApi(t, 'tsk-openapi-kubectl-');
 
   const explain = await kubectl('explain', 'pods.spec.containers');
   t.equal(explain.code, 0, explain.err);
@@ -70,7 +48,6 @@ items:
   t.match(bad.err, /unknown field "bogus"/);
 
   // Custom resources in a List: their schema's preserved parts stay open in /openapi/v2, the rest is checked.
-  await crds.ready;
   const crd = await kubectl('apply', '-f', file('crd.yaml', `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: gadgets.example.com}
