@@ -14,6 +14,20 @@ const pod = (name: string, cpu = '100m'): KubeObject => ({
   metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { cpu } } }] }, status: { phase: 'Pending' },
 });
 
+/** A scheduler over `client` (seed it first) with a fake clock and an event recorder, running; stop() ends it. */
+async function startScheduler(t: { teardown(fn: () => unknown): void }, client: FakeClient, o: { sync?: boolean } = {}) {
+  const clock = new FakeClock();
+  const factory = new SharedInformerFactory({ client, clock });
+  const recorder = new ClientEventRecorder({ client, component: 'default-scheduler', clock });
+  const s = new Scheduler({ client, factory, clock, recorder });
+  const ac = new AbortController();
+  t.teardown(() => ac.abort());
+  factory.start(ac.signal);
+  const run = s.run(ac.signal);
+  if (o.sync !== false) await factory.waitForSync();
+  return { clock, recorder, s, stop: async () => { ac.abort(); await run; } };
+}
+
 async function until(cond: () => boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -25,14 +39,7 @@ async function until(cond: () => boolean, ms = 30_000): Promise<void> {
 t.test('binds 30 pods created at once quickly and spreads them', async (t) => {
   const client = new FakeClient();
   client.seed(core('nodes'), node('a'), node('b'), node('c'));
-  const clock = new FakeClock();
-  const factory = new SharedInformerFactory({ client, clock });
-  const s = new Scheduler({ client, factory, clock });
-  const ac = new AbortController();
-  t.teardown(() => ac.abort());
-  factory.start(ac.signal);
-  const run = s.run(ac.signal);
-  await factory.waitForSync();
+  const { stop } = await startScheduler(t, client);
   const start = Date.now();
   await Promise.all(Array.from({ length: 30 }, (_, i) => client.create(core('pods'), pod(`p${i}`))));
   await until(() => client.objects(core('pods')).every((p) => p.spec?.nodeName));
@@ -42,22 +49,13 @@ t.test('binds 30 pods created at once quickly and spreads them', async (t) => {
   for (const p of client.objects(core('pods'))) perNode.set(p.spec.nodeName, (perNode.get(p.spec.nodeName) ?? 0) + 1);
   t.same([...perNode.values()].sort(), [10, 10, 10], 'spread evenly');
   t.equal(client.actions.filter((a) => a.subresource === 'binding').length, 30, 'one binding each');
-  ac.abort();
-  await run;
+  await stop();
 });
 
 t.test('unschedulable pod: event + condition once, scheduled when a node fits', async (t) => {
   const client = new FakeClient();
   client.seed(core('nodes'), node('small', '1'));
-  const clock = new FakeClock();
-  const factory = new SharedInformerFactory({ client, clock });
-  const recorder = new ClientEventRecorder({ client, component: 'default-scheduler', clock });
-  const s = new Scheduler({ client, factory, clock, recorder });
-  const ac = new AbortController();
-  t.teardown(() => ac.abort());
-  factory.start(ac.signal);
-  const run = s.run(ac.signal);
-  await factory.waitForSync();
+  const { clock, recorder, stop } = await startScheduler(t, client);
   await client.create(core('pods'), pod('big', '2'));
   await until(() => client.actions.some((a) => a.subresource === 'status'));
   await recorder.flush();
@@ -74,8 +72,7 @@ t.test('unschedulable pod: event + condition once, scheduled when a node fits', 
   await client.create(core('nodes'), node('large', '4'));
   await until(() => !!client.objects(core('pods'))[0]!.spec.nodeName);
   t.equal(client.objects(core('pods'))[0]!.spec.nodeName, 'large');
-  ac.abort();
-  await run;
+  await stop();
 });
 
 t.test('WaitForFirstConsumer claim gets the selected node before the pod is bound; gated pods wait', async (t) => {
@@ -83,14 +80,7 @@ t.test('WaitForFirstConsumer claim gets the selected node before the pod is boun
   client.seed(core('nodes'), node('only'));
   client.seed({ group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' }, { metadata: { name: 'local-path' }, volumeBindingMode: 'WaitForFirstConsumer' } as KubeObject);
   client.seed(core('persistentvolumeclaims'), { metadata: { name: 'data', namespace: 'default' }, spec: { storageClassName: 'local-path' } });
-  const clock = new FakeClock();
-  const factory = new SharedInformerFactory({ client, clock });
-  const s = new Scheduler({ client, factory, clock });
-  const ac = new AbortController();
-  t.teardown(() => ac.abort());
-  factory.start(ac.signal);
-  const run = s.run(ac.signal);
-  await factory.waitForSync();
+  const { stop } = await startScheduler(t, client);
   await client.create(core('pods'), { ...pod('gated'), spec: { ...pod('gated').spec, schedulingGates: [{ name: 'wait' }] } });
   await client.create(core('pods'), { ...pod('p'), spec: { ...pod('p').spec, volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'data' } }] } });
   await until(() => !!client.objects(core('pods')).find((p) => p.metadata.name === 'p')?.spec.nodeName);
@@ -98,8 +88,7 @@ t.test('WaitForFirstConsumer claim gets the selected node before the pod is boun
   t.same(order.slice(2, 4), ['patch persistentvolumeclaims', 'createSubresource pods/binding']);
   t.equal(client.objects(core('persistentvolumeclaims'))[0]!.metadata.annotations?.['volume.kubernetes.io/selected-node'], 'only');
   t.notOk(client.objects(core('pods')).find((p) => p.metadata.name === 'gated')!.spec.nodeName, 'scheduling gates respected');
-  ac.abort();
-  await run;
+  await stop();
 });
 
 t.test('preemption: victims marked and deleted with a Preempted event, preemptor nominated then bound; Never waits', async (t) => {
@@ -107,15 +96,7 @@ t.test('preemption: victims marked and deleted with a Preempted event, preemptor
   client.seed(core('nodes'), node('only', '2'));
   const low = (name: string, prio = 0) => ({ ...pod(name, '1'), metadata: { name, namespace: 'default', uid: `uid-${name}` }, spec: { ...pod(name, '1').spec, nodeName: 'only', priority: prio }, status: { phase: 'Running', startTime: '2026-01-01T00:00:00Z' } });
   client.seed(core('pods'), low('low-a', 1), low('low-b', 5));
-  const clock = new FakeClock();
-  const factory = new SharedInformerFactory({ client, clock });
-  const recorder = new ClientEventRecorder({ client, component: 'default-scheduler', clock });
-  const s = new Scheduler({ client, factory, clock, recorder });
-  const ac = new AbortController();
-  t.teardown(() => ac.abort());
-  factory.start(ac.signal);
-  const run = s.run(ac.signal);
-  await factory.waitForSync();
+  const { clock, recorder, stop } = await startScheduler(t, client);
   const never = { ...pod('never', '1'), spec: { ...pod('never', '1').spec, priority: 100, preemptionPolicy: 'Never' } };
   await client.create(core('pods'), never);
   await until(() => client.objects(core('events')).some((e) => e.involvedObject?.name === 'never') || (recorder.pending.size > 0));
@@ -135,8 +116,7 @@ t.test('preemption: victims marked and deleted with a Preempted event, preemptor
   t.match(ev, { involvedObject: { name: 'low-a' }, type: 'Normal', message: `Preempted by pod ${created.metadata.uid} on node only` });
   const nominated = client.actions.find((a) => a.verb === 'patch' && a.name === 'hi' && a.subresource === 'status');
   t.equal(nominated?.object?.status?.nominatedNodeName, 'only', 'nominatedNodeName set on the preemptor');
-  ac.abort();
-  await run;
+  await stop();
 });
 
 t.test('pending pods are scheduled higher priority first, then in arrival order', async (t) => {
@@ -144,31 +124,17 @@ t.test('pending pods are scheduled higher priority first, then in arrival order'
   client.seed(core('nodes'), { ...node('one', '3'), status: { ...node('one', '3').status, allocatable: { cpu: '3', memory: '8Gi', pods: '2' } } });
   const withPrio = (name: string, priority: number) => ({ ...pod(name, '1'), spec: { ...pod(name, '1').spec, priority, preemptionPolicy: 'Never' } });
   client.seed(core('pods'), withPrio('low-1', 1), withPrio('mid', 5), withPrio('low-2', 1), withPrio('high', 9));
-  const clock = new FakeClock();
-  const factory = new SharedInformerFactory({ client, clock });
-  const s = new Scheduler({ client, factory, clock });
-  const ac = new AbortController();
-  t.teardown(() => ac.abort());
-  factory.start(ac.signal);
-  const run = s.run(ac.signal);
+  const { stop } = await startScheduler(t, client, { sync: false });
   await until(() => client.actions.filter((a) => a.subresource === 'binding').length === 2);
   await new Promise((r) => setTimeout(r, 20));
   t.same(client.actions.filter((a) => a.subresource === 'binding').map((a) => a.name), ['high', 'mid'], 'two pod slots: the two highest priorities');
-  ac.abort();
-  await run;
+  await stop();
 });
 
 t.test('per-node infos are reused between cycles but follow pod changes: bound elsewhere, finished, deleted', async (t) => {
   const client = new FakeClient();
   client.seed(core('nodes'), node('one', '1'));
-  const clock = new FakeClock();
-  const factory = new SharedInformerFactory({ client, clock });
-  const s = new Scheduler({ client, factory, clock });
-  const ac = new AbortController();
-  t.teardown(() => ac.abort());
-  factory.start(ac.signal);
-  const run = s.run(ac.signal);
-  await factory.waitForSync();
+  const { s, stop } = await startScheduler(t, client);
   const first = s.snapshot()[0]!;
   t.equal(s.snapshot()[0], first, 'nothing changed: the same info object');
 
@@ -189,6 +155,5 @@ t.test('per-node infos are reused between cycles but follow pod changes: bound e
   await client.delete(core('pods'), 'waiting', 'default');
   await until(() => s.snapshot()[0]!.requested.cpu === undefined || s.snapshot()[0]!.requested.cpu === 0);
   t.equal(s.snapshot()[0]!.pods.length, 0, 'no pods left on the node');
-  ac.abort();
-  await run;
+  await stop();
 });
