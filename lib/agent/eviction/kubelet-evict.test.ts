@@ -1,44 +1,26 @@
 // The kubelet's eviction hook with the fake CRI: containers stopped, pod Failed/Evicted, nothing restarted; and the
 // dead-container part of disk-pressure reclaim.
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { core } from '../../client/types.ts';
-import { FakeClient } from '../../client/fake.ts';
-import { FakeClock } from '../../clock.ts';
 import { FakeCri } from '../cri/fake.ts';
-import { RecordingRunner } from '../exec/runner.ts';
-import { Kubelet } from '../kubelet/kubelet.ts';
-import type { Pod } from '../kubelet/pod-types.ts';
+import { basePod, kubeletFixture } from '../kubelet/test-fixture.ts';
 import { removeDeadContainers } from './node-eviction.ts';
 import { admitUnderPressure } from './rank.ts';
 
 t.test('evict stops the containers and marks the pod Failed with reason Evicted; it is not restarted', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-evict-'));
-  const ac = new AbortController();
-  t.teardown(() => { ac.abort(); rmSync(dataDir, { recursive: true, force: true }); });
-  const client = new FakeClient();
-  const cri = new FakeCri(['docker.io/library/busybox:1.36']);
-  const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
-  cri.now = () => clock.now();
-  const kubelet = new Kubelet({ client, cri, nodeName: 'n1', dataDir, signal: ac.signal, clock, nodeIP: '192.168.1.10', relistMs: 0, runner: new RecordingRunner(), podCgroups: false });
-  client.seed(core('pods'), {
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' },
-    spec: { nodeName: 'n1', restartPolicy: 'Always', containers: [{ name: 'main', image: 'docker.io/library/busybox:1.36', command: ['sleep', '3600'] }] },
-  });
+  const { client, cri, kubelet, get } = kubeletFixture(t, {}, 'tsk-evict-');
+  client.seed(core('pods'), basePod('p', { restartPolicy: 'Always' }));
   await kubelet.start();
-  const get = () => client.get<Pod>(core('pods'), 'p', 'default');
-  const uid = (await get()).metadata.uid!;
+  const uid = (await get('p')).metadata.uid!;
   kubelet.schedule(uid);
   await kubelet.idle();
-  t.equal((await get()).status?.phase, 'Running');
+  t.equal((await get('p')).status?.phase, 'Running');
   t.equal(cri.byName('main').length, 1);
 
   const message = 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 90Mi. ';
   await kubelet.evict(uid, { graceSeconds: 1, reason: 'Evicted', message });
   await kubelet.idle();
-  const p = await get();
+  const p = await get('p');
   t.match(p.status, { phase: 'Failed', reason: 'Evicted', message });
   t.match(p.status?.conditions?.find((c: { type: string }) => c.type === 'DisruptionTarget'), { status: 'True', reason: 'TerminationByKubelet', message }, 'DisruptionTarget as the kubelet sets it');
   t.ok(p.status?.containerStatuses?.[0]?.state?.terminated, 'container terminated');
@@ -47,24 +29,16 @@ t.test('evict stops the containers and marks the pod Failed with reason Evicted;
   kubelet.schedule(uid);
   await kubelet.idle();
   t.equal(cri.byName('main').length, 1, 'not restarted');
-  t.equal((await get()).status?.reason, 'Evicted');
-  t.ok((await get()).status?.conditions?.some((c: { type: string }) => c.type === 'DisruptionTarget'), 'kept by later status writes');
+  t.equal((await get('p')).status?.reason, 'Evicted');
+  t.ok((await get('p')).status?.conditions?.some((c: { type: string }) => c.type === 'DisruptionTarget'), 'kept by later status writes');
 });
 
 t.test('admission: a pod refused before its first sync is Failed with the reason and never reaches the runtime', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-admit-'));
-  const ac = new AbortController();
-  t.teardown(() => { ac.abort(); rmSync(dataDir, { recursive: true, force: true }); });
-  const client = new FakeClient();
-  const cri = new FakeCri(['docker.io/library/busybox:1.36']);
-  const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
-  cri.now = () => clock.now();
   let pressure = new Set(['MemoryPressure']);
   const asked: string[] = [];
-  const kubelet = new Kubelet({
-    client, cri, nodeName: 'n1', dataDir, signal: ac.signal, clock, nodeIP: '192.168.1.10', relistMs: 0, runner: new RecordingRunner(), podCgroups: false,
+  const { client, cri, kubelet, get } = kubeletFixture(t, {
     admit: (p) => { asked.push(p.metadata.name!); return { admit: true }; },
-  });
+  }, 'tsk-admit-');
   // As node-eviction's admitNewPods wires it.
   kubelet.addAdmitHandler((p) => { const r = admitUnderPressure(p, pressure); return r ? { admit: false, ...r } : { admit: true }; });
   const seed = (name: string, resources?: object) => client.seed(core('pods'), {
@@ -74,7 +48,6 @@ t.test('admission: a pod refused before its first sync is Failed with the reason
   seed('besteffort');
   seed('burstable', { requests: { memory: '10Mi' } });
   await kubelet.start();
-  const get = (name: string) => client.get<Pod>(core('pods'), name, 'default');
   const be = (await get('besteffort')).metadata.uid!;
   await kubelet.idle();
   for (let i = 0; i < 3; i++) { kubelet.schedule(be); await kubelet.idle(); }

@@ -3,13 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { core, coordination, type KubeObject } from '../../client/types.ts';
-import { FakeClient } from '../../client/fake.ts';
-import { FakeClock } from '../../clock.ts';
 import { FakeCri } from '../cri/fake.ts';
 import { RecordingRunner } from '../exec/runner.ts';
-import { Kubelet, startKubelet } from './kubelet.ts';
+import { startKubelet } from './kubelet.ts';
 import type { Pod } from './pod-types.ts';
-import type { ProbeResult } from './probes.ts';
+import { basePod, kubeletFixture } from './test-fixture.ts';
 import { MemoryStore } from '../../store/memory.ts';
 import { createRegistry } from '../../server/registry/index.ts';
 import { bootstrapObjects } from '../../server/registry/bootstrap.ts';
@@ -17,36 +15,13 @@ import { bootstrapObjects } from '../../server/registry/bootstrap.ts';
 // ---- kubelet
 const pods = core('pods');
 
-function setup(t: { teardown(fn: () => void): void }, extra: Partial<ConstructorParameters<typeof Kubelet>[0]> = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-kubelet-'));
-  const ac = new AbortController();
-  t.teardown(() => { ac.abort(); rmSync(dataDir, { recursive: true, force: true }); });
-  const client = new FakeClient();
-  const cri = new FakeCri(['docker.io/library/busybox:1.36']);
-  const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
-  cri.now = () => clock.now();
-  const probeResults = new Map<string, ProbeResult>();
-  const kubelet = new Kubelet({
-    client, cri, nodeName: 'n1', dataDir, signal: ac.signal, clock, nodeIP: '192.168.1.10', relistMs: 0, runner: new RecordingRunner(), podCgroups: false,
-    clusterDns: ['10.43.0.10'], probeRunner: async (_p, target) => ({ result: probeResults.get(target.container.name) ?? 'success' }), ...extra,
-  });
-  const get = async (name: string) => client.get<Pod>(pods, name, 'default');
-  const sync = async (name: string) => { const p = await get(name); await kubelet.idle(); kubelet.schedule(p.metadata.uid!); await kubelet.idle(); return get(name); };
-  return { client, cri, clock, kubelet, get, sync, probeResults, dataDir };
-}
-
-const basePod = (name: string, spec: Partial<Pod['spec']> = {}): Pod => ({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
-  spec: { nodeName: 'n1', containers: [{ name: 'main', image: 'docker.io/library/busybox:1.36', command: ['sleep', '3600'] }], ...spec },
-});
-
 t.test('the fake CRI passes the shared CRI conformance cases', async (t) => {
   const { criConformance } = await import('../cri/conformance.ts');
   await criConformance(t, new FakeCri(['docker.io/library/busybox:1.36']), { image: 'docker.io/library/busybox:1.36', logDir: '/tmp/none', uid: 'conf-1' });
 });
 
 t.test('init container, then the main container; status follows', async (t) => {
-  const { client, cri, kubelet, sync } = setup(t);
+  const { client, cri, kubelet, sync } = kubeletFixture(t);
   client.seed(pods, basePod('p1', { initContainers: [{ name: 'init', image: 'docker.io/library/busybox:1.36', command: ['true'] }] }));
   await kubelet.start();
   let p = await sync('p1');
@@ -78,7 +53,7 @@ t.test('init container, then the main container; status follows', async (t) => {
 });
 
 t.test('restarts with backoff shown as CrashLoopBackOff', async (t) => {
-  const { client, cri, clock, kubelet, sync } = setup(t);
+  const { client, cri, clock, kubelet, sync } = kubeletFixture(t);
   client.seed(pods, basePod('p2'));
   await kubelet.start();
   await sync('p2');
@@ -106,7 +81,7 @@ t.test('restarts with backoff shown as CrashLoopBackOff', async (t) => {
 });
 
 t.test('restartPolicy Never: exit 0 → Succeeded, sandbox stopped; exit 1 → Failed', async (t) => {
-  const { client, cri, kubelet, sync } = setup(t);
+  const { client, cri, kubelet, sync } = kubeletFixture(t);
   client.seed(pods, basePod('ok', { restartPolicy: 'Never' }), basePod('bad', { restartPolicy: 'OnFailure' }));
   await kubelet.start();
   await sync('ok');
@@ -128,7 +103,7 @@ t.test('restartPolicy Never: exit 0 → Succeeded, sandbox stopped; exit 1 → F
 });
 
 t.test('env: value, fieldRef, configMapKeyRef, secretKeyRef, envFrom, $(VAR) expansion; missing configmap', async (t) => {
-  const { client, cri, kubelet, sync } = setup(t);
+  const { client, cri, kubelet, sync } = kubeletFixture(t);
   client.seed(core('configmaps'), { metadata: { name: 'cm', namespace: 'default' }, data: { color: 'blue', A: '1' } });
   client.seed(core('secrets'), { metadata: { name: 'sec', namespace: 'default' }, data: { pw: Buffer.from('hunter2').toString('base64') } });
   client.seed(pods, basePod('env', {
@@ -166,7 +141,7 @@ t.test('env: value, fieldRef, configMapKeyRef, secretKeyRef, envFrom, $(VAR) exp
 });
 
 t.test('images: Never → ErrImageNeverPull; failed pull → ErrImagePull then ImagePullBackOff', async (t) => {
-  const { client, cri, clock, kubelet, sync } = setup(t);
+  const { client, cri, clock, kubelet, sync } = kubeletFixture(t);
   client.seed(pods,
     basePod('never', { containers: [{ name: 'main', image: 'example.com/app:1', imagePullPolicy: 'Never' }] }),
     basePod('pull', { containers: [{ name: 'main', image: 'example.com/app:2' }] }),
@@ -192,7 +167,7 @@ t.test('images: Never → ErrImageNeverPull; failed pull → ErrImagePull then I
 });
 
 t.test('readiness and liveness probes', async (t) => {
-  const { client, cri, clock, kubelet, sync, probeResults } = setup(t);
+  const { client, cri, clock, kubelet, sync, probeResults } = kubeletFixture(t);
   client.seed(pods, basePod('probed', {
     containers: [{
       name: 'main', image: 'docker.io/library/busybox:1.36',
@@ -220,7 +195,7 @@ t.test('readiness and liveness probes', async (t) => {
 });
 
 t.test('graceful deletion: preStop, stop, remove, then delete the pod object', async (t) => {
-  const { client, cri, kubelet, sync, get, dataDir } = setup(t);
+  const { client, cri, kubelet, sync, get, dataDir } = kubeletFixture(t);
   client.seed(core('configmaps'), { metadata: { name: 'cfg', namespace: 'default' }, data: { 'app.conf': 'x=1' } });
   client.seed(pods, basePod('del', {
     terminationGracePeriodSeconds: 5,
@@ -255,7 +230,7 @@ t.test('graceful deletion: preStop, stop, remove, then delete the pod object', a
 });
 
 t.test('orphaned sandboxes of pods gone from the API are removed', async (t) => {
-  const { client, cri, kubelet, sync } = setup(t);
+  const { client, cri, kubelet, sync } = kubeletFixture(t);
   client.seed(pods, basePod('gone'));
   await kubelet.start();
   const p = await sync('gone');
@@ -269,7 +244,7 @@ t.test('orphaned sandboxes of pods gone from the API are removed', async (t) => 
 });
 
 t.test('sidecar: starts before the next init container, keeps running, restarted when it exits', async (t) => {
-  const { client, cri, clock, kubelet, sync } = setup(t);
+  const { client, cri, clock, kubelet, sync } = kubeletFixture(t);
   client.seed(pods, basePod('side', {
     initContainers: [
       { name: 'proxy', image: 'docker.io/library/busybox:1.36', restartPolicy: 'Always' },
@@ -293,7 +268,7 @@ t.test('sidecar: starts before the next init container, keeps running, restarted
 });
 
 t.test('OOMKilled is reported as the termination reason', async (t) => {
-  const { client, cri, kubelet, sync } = setup(t);
+  const { client, cri, kubelet, sync } = kubeletFixture(t);
   client.seed(pods, basePod('oom', { restartPolicy: 'Never' }));
   await kubelet.start();
   await sync('oom');
@@ -304,7 +279,7 @@ t.test('OOMKilled is reported as the termination reason', async (t) => {
 });
 
 t.test('exec, attach, port-forward and logs lookups', async (t) => {
-  const { client, cri, kubelet, sync } = setup(t);
+  const { client, cri, kubelet, sync } = kubeletFixture(t);
   client.seed(pods, basePod('two', { containers: [{ name: 'a', image: 'docker.io/library/busybox:1.36' }, { name: 'b', image: 'docker.io/library/busybox:1.36' }] }));
   await kubelet.start();
   await sync('two');
@@ -318,7 +293,7 @@ t.test('exec, attach, port-forward and logs lookups', async (t) => {
 });
 
 t.test('sandboxes wait for the pod network; hostNetwork pods do not', async (t) => {
-  const { client, cri, clock, kubelet, sync } = setup(t);
+  const { client, cri, clock, kubelet, sync } = kubeletFixture(t);
   cri.networkReady = false;
   client.seed(pods, basePod('net'), basePod('host', { hostNetwork: true }));
   await kubelet.start();
@@ -388,7 +363,7 @@ t.test('kubelet with the in-process API registry', async (t) => {
 });
 
 t.test('a dead sandbox is replaced (init containers run again) and then removed; restart counts carry on', async (t) => {
-  const { client, cri, kubelet, sync } = setup(t);
+  const { client, cri, kubelet, sync } = kubeletFixture(t);
   client.seed(pods, basePod('reboot', { initContainers: [{ name: 'init', image: 'docker.io/library/busybox:1.36' }] }));
   await kubelet.start();
   await sync('reboot');
@@ -408,7 +383,7 @@ t.test('a dead sandbox is replaced (init containers run again) and then removed;
 });
 
 t.test('termination messages: the file, or the log tail with FallbackToLogsOnError', async (t) => {
-  const { client, cri, kubelet, sync } = setup(t);
+  const { client, cri, kubelet, sync } = kubeletFixture(t);
   client.seed(pods,
     basePod('msg', { restartPolicy: 'Never' }),
     basePod('fallback', { restartPolicy: 'Never', containers: [{ name: 'main', image: 'docker.io/library/busybox:1.36', terminationMessagePolicy: 'FallbackToLogsOnError' }] }));
@@ -431,7 +406,7 @@ t.test('termination messages: the file, or the log tail with FallbackToLogsOnErr
 });
 
 t.test('activeDeadlineSeconds: the pod is killed and fails with DeadlineExceeded', async (t) => {
-  const { client, cri, clock, kubelet, sync } = setup(t);
+  const { client, cri, clock, kubelet, sync } = kubeletFixture(t);
   client.seed(pods, basePod('deadline', { activeDeadlineSeconds: 30 }));
   await kubelet.start();
   let p = await sync('deadline');
@@ -447,7 +422,7 @@ t.test('activeDeadlineSeconds: the pod is killed and fails with DeadlineExceeded
 
 t.test('pods/log response: plain, tail, errors', async (t) => {
   const { podLogResponse } = await import('./log-response.ts');
-  const { client, cri, kubelet, sync } = setup(t);
+  const { client, cri, kubelet, sync } = kubeletFixture(t);
   client.seed(pods, basePod('logs'));
   await kubelet.start();
   await sync('logs');
@@ -469,7 +444,7 @@ t.test('pods/log response: plain, tail, errors', async (t) => {
 });
 
 t.test('directories of pods deleted while the kubelet was down are removed at start', async (t) => {
-  const { client, kubelet, dataDir } = setup(t);
+  const { client, kubelet, dataDir } = kubeletFixture(t);
   client.seed(pods, basePod('alive'));
   const alive = (await client.list<Pod>(pods)).items[0]!.metadata.uid!;
   for (const uid of ['gone-uid', alive]) mkdirSync(join(dataDir, 'agent', 'pods', uid, 'volumes'), { recursive: true });
@@ -481,7 +456,7 @@ t.test('directories of pods deleted while the kubelet was down are removed at st
 });
 
 t.test('CreateContainerError is shown as the waiting reason', async (t) => {
-  const { client, cri, kubelet, sync } = setup(t);
+  const { client, cri, kubelet, sync } = kubeletFixture(t);
   client.seed(pods, basePod('bad'));
   cri.failNext('createContainer');
   await kubelet.start();
