@@ -1,5 +1,5 @@
 // The admission plugins tsk adds to the security layer's chain, in Kubernetes' order: LimitRanger (mutating, then
-// validating), PodSecurity, Priority (priority.ts), ResourceQuota (last, so it accounts what the others defaulted). NamespaceLifecycle lives
+// validating), PodSecurity, Priority (priority.ts), RuntimeClass (runtimeclass.ts), ResourceQuota (last, so it accounts what the others defaulted). NamespaceLifecycle lives
 // in the registry (#checkNamespaceActive); ServiceAccount and DefaultTolerationSeconds in the pod strategy's
 // defaults; NodeRestriction in lib/server/auth/security.ts.
 import { isNotFound, type Client, type KubeObject } from '../../client/types.ts';
@@ -9,6 +9,7 @@ import { logger } from '../../log/logger.ts';
 import { aggregate, applyLimitRangeDefaults, limitRangeViolations, pvcViolations } from './limitranger.ts';
 import { checkPod, evaluatePodSecurity, namespacePolicies } from './podsecurity.ts';
 import { priorityAdmission } from './priority.ts';
+import { runtimeClassAdmission } from './runtimeclass.ts';
 import { countedResource, quotaSelects, quotaViolation, usageFor, usageOf, type Usage } from './quota.ts';
 import { addWarning } from './warnings.ts';
 
@@ -108,6 +109,7 @@ export function admissionPlugins(look: AdmissionLookup): Admit {
     await limitRanger(look, a);
     await podSecurity(look, a);
     await priorityAdmission(look, a);
+    await runtimeClassAdmission(look, a);
     await resourceQuota(look, a);
   };
 }
