@@ -76,31 +76,7 @@ spec:
   t.match(await kubectl('get', 'jobs', '-n', 'team'), /once\s+Running\s+0\/1/);
 
   // CRD, custom resources, printer columns, merge-patch apply.
-  const crd = file('crd.yaml', `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              size: {type: integer}
-              color: {type: string, default: red}
-    additionalPrinterColumns:
-    - {name: Size, type: integer, jsonPath: .spec.size}
-    - {name: Color, type: string, jsonPath: .spec.color}
-    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
-`);
+  const crd = path.join(import.meta.dirname, 'widget-crd.yaml');
   await kubectl('apply', '-f', crd);
   t.match(await kubectl('apply', '-f', crd), /unchanged/);
   await kubectl('wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=60s');

@@ -2,6 +2,7 @@
 // `apply -f` of a `kind: List` validates (kubectl checks List items against /openapi/v2, asked for as protobuf),
 // and strict field validation names unknown fields inside List items, custom resources included.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { KUBECTL } from './harness.ts';
 import { startKubectlApi } from './kubectl-api.ts';
@@ -48,41 +49,21 @@ items:
   t.match(bad.err, /unknown field "bogus"/);
 
   // Custom resources in a List: their schema's preserved parts stay open in /openapi/v2, the rest is checked.
-  const crd = await kubectl('apply', '-f', file('crd.yaml', `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: gadgets.example.com}
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {plural: gadgets, singular: gadget, kind: Gadget}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              size: {type: integer}
-              free: {type: object, x-kubernetes-preserve-unknown-fields: true}
-`));
+  const crd = await kubectl('apply', '-f', join(import.meta.dirname, 'widget-crd.yaml'));
   t.equal(crd.code, 0, crd.err);
-  t.equal((await kubectl('wait', '--for=condition=Established', 'crd/gadgets.example.com', '--timeout=60s')).code, 0);
-  const gadgets = (spec: string) => file('gadgets.yaml', `apiVersion: v1
+  t.equal((await kubectl('wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=60s')).code, 0);
+  const widgets = (spec: string) => file('widgets.yaml', `apiVersion: v1
 kind: List
 items:
 - apiVersion: example.com/v1
-  kind: Gadget
-  metadata: {name: g1, namespace: default}
+  kind: Widget
+  metadata: {name: w1, namespace: default}
   spec: {${spec}}
 `);
-  const g = await kubectl('apply', '-f', gadgets('size: 3, free: {anything: 1}'));
+  const g = await kubectl('apply', '-f', widgets('size: 3, free: {anything: 1}'));
   t.equal(g.code, 0, g.err);
-  t.match(g.out, /gadget.example.com\/g1 created/);
-  const gBad = await kubectl('apply', '-f', gadgets('size: 3, sise: 4'));
+  t.match(g.out, /widget.example.com\/w1 created/);
+  const gBad = await kubectl('apply', '-f', widgets('size: 3, sise: 4'));
   t.not(gBad.code, 0);
-  t.match(gBad.err, /unknown field "sise" in com\.example\.v1\.Gadget\.spec/);
+  t.match(gBad.err, /unknown field "sise" in com\.example\.v1\.Widget\.spec/);
 });
