@@ -1,6 +1,5 @@
 // Deferred writes of the SQLite store (WriteOptions.deferred): visible at once, committed lazily, lost harmlessly on a
 // crash without ever reusing a revision.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { FakeClock } from '../clock.ts';
 import { DEFERRED_BOUND, SqliteStore } from './sqlite.ts';
 import { openSqlite } from './sqlite-driver.ts';
 import { WatchReader } from './conformance.ts';
+import { pollUntil, spawnWriter } from './test-fixture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsk-sqlite-deferred-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,15 +24,6 @@ function committed(path: string, key: string): { rev: number; value: string } | 
   } finally {
     db.close();
   }
-}
-
-async function pollUntil(cond: () => boolean | Promise<boolean>): Promise<boolean> {
-  const until = Date.now() + 30_000;
-  while (Date.now() < until) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return false;
 }
 
 t.test('deferred updates are committed after deferredCommitMs, with the next ordinary write, or at close', async (t) => {
@@ -128,24 +119,14 @@ t.test('watchers see deferred writes at once; compaction commits them first', as
 
 t.test('kill -9 loses only deferred writes and never reuses a revision', async (t) => {
   const path = join(dir, 'crash.db');
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'testdata', 'deferred-writer.ts'), path], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   let created = 0;
   let lastAcked = 0;
   let pendingSeen = 0;
-  let buf = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d: string) => {
-    buf += d;
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    for (const l of lines) {
-      const [kind, rev, pending] = l.split(' ');
-      if (kind === 'create') created = Number(rev);
-      else { lastAcked = Math.max(lastAcked, Number(rev)); pendingSeen = Math.max(pendingSeen, Number(pending)); }
-    }
+  const { child, exited } = spawnWriter(t, 'deferred-writer.ts', path, (l) => {
+    const [kind, rev, pending] = l.split(' ');
+    if (kind === 'create') created = Number(rev);
+    else { lastAcked = Math.max(lastAcked, Number(rev)); pendingSeen = Math.max(pendingSeen, Number(pending)); }
   });
-  const exited = new Promise((r) => child.once('exit', r));
   // Past DEFERRED_BOUND, so that at least one bound-forced commit happened too.
   t.ok(await pollUntil(() => lastAcked >= created + DEFERRED_BOUND + 300 || child.exitCode !== null), 'writer acknowledged deferred writes');
   child.kill('SIGKILL');

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { FakeClock } from '../clock.ts';
 import { SqliteStore } from './sqlite.ts';
 import { openSqlite } from './sqlite-driver.ts';
 import { storeConformance } from './conformance.ts';
+import { pollUntil, spawnWriter } from './test-fixture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsk-sqlite-test-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,16 +18,6 @@ t.test('sqlite store conformance', async (t) => {
 });
 
 const enc = (s: string) => new TextEncoder().encode(s);
-
-async function pollUntil(cond: () => boolean | Promise<boolean>, tick?: () => void): Promise<boolean> {
-  const until = Date.now() + 30_000;
-  while (Date.now() < until) {
-    if (await cond()) return true;
-    tick?.();
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return false;
-}
 
 t.test('writes issued in the same tick share one transaction', async (t) => {
   const s = new SqliteStore({ path: join(dir, 'group.db'), compactIntervalMs: 0 });
@@ -60,21 +50,11 @@ t.test('state survives reopening: revision, compaction point, leases', async (t)
 
 t.test('acknowledged writes survive kill -9', async (t) => {
   const path = join(dir, 'crash.db');
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'testdata', 'crash-writer.ts'), path], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   const acked = new Map<string, number>();
-  let buf = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d: string) => {
-    buf += d;
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    for (const l of lines) {
-      const [k, r] = l.split(' ');
-      acked.set(k!, Number(r));
-    }
+  const { child, exited } = spawnWriter(t, 'crash-writer.ts', path, (l) => {
+    const [k, r] = l.split(' ');
+    acked.set(k!, Number(r));
   });
-  const exited = new Promise((r) => child.once('exit', r));
   t.ok(await pollUntil(() => acked.size >= 200 || child.exitCode !== null), 'writer acknowledged writes');
   child.kill('SIGKILL');
   await exited;
