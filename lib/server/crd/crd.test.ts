@@ -10,6 +10,22 @@ import { widgetCrdObject } from './testdata.ts';
 
 const widgetCrd = widgetCrdObject;
 
+/** A registry on a memory store with a CRD controller, started by run() when the test wants it; stopped on teardown. */
+function crdRegistry(t: { teardown(fn: () => unknown): void }) {
+  const store = new MemoryStore();
+  const { registry, client } = createRegistry({ store, clock: new FakeClock(Date.parse('2026-01-01T00:00:00Z')), bookmarkIntervalMs: 50 });
+  const ac = new AbortController();
+  t.teardown(() => { ac.abort(); return store.close(); });
+  const ctl = new CrdController({ client, catalog: registry.catalog });
+  let running: Promise<void> | undefined;
+  return {
+    store, registry, client, ctl, signal: ac.signal,
+    run: () => { running = ctl.run(ac.signal); },
+    /** Stops the controller and waits for it. */
+    stop: async () => { ac.abort(); await running; },
+  };
+}
+
 t.test('schema operations and jsonpath', async (t) => {
   const schema: any = widgetCrd().spec.versions[0].schema.openAPIV3Schema;
   const o: any = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'a' }, spec: { size: 2, junk: 1, labels: { a: 'b' }, free: { x: { y: 1 } } }, extra: true };
@@ -29,15 +45,10 @@ t.test('schema operations and jsonpath', async (t) => {
 });
 
 t.test('CRD lifecycle through the registry', async (t) => {
-  const store = new MemoryStore();
-  const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
-  const { registry, client } = createRegistry({ store, clock, bookmarkIntervalMs: 50 });
-  const ac = new AbortController();
-  t.teardown(() => { ac.abort(); return store.close(); });
+  const { store, registry, client, run, stop } = crdRegistry(t);
   await client.create({ group: '', version: 'v1', resource: 'namespaces' }, { metadata: { name: 'default' } });
   await t.rejects(client.create(CRD_REF, { ...widgetCrd(), metadata: { name: 'wrong.example.com' } }), { code: 422, message: /spec.names.plural/ });
-  const ctl = new CrdController({ client, catalog: registry.catalog });
-  const running = ctl.run(ac.signal);
+  run();
   await client.create(CRD_REF, widgetCrd());
   const ref: ResourceRef = { group: 'example.com', version: 'v1', resource: 'widgets' };
   let crd: KubeObject | undefined;
@@ -72,17 +83,12 @@ t.test('CRD lifecycle through the registry', async (t) => {
   await t.rejects(client.get(CRD_REF, 'widgets.example.com'), { code: 404 });
   t.notOk(registry.catalog.lookup('example.com', 'v1', 'widgets'));
   t.equal((await store.list('/registry/example.com/')).items.length, 0, 'custom resources removed');
-  ac.abort();
-  await running;
+  await stop();
 });
 
 t.test('cluster-scoped, multi-version CRD', async (t) => {
-  const store = new MemoryStore();
-  const { registry, client } = createRegistry({ store, clock: new FakeClock(Date.parse('2026-01-01T00:00:00Z')), bookmarkIntervalMs: 50 });
-  const ac = new AbortController();
-  t.teardown(() => { ac.abort(); return store.close(); });
-  const ctl = new CrdController({ client, catalog: registry.catalog });
-  const running = ctl.run(ac.signal);
+  const { registry, client, run, stop } = crdRegistry(t);
+  run();
   const crd = widgetCrdObject('Cluster');
   const v1 = crd.spec.versions[0];
   crd.spec.versions = [{ ...v1, name: 'v1beta1', storage: false, additionalPrinterColumns: undefined }, v1];
@@ -97,23 +103,18 @@ t.test('cluster-scoped, multi-version CRD', async (t) => {
   const asV1 = await client.get<KubeObject>({ ...beta, version: 'v1' }, 'global');
   t.equal(asV1.apiVersion, 'example.com/v1');
   t.equal((await client.get<KubeObject>(beta, 'global')).apiVersion, 'example.com/v1beta1');
-  ac.abort();
-  await running;
+  await stop();
 });
 
 t.test('a CRD colliding with a built-in resource is refused, not served', async (t) => {
-  const store = new MemoryStore();
-  const { registry, client } = createRegistry({ store, clock: new FakeClock(Date.parse('2026-01-01T00:00:00Z')), bookmarkIntervalMs: 50 });
-  const ac = new AbortController();
-  t.teardown(() => { ac.abort(); return store.close(); });
+  const { registry, client, ctl, signal, run, stop } = crdRegistry(t);
   const crd = widgetCrdObject();
   crd.metadata.name = 'ingresses.networking.k8s.io';
   crd.spec.group = 'networking.k8s.io';
   crd.spec.names = { plural: 'ingresses', singular: 'ingress', kind: 'Ingress' };
   await client.create(CRD_REF, crd);
-  const ctl = new CrdController({ client, catalog: registry.catalog });
-  const running = ctl.run(ac.signal);
-  await ctl.waitForSync(ac.signal);
+  run();
+  await ctl.waitForSync(signal);
   let got: KubeObject | undefined;
   for (let i = 0; i < 400; i++) {
     got = await client.get<KubeObject>(CRD_REF, 'ingresses.networking.k8s.io');
@@ -122,6 +123,5 @@ t.test('a CRD colliding with a built-in resource is refused, not served', async 
   }
   t.match(got!.status.conditions, [{ type: 'NamesAccepted', status: 'False', reason: 'NameConflict' }, { type: 'Established', status: 'False' }]);
   t.notOk((registry.catalog.lookup('networking.k8s.io', 'v1', 'ingresses') as { custom?: boolean }).custom, 'the built-in strategy still serves');
-  ac.abort();
-  await running;
+  await stop();
 });
