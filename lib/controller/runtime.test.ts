@@ -225,7 +225,8 @@ t.test('acquire, renew sparingly, block a second candidate, take over after expi
   t.equal(await a.tryAcquireOrRenew(), false);
 });
 
-t.test('run: leads, renews every 40 s (one write each), releases on stop', async (t) => {
+/** Candidate 'a' running on a FakeClient and a FakeClock, once it leads: leading is the leader work's signal. */
+async function runLeader() {
   const client = new FakeClient();
   const clock = new FakeClock();
   const a = new LeaderElector({ client, clock, identity: 'a' });
@@ -233,6 +234,11 @@ t.test('run: leads, renews every 40 s (one write each), releases on stop', async
   let leading: AbortSignal | undefined;
   const run = a.run(ac.signal, (s) => { leading = s; });
   for (let i = 0; i < 100 && !leading; i++) await new Promise((r) => setImmediate(r));
+  return { client, clock, a, ac, run, leading };
+}
+
+t.test('run: leads, renews every 40 s (one write each), releases on stop', async (t) => {
+  const { client, clock, ac, run, leading } = await runLeader();
   t.ok(leading && !leading.aborted);
   const writes0 = client.actions.length;
   for (let i = 0; i < 3; i++) {
@@ -250,13 +256,7 @@ t.test('run: leads, renews every 40 s (one write each), releases on stop', async
 });
 
 t.test('leader election: leadership taken over elsewhere stops the leader work', async (t) => {
-  const client = new FakeClient();
-  const clock = new FakeClock();
-  const a = new LeaderElector({ client, clock, identity: 'a' });
-  const ac = new AbortController();
-  let leading: AbortSignal | undefined;
-  const run = a.run(ac.signal, (s) => { leading = s; });
-  for (let i = 0; i < 100 && !leading; i++) await new Promise((r) => setImmediate(r));
+  const { client, clock, a, ac, run, leading } = await runLeader();
   const lease = await client.get(coordination('leases'), 'tsk-controllers', 'kube-system');
   lease.spec.holderIdentity = 'intruder';
   await client.update(coordination('leases'), lease);
