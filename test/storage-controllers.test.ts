@@ -2,42 +2,17 @@
 // the scheduler's node choice for WaitForFirstConsumer claims, local-path provisioning, binding and reclaim.
 import t from 'tap';
 import { apps, core, type KubeObject } from '../lib/client/types.ts';
-import { MemoryStore } from '../lib/store/memory.ts';
-import { createRegistry } from '../lib/server/registry/index.ts';
-import { bootstrapObjects } from '../lib/server/registry/bootstrap.ts';
-import { controllers, startControllers } from '../lib/controllers/manager.ts';
+import { registryWithNodes, startManager, until, untilQuiet } from '../lib/controllers/registry-fixture.ts';
 import { ensureLocalPathStorageClass, STORAGE_DIR_ANNOTATION } from '../lib/controllers/local-path.ts';
 import { NodeAuthorizer } from '../lib/server/auth/node-authorizer.ts';
 import { requestAttributes } from '../lib/server/auth/request-info.ts';
 import type { UserInfo } from '../lib/server/auth/types.ts';
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 t.test('PVC of the default class: scheduled pod, provisioned and bound volume, reclaimed on claim deletion', async (t) => {
-  const store = new MemoryStore();
-  const { client } = createRegistry({ store, bookmarkIntervalMs: 1000 });
-  await bootstrapObjects(client, { serviceCidr: '10.43.0.0/16' });
+  const { store, client } = await registryWithNodes({ name: 'node1', annotations: { [STORAGE_DIR_ANNOTATION]: '/srv/tsk/storage' } });
   await ensureLocalPathStorageClass(client);
   await ensureLocalPathStorageClass(client); // idempotent
-  await client.create(core('nodes'), {
-    apiVersion: 'v1', kind: 'Node', metadata: { name: 'node1', labels: { 'kubernetes.io/hostname': 'node1' }, annotations: { [STORAGE_DIR_ANNOTATION]: '/srv/tsk/storage' } },
-    status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
-  });
-  const ac = new AbortController();
-  const pick = ['scheduler', 'persistentvolume-binder', 'local-storage'];
-  const m = startControllers({
-    client, signal: ac.signal, leaderElection: { identity: 'server-1' }, resyncMs: 200,
-    controllers: Object.fromEntries(pick.map((n) => [n, controllers[n]!])),
-  });
-  t.teardown(async () => { ac.abort(); await m.stop(); await store.close(); });
+  const { m } = startManager(t, store, client, { resyncMs: 200, only: ['scheduler', 'persistentvolume-binder', 'local-storage'] });
   await m.ready;
 
   const pvc = await client.create<KubeObject>(core('persistentvolumeclaims'), {
@@ -74,13 +49,7 @@ t.test('PVC of the default class: scheduled pod, provisioned and bound volume, r
   t.equal(pv.spec.hostPath.path, `/srv/tsk/storage/pvc-${pvc.metadata.uid}_default_data`);
   t.equal(pv.spec.claimRef.uid, pvc.metadata.uid);
   // Settled: informer resyncs (every 200 ms) write nothing.
-  let quiet = false;
-  for (let i = 0; i < 20 && !quiet; i++) {
-    const rev = store.currentRevision();
-    await new Promise((r) => setTimeout(r, 1000));
-    quiet = store.currentRevision() === rev;
-  }
-  t.ok(quiet, 'no store writes once bound');
+  t.ok(await untilQuiet(store), 'no store writes once bound');
 
   await client.delete(core('pods'), 'writer', 'default', { gracePeriodSeconds: 0 });
   await client.delete(core('persistentvolumeclaims'), 'data', 'default');
@@ -93,23 +62,9 @@ t.test('PVC of the default class: scheduled pod, provisioned and bound volume, r
 });
 
 t.test('StatefulSet claims from volumeClaimTemplates get local-path volumes on their pods\' node', async (t) => {
-  const store = new MemoryStore();
-  const { client } = createRegistry({ store, bookmarkIntervalMs: 1000 });
-  await bootstrapObjects(client, { serviceCidr: '10.43.0.0/16' });
+  const { store, client } = await registryWithNodes({ name: 'node1' }, { name: 'node2' });
   await ensureLocalPathStorageClass(client);
-  for (const name of ['node1', 'node2']) {
-    await client.create(core('nodes'), {
-      apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } },
-      status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
-    });
-  }
-  const ac = new AbortController();
-  const pick = ['scheduler', 'persistentvolume-binder', 'local-storage', 'statefulset'];
-  const m = startControllers({
-    client, signal: ac.signal, leaderElection: { identity: 'server-1' }, resyncMs: 60_000,
-    controllers: Object.fromEntries(pick.map((n) => [n, controllers[n]!])),
-  });
-  t.teardown(async () => { ac.abort(); await m.stop(); await store.close(); });
+  const { m } = startManager(t, store, client, { resyncMs: 60_000, only: ['scheduler', 'persistentvolume-binder', 'local-storage', 'statefulset'] });
   await m.ready;
   await client.create(apps('statefulsets'), {
     apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: 'default' },

@@ -3,10 +3,8 @@
 import t from 'tap';
 import { apps, core, coordination, discovery, type Client } from '../client/types.ts';
 import { FakeClient } from '../client/fake.ts';
-import { MemoryStore } from '../store/memory.ts';
-import { createRegistry } from '../server/registry/index.ts';
-import { bootstrapObjects } from '../server/registry/bootstrap.ts';
 import { startControllers } from './manager.ts';
+import { registryWithNodes, startManager, until, untilQuiet } from './registry-fixture.ts';
 
 
 t.test('leads, starts controllers on synced informers, stops and releases', async (t) => {
@@ -35,14 +33,6 @@ t.test('leads, starts controllers on synced informers, stops and releases', asyn
   t.notOk(lease.spec.holderIdentity);
 });
 
-async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Polls pods: bound ones get Running/Ready with an IP; ones being deleted are removed. */
 function fakeKubelet(client: Client, signal: AbortSignal): void {
   let ip = 10;
@@ -63,19 +53,11 @@ function fakeKubelet(client: Client, signal: AbortSignal): void {
 }
 
 t.test('deployment to ready pods with endpoints; foreground deletion; namespace deletion', async (t) => {
-  const store = new MemoryStore();
-  const { client } = createRegistry({ store, bookmarkIntervalMs: 1000 });
-  await bootstrapObjects(client, { serviceCidr: '10.43.0.0/16' });
-  await client.create(core('nodes'), {
-    apiVersion: 'v1', kind: 'Node', metadata: { name: 'node1', labels: { 'kubernetes.io/hostname': 'node1' } },
-    status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] },
-  });
+  const { store, client } = await registryWithNodes({ name: 'node1', heartbeat: true });
   // The node's lease declares an hour, so a slow machine cannot make the node lifecycle controller call it dead.
   await client.create(coordination('leases'), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'node1', namespace: 'kube-node-lease' }, spec: { holderIdentity: 'node1', leaseDurationSeconds: 3600, renewTime: new Date().toISOString().replace('Z', '000Z') } }, 'kube-node-lease');
-  const ac = new AbortController();
-  const m = startControllers({ client, signal: ac.signal, leaderElection: { identity: 'server-1' }, caPem: 'CA-PEM', resyncMs: 200 });
-  t.teardown(async () => { ac.abort(); await m.stop(); await store.close(); });
-  fakeKubelet(client, ac.signal);
+  const { m, signal } = startManager(t, store, client, { caPem: 'CA-PEM', resyncMs: 200 });
+  fakeKubelet(client, signal);
   await m.ready;
   t.ok(m.isLeader);
 
@@ -107,13 +89,7 @@ t.test('deployment to ready pods with endpoints; foreground deletion; namespace 
 
   // Idle: nothing writes once settled, across several informer resyncs (leader lease renewals are every 40 s).
   // Settling may take a moment on a loaded machine; a quiet second (five resyncs) must come and stay quiet.
-  let quiet = false;
-  for (let i = 0; i < 20 && !quiet; i++) {
-    const rev = store.currentRevision();
-    await new Promise((r) => setTimeout(r, 1000));
-    quiet = store.currentRevision() === rev;
-  }
-  t.ok(quiet, 'no store writes while idle');
+  t.ok(await untilQuiet(store), 'no store writes while idle');
   const rev = store.currentRevision();
   await new Promise((r) => setTimeout(r, 1000));
   t.equal(store.currentRevision(), rev, 'still none a second later');

@@ -4,10 +4,7 @@ import { FakeClock } from '../clock.ts';
 import { hashOf, revisionData } from './controller-revision.ts';
 import { listerOf, readyCondition, seeded, verbs } from './controller-revision-fixtures.ts';
 import { reconcileStatefulSet, type StatefulSetDeps } from './statefulset.ts';
-import { MemoryStore } from '../store/memory.ts';
-import { createRegistry } from '../server/registry/index.ts';
-import { bootstrapObjects } from '../server/registry/bootstrap.ts';
-import { startControllers } from './manager.ts';
+import { registryWithNodes, stamp, startManager, until } from './registry-fixture.ts';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 const template = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:2' }] } };
@@ -144,16 +141,6 @@ t.test('whenScaled: Delete hands the claim to the condemned pod before deleting 
 
 // The workload controllers (DaemonSet, StatefulSet, Job, CronJob, PDB, HPA) with the scheduler over the real registry
 // (memory store, in-process client) and a stand-in kubelet: rollouts finish with the status kubectl waits for.
-async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const stamp = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-
 /** Bound pods become Running/Ready (job pods Succeeded); pods being deleted are removed. */
 function fakeKubelet(client: Client, signal: AbortSignal): void {
   void (async () => {
@@ -180,17 +167,9 @@ function fakeKubelet(client: Client, signal: AbortSignal): void {
 const getIn = (client: Client, ref: ReturnType<typeof apps>, name: string) => client.get(ref, name, 'default').catch(() => undefined);
 
 t.test('workload controllers over the real registry', async (t) => {
-  const store = new MemoryStore();
-  const { client } = createRegistry({ store, bookmarkIntervalMs: 1000 });
-  await bootstrapObjects(client, { serviceCidr: '10.43.0.0/16' });
-  await client.create(core('nodes'), {
-    apiVersion: 'v1', kind: 'Node', metadata: { name: 'node1', labels: { 'kubernetes.io/hostname': 'node1' } },
-    status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: stamp(Date.now()) }] },
-  });
-  const ac = new AbortController();
-  const m = startControllers({ client, signal: ac.signal, leaderElection: { identity: 'server-1' } });
-  t.teardown(async () => { ac.abort(); await m.stop(); await store.close(); });
-  fakeKubelet(client, ac.signal);
+  const { store, client } = await registryWithNodes({ name: 'node1', heartbeat: true });
+  const { m, signal } = startManager(t, store, client);
+  fakeKubelet(client, signal);
   await m.ready;
 
   // Claims wait for their first consumer (as with k3s's local-path class), so the scheduler places the pods.
