@@ -8,18 +8,12 @@ import { core, discovery } from '../lib/client/types.ts';
 import { execRunner, netnsRunner } from '../lib/agent/exec/runner.ts';
 import { startProxy } from '../lib/agent/proxy/proxier.ts';
 import { kubeDnsEndpointSlice, kubeDnsService } from '../lib/agent/dns/kube-dns.ts';
-import { addNetns, canUseNetns, delNetns, shortId, veth } from './net-helpers.ts';
+import { canUseNetns, testNetns, veth } from './net-helpers.ts';
 
 if (!(await canUseNetns())) t.plan(0, 'needs root and ip netns');
 
 t.test('a pod resolves through 10.43.0.10', async (t) => {
-  const id = shortId();
-  const node = `tsk-t-${id}-n`;
-  const pod = `tsk-t-${id}-p`;
-  const ac = new AbortController();
-  t.teardown(async () => { ac.abort(); await delNetns(node); await delNetns(pod); });
-  await addNetns(node);
-  await addNetns(pod);
+  const { id, names: [node, pod], ac } = await testNetns(t, 'n', 'p');
   await veth({ a: node, aIf: `dn${id}`, aAddr: '10.42.9.1/24', b: pod, bIf: `dp${id}`, bAddr: '10.42.9.2/24' });
   await execRunner.run('ip', ['-n', pod, 'route', 'add', 'default', 'via', '10.42.9.1']);
 

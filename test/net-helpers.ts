@@ -29,6 +29,19 @@ export async function delNetns(name: string): Promise<void> {
   await execRunner.run('ip', ['netns', 'del', name], { allowFail: true });
 }
 
+/**
+ * One namespace `tsk-t-<id>-<suffix>` per suffix, and an AbortController for the test's components; on teardown the
+ * controller is aborted, then the namespaces are deleted.
+ */
+export async function testNetns(t: { teardown(fn: () => unknown): void }, ...suffixes: string[]): Promise<{ id: string; names: string[]; ac: AbortController }> {
+  const id = shortId();
+  const names = suffixes.map((s) => `tsk-t-${id}-${s}`);
+  const ac = new AbortController();
+  t.teardown(async () => { ac.abort(); for (const n of names) await delNetns(n); });
+  for (const n of names) await addNetns(n);
+  return { id, names, ac };
+}
+
 /** Connects two namespaces with a veth pair and addresses each end (CIDR form). */
 export async function veth(opts: { a: string; aIf: string; aAddr: string; b: string; bIf: string; bAddr: string }): Promise<void> {
   await sh(['link', 'add', opts.aIf, 'netns', opts.a, 'type', 'veth', 'peer', 'name', opts.bIf, 'netns', opts.b]);

@@ -6,7 +6,7 @@ import { core, type KubeObject } from '../lib/client/types.ts';
 import { execRunner, netnsRunner } from '../lib/agent/exec/runner.ts';
 import { detectIptables, listChains } from '../lib/agent/exec/iptables.ts';
 import { cleanupNetpol, startNetworkPolicy } from '../lib/agent/netpol/policy-enforcer.ts';
-import { addNetns, canUseNetns, delNetns, shortId, tcpGet, tcpServer, veth } from './net-helpers.ts';
+import { canUseNetns, tcpGet, tcpServer, testNetns, veth } from './net-helpers.ts';
 
 if (!(await canUseNetns())) t.plan(0, 'needs root and ip netns');
 
@@ -15,13 +15,7 @@ const pod = (name: string, ip: string, labels: Record<string, string>): KubeObje
 });
 
 t.test('ingress policy allows role=client only', async (t) => {
-  const id = shortId();
-  const node = `tsk-t-${id}-n`;
-  const p1 = `tsk-t-${id}-c`;
-  const p2 = `tsk-t-${id}-s`;
-  const ac = new AbortController();
-  t.teardown(async () => { ac.abort(); for (const n of [node, p1, p2]) await delNetns(n); });
-  for (const n of [node, p1, p2]) await addNetns(n);
+  const { id, names: [node, p1, p2], ac } = await testNetns(t, 'n', 'c', 's');
   await veth({ a: node, aIf: `nc${id}`, aAddr: '10.42.10.1/24', b: p1, bIf: `pc${id}`, bAddr: '10.42.10.2/24' });
   await veth({ a: node, aIf: `ns${id}`, aAddr: '10.42.11.1/24', b: p2, bIf: `ps${id}`, bAddr: '10.42.11.2/24' });
   await execRunner.run('ip', ['-n', p1, 'route', 'add', 'default', 'via', '10.42.10.1']);

@@ -8,7 +8,7 @@ import { startPodNetwork, nodeNetworkAnnotations } from '../lib/agent/network/po
 import { cleanupNetwork } from '../lib/agent/network/cleanup.ts';
 import { listChains, detectIptables } from '../lib/agent/exec/iptables.ts';
 import type { Backend } from '../lib/agent/network/overlay.ts';
-import { addNetns, canUseNetns, delNetns, shortId, tcpGet, tcpServer, veth } from './net-helpers.ts';
+import { addNetns, canUseNetns, delNetns, shortId, tcpGet, tcpServer, testNetns, veth } from './net-helpers.ts';
 
 if (!(await canUseNetns())) t.plan(0, 'needs root and ip netns');
 const vxlanOk = await (async () => {
@@ -30,13 +30,7 @@ const nodeObj = (name: string, ip: string, cidr: string, backend: Backend): Kube
 
 for (const backend of ['vxlan', 'host-gw'] as const) {
   t.test(`two nodes over ${backend}`, { skip: backend === 'vxlan' && !vxlanOk ? 'no vxlan support' : false }, async (t) => {
-    const id = shortId();
-    const a = `tsk-t-${id}-a`;
-    const b = `tsk-t-${id}-b`;
-    const ac = new AbortController();
-    t.teardown(async () => { ac.abort(); await delNetns(a); await delNetns(b); });
-    await addNetns(a);
-    await addNetns(b);
+    const { id, names: [a, b], ac } = await testNetns(t, 'a', 'b');
     await veth({ a, aIf: `la${id}`, aAddr: '192.168.77.1/24', b, bIf: `lb${id}`, bAddr: '192.168.77.2/24' });
     // Node B's "cni0" with the gateway address of its podCIDR; the server listens there.
     await execRunner.run('ip', ['-n', b, 'link', 'add', 'cni0', 'type', 'bridge']);
