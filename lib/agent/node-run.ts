@@ -2,6 +2,7 @@
 // container runtime → kubelet (registers the Node, heartbeats its Lease) → networking once the node has a podCIDR.
 import { join } from 'node:path';
 import type { Client } from '../client/types.ts';
+import { ClientEventRecorder } from '../controller/events.ts';
 import { logger } from '../log/logger.ts';
 import { startContainerRuntime, type ContainerRuntime } from './containerd/runtime.ts';
 import { evictionConfig } from './eviction/config.ts';
@@ -22,6 +23,8 @@ export interface NodeComponentsOptions {
   clusterDns: string;
   clusterDomain: string;
   containerRuntimeEndpoint?: string;
+  /** --default-runtime (lib/agent/containerd/runtime.ts). */
+  defaultRuntime?: string;
   controlPlane: boolean;
   nodeLabels: string[];
   signal: AbortSignal;
@@ -42,7 +45,7 @@ export interface NodeComponents {
 export async function startNodeComponents(o: NodeComponentsOptions): Promise<NodeComponents> {
   const nodeIp = o.nodeIp ?? defaultNodeIP();
   const eviction = evictionConfig(o.kubeletArgs);
-  const runtime = await startContainerRuntime({ dataDir: o.dataDir, signal: o.signal, containerRuntimeEndpoint: o.containerRuntimeEndpoint });
+  const runtime = await startContainerRuntime({ dataDir: o.dataDir, signal: o.signal, containerRuntimeEndpoint: o.containerRuntimeEndpoint, defaultRuntime: o.defaultRuntime });
   const evictionManager = nodeEviction({
     client: o.client, cri: runtime.cri, nodeName: o.nodeName, dataDir: o.dataDir, config: eviction, keepImages: [runtime.pauseImage],
     kubelet: () => kubelet.kubelet,
@@ -51,6 +54,7 @@ export async function startNodeComponents(o: NodeComponentsOptions): Promise<Nod
     client: o.client, cri: runtime.cri, nodeName: o.nodeName, dataDir: o.dataDir, signal: o.signal, nodeIP: nodeIp,
     clusterDns: [o.clusterDns], clusterDomain: o.clusterDomain, registries: runtime.registries,
     controlPlane: o.controlPlane, nodeLabels: o.nodeLabels, nodeOptions: evictionManager.nodeOptions,
+    recorder: new ClientEventRecorder({ client: o.client, component: 'kubelet', host: o.nodeName }),
   });
   evictionManager.admitNewPods(kubelet.kubelet);
   void runVolumeDirGc({ client: o.client, storageDir: storageDirOf(o.dataDir), signal: o.signal });

@@ -66,8 +66,12 @@ export class FakeCri implements CriRuntime {
     return { conditions: [{ type: 'RuntimeReady', status: true, reason: '', message: '' }, { type: 'NetworkReady', status: this.networkReady, reason: this.networkReady ? '' : 'NetworkPluginNotReady', message: this.networkReady ? '' : 'cni plugin not initialized' }] };
   }
 
-  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
-    this.#record('runPodSandbox', config);
+  /** Runtime handlers a sandbox may ask for, as containerd's configured runtimes ('' = the default). */
+  readonly handlers = new Set(['', 'runc']);
+
+  async runPodSandbox(config: PodSandboxConfig, runtimeHandler = ''): Promise<string> {
+    this.#record('runPodSandbox', config, ...(runtimeHandler ? [runtimeHandler] : []));
+    if (!this.handlers.has(runtimeHandler)) throw new CriError('RunPodSandbox', 2, `failed to get sandbox runtime: no runtime for ${JSON.stringify(runtimeHandler)} is configured`);
     const id = `sb-${++this.#seq}`;
     this.sandboxes.set(id, {
       config,

@@ -6,6 +6,7 @@ import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { core, isConflict, isNotFound, type Client, type KubeObject } from '../../client/types.ts';
 import { realClock, type Clock } from '../../clock.ts';
+import { nullRecorder, type EventRecorder } from '../../controller/events.ts';
 import { Informer } from '../../controller/informer.ts';
 import { logger } from '../../log/logger.ts';
 import { execRunner, type CommandRunner } from '../exec/runner.ts';
@@ -23,6 +24,7 @@ import { ConfigError, containerEnv, type ObjectSource } from './env.ts';
 import { killPod, runHook, stopContainerGracefully } from './lifecycle.ts';
 import { isSidecar, podKey, type ContainerSpec, type Pod, type PodCondition, type PodStatus } from './pod-types.ts';
 import { defaultProbeRunner, ProbeManager, type ProbeRunner } from './probes.ts';
+import { runtimeHandlerOf } from './runtime-class.ts';
 import { emptyState, RuntimeCache, type PodRuntimeState, type RuntimeContainer } from './runtime-state.ts';
 import { followLogFile, readLogFile, renderLogs, type LogOptions } from './logs.ts';
 import { defaultStartSlots, StartGate } from './start-gate.ts';
@@ -59,6 +61,8 @@ export interface KubeletOptions {
   maxParallelStarts?: number;
   /** Admission: consulted once, when the kubelet first sees a new pod, before anything of it is created (addAdmitHandler adds more). */
   admit?: AdmitHandler;
+  /** Pod events (FailedCreatePodSandBox); default none. */
+  recorder?: EventRecorder;
 }
 
 export type AdmitResult = { admit: true } | { admit: false; reason: string; message: string };
@@ -269,7 +273,8 @@ export class Kubelet {
       });
     }
     if (actions.killPod) await killPod({ cri: this.#o.cri, clock: this.#clock, pod, graceSeconds: this.#grace(pod), podIP: state.sandboxes[0]?.ip }, state);
-    if (!actions.terminal) await this.#apply(pod, state, actions);
+    let failure: unknown;
+    if (!actions.terminal) await this.#apply(pod, state, actions).catch((e: unknown) => { failure = e ?? new Error('pod sync failed'); });
     else this.probes.stopPod(uid);
 
     // After a change, this pod's own objects are listed at once (not behind a node-wide relist), so a started container
@@ -277,7 +282,10 @@ export class Kubelet {
     const fresh = actions.killPod || actions.createSandbox || actions.startInit || actions.startContainers.length || actions.killContainers.length
       ? await this.#relistPod(uid) : state;
     this.#ensureProbes(pod, fresh);
+    // As the kubelet does, the status is written even when starting failed (Pending, ContainerCreating); the sync then
+    // fails and is retried with backoff.
     await this.#writeStatus(pod, fresh);
+    if (failure) throw failure;
   }
 
   #actionContext(uid: string, pod: Pod) {
@@ -334,7 +342,13 @@ export class Kubelet {
       await this.#volumesFor(pod, podIP, true);
       log.info('creating sandbox', { pod: podKey(pod), attempt: a.sandboxAttempt });
       const t0 = performance.now();
-      sandboxId = await this.#starts.run('sandbox', () => this.#o.cri.runPodSandbox(sbConfig));
+      try {
+        const handler = await runtimeHandlerOf(this.#o.client, pod);
+        sandboxId = await this.#starts.run('sandbox', () => this.#o.cri.runPodSandbox(sbConfig, handler));
+      } catch (e) {
+        (this.#o.recorder ?? nullRecorder).event(pod as KubeObject, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${e instanceof Error ? e.message : String(e)}`);
+        throw e;
+      }
       podIP = (await this.#o.cri.podSandboxStatus(sandboxId))?.network?.ip || undefined;
       log.info('sandbox created', { pod: podKey(pod), ms: Math.round(performance.now() - t0) });
     }

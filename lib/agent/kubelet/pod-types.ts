@@ -92,6 +92,8 @@ export interface PodSpec {
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   terminationGracePeriodSeconds?: number;
   hostNetwork?: boolean;
+  /** The RuntimeClass whose handler runs the pod (runtime-class.ts). */
+  runtimeClassName?: string;
   hostPID?: boolean;
   hostIPC?: boolean;
   hostname?: string;
