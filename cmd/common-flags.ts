@@ -11,6 +11,7 @@ export function nodeFlags<T>(y: Argv<T>) {
     .option('node-ip', { alias: 'i', type: 'string', describe: 'IP address to advertise for the node' })
     .option('node-label', { type: 'array', string: true, default: [] as string[], describe: 'register with these labels (key=value)' })
     .option('container-runtime-endpoint', { type: 'string', describe: 'use an existing CRI socket instead of the embedded containerd' })
+    .option('default-runtime', { type: 'string', describe: 'the embedded containerd\'s runtime for pods without a RuntimeClass (runc, or crun when installed)' })
     .option('cluster-dns', { type: 'string', default: DEFAULTS.clusterDns, describe: 'cluster DNS service IP' })
     .option('cluster-domain', { type: 'string', default: DEFAULTS.clusterDomain, describe: 'cluster domain' })
     .option('cluster-cidr', { type: 'string', default: DEFAULTS.clusterCidr, describe: 'IPv4 network for pod IPs' })
@@ -28,6 +29,7 @@ export function commonConfig(a: Record<string, unknown>): CommonConfig {
     logFormat: (a.logFormat as 'json' | 'text') ?? 'text',
     logLevel: 'info',
     containerRuntimeEndpoint: a.containerRuntimeEndpoint as string | undefined,
+    defaultRuntime: a.defaultRuntime as string | undefined,
     clusterDns: String(a.clusterDns),
     clusterDomain: String(a.clusterDomain),
     clusterCidr: checkCidr('--cluster-cidr', String(a.clusterCidr)),

@@ -9,6 +9,8 @@ export interface CommonConfig {
   logLevel: LogLevel;
   /** Use an already-running CRI runtime instead of supervising containerd. */
   containerRuntimeEndpoint?: string;
+  /** The embedded containerd's handler for pods without a RuntimeClass (runc, or crun when installed). */
+  defaultRuntime?: string;
   clusterDns: string;
   clusterDomain: string;
   clusterCidr: string;

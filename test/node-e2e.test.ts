@@ -1,7 +1,7 @@
 // Node (kubelet) behaviour end to end: `tsk server` (node cmd/tsk.ts) in a network namespace with its own containerd
 // and a seeded busybox image, driven by the real kubectl. Volumes (configMap, secret, projected token), readiness
-// gating endpoints, liveness restarts, CrashLoopBackOff, OOMKilled, preStop + grace period, containers surviving a
-// restart of tsk, kubectl cp and kubectl attach.
+// gating endpoints, liveness restarts, CrashLoopBackOff, OOMKilled, RuntimeClass handlers and overhead, preStop + grace
+// period, containers surviving a restart of tsk, kubectl cp and kubectl attach.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -115,6 +115,28 @@ t.test('node: volumes, probes, restarts, OOM, preStop, restart of tsk, cp and at
     const reason = await waitFor('oom terminated', () => get('oom', '{.status.containerStatuses[0].state.terminated.reason}'), 90_000);
     t.equal(reason, 'OOMKilled');
     t.equal(get('oom', '{.status.phase}'), 'Failed');
+  });
+
+  t.test('RuntimeClass: the handler runs the pod, the overhead is set, a missing class or handler is reported', async (t) => {
+    t.match(kc(server, ['get', 'runtimeclass', 'crun', '-o', 'jsonpath={.handler}']), /^crun$/, 'the runtimes k3s ships');
+    const rc = (name: string, handler: string, extra: object = {}) => ({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name }, handler, ...extra });
+    const pod = (name: string, runtimeClassName: string) => ({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name },
+      spec: { runtimeClassName, terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox:latest', command: ['sleep', '3600'] }] },
+    });
+    kc(server, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+      rc('plain-runc', 'runc', { overhead: { podFixed: { cpu: '50m', memory: '8Mi' } } }), rc('nope', 'nope'),
+    ] }));
+    const missing = kubectl(server, ['create', '-f', '-'], JSON.stringify(pod('rc-missing', 'missing')));
+    t.not(missing.status, 0);
+    t.match(missing.stderr, 'pods "rc-missing" is forbidden: pod rejected: RuntimeClass "missing" not found');
+    kc(server, ['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [pod('rc-runc', 'plain-runc'), pod('rc-nope', 'nope')] }));
+    await running('rc-runc');
+    t.equal(get('rc-runc', '{.spec.overhead.cpu} {.spec.overhead.memory}'), '50m 8Mi', 'overhead from the class');
+    const event = await waitFor('FailedCreatePodSandBox', () => kubectl(server, ['get', 'events', '--field-selector', 'involvedObject.name=rc-nope,reason=FailedCreatePodSandBox', '-o', 'jsonpath={.items[*].message}']).stdout, 60_000);
+    t.match(event, /Failed to create pod sandbox: .*no runtime for "nope" is configured/);
+    t.equal(get('rc-nope', '{.status.phase} {.status.containerStatuses[0].state.waiting.reason}'), 'Pending ContainerCreating');
+    kc(server, ['delete', 'pod', 'rc-runc', 'rc-nope', '--wait=false']);
   });
 
   t.test('kubectl cp into and out of a pod', async (t) => {

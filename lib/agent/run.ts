@@ -43,6 +43,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
     const node = await startNodeComponents({
       client, dataDir: config.dataDir, nodeName: config.nodeName, nodeIp, clusterCidr: config.clusterCidr,
       clusterDns: config.clusterDns, clusterDomain: config.clusterDomain, containerRuntimeEndpoint: config.containerRuntimeEndpoint,
+        defaultRuntime: config.defaultRuntime,
       controlPlane: false, nodeLabels: config.nodeLabels, signal: inner, kubeletArgs: config.kubeletArgs,
     });
     stopNode = () => node.stop();

@@ -16,6 +16,7 @@ import { ensureKubeDnsService } from '../agent/dns/kube-dns.ts';
 import { attachStreamingUpgrades, nodeProxyRoutes, streamingSubresourceHandlers, type StreamingOptions } from './streaming/index.ts';
 import { MetricsCollector, metricsClient, metricsRoutes, metricsStrategies } from './metrics-api/metrics.ts';
 import { ensureLocalPathStorageClass } from '../controllers/local-path.ts';
+import { ensureRuntimeClasses } from './registry/bootstrap.ts';
 
 const log = logger('server');
 
@@ -64,6 +65,7 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
     if (!config.disable.includes('servicelb')) void startServiceLb({ client, signal: inner }).catch((e) => log.error('servicelb stopped', { err: String(e) }));
     await ensureKubeDnsService(client, { clusterDns: config.clusterDns });
     if (!config.disable.includes('local-storage')) await ensureLocalPathStorageClass(client);
+    if (!config.disable.includes('runtimes')) await ensureRuntimeClasses(client);
     await controllers.ready;
     log.info('control plane ready', { url: api.url, ms: Date.now() - started });
     if (config.simNodes && config.simNodes > 0) {
@@ -78,6 +80,7 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
       node = await startNodeComponents({
         client, dataDir: config.dataDir, nodeName: config.nodeName, nodeIp, clusterCidr: config.clusterCidr,
         clusterDns: config.clusterDns, clusterDomain: config.clusterDomain, containerRuntimeEndpoint: config.containerRuntimeEndpoint,
+        defaultRuntime: config.defaultRuntime,
         controlPlane: true, nodeLabels: config.nodeLabels, signal: inner, kubeletArgs: config.kubeletArgs,
       });
       const n = node;

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { containerdConfig, containerdPaths } from './config.ts';
+import { containerdConfig, containerdPaths, HOSTPORT_HANDLER, hostPortTwin } from './config.ts';
+import { findRuntimes } from './runtime.ts';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,34 @@ t.test('containerd config carries the measured settings', async (t) => {
   t.match(toml, /conf_dir = "\/var\/lib\/tsk\/agent\/etc\/cni"/);
   t.match(toml, /config_path = "\/var\/lib\/tsk\/agent\/containerd\/certs.d"/);
   t.match(toml, /\[metrics\]\n {2}address = ""/);
+});
+
+t.test('every runtime handler has a twin with portmap for hostPorts; crun is run by the runc shim', async (t) => {
+  const paths = containerdPaths('/var/lib/tsk');
+  const o = { runtimes: { crun: '/usr/bin/crun' }, defaultRuntime: 'crun' };
+  const toml = containerdConfig({ paths, sandboxImage: 'p', cniConfDir: '/cni', ...o });
+  t.match(toml, /default_runtime_name = "crun"/);
+  const table = (name: string) => new RegExp(`\\[plugins\\."io\\.containerd\\.grpc\\.v1\\.cri"\\.containerd\\.runtimes\\."${name}"\\]\\n([^\\[]*)\\n\\[[^\\]]*\\.options\\]\\n([^\\[]*)`);
+  const crun = table('crun').exec(toml), crunHp = table('crun-tsk-hostport').exec(toml), runc = table('runc').exec(toml), runcHp = table('tsk-hostport').exec(toml);
+  t.ok(crun && crunHp && runc && runcHp, 'four handlers');
+  t.match(crun![2], /BinaryName = "\/usr\/bin\/crun"/);
+  t.match(crunHp![2], /BinaryName = "\/usr\/bin\/crun"/);
+  t.notMatch(runc![2], /BinaryName/);
+  t.notMatch(crun![1], /cni_conf_dir/);
+  t.match(crunHp![1], /cni_conf_dir = "\/cni\/hostport"/);
+  t.match(runcHp![1], /cni_conf_dir = "\/cni\/hostport"/);
+  t.equal(hostPortTwin('', o), 'crun-tsk-hostport', 'the default handler is crun here');
+  t.equal(hostPortTwin('runc', o), HOSTPORT_HANDLER);
+  t.equal(hostPortTwin('crun', o), 'crun-tsk-hostport');
+  t.equal(hostPortTwin('kata', o), 'kata', 'an unknown handler is left for containerd to refuse');
+  t.equal(hostPortTwin('', {}), HOSTPORT_HANDLER);
+});
+
+t.test('optional runtimes are found on PATH', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsk-runtimes-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'crun'), '#!/bin/sh\n');
+  t.same(findRuntimes(dir), { crun: join(dir, 'crun') });
 });
 
 // ---- supervisor

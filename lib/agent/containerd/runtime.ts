@@ -12,7 +12,7 @@ import { PAUSE_IMAGE, pauseImageArchive } from '../images/builtin.ts';
 import { startImageGc } from '../images/gc.ts';
 import { ImageImporter } from '../images/import.ts';
 import { parseRegistries, renderHostsToml, type RegistriesConfig } from '../images/registries.ts';
-import { containerdPaths, HOSTPORT_HANDLER } from './config.ts';
+import { containerdPaths, hostPortTwin } from './config.ts';
 import { startContainerd, type SupervisedContainerd } from './supervisor.ts';
 
 const log = logger('agent/containerd');
@@ -32,10 +32,26 @@ export interface ContainerRuntimeOptions {
   airgapPollMs?: number;
   imageGcPeriodMs?: number;
   /**
-   * OCI runtime binary for the supervised containerd (default runc). crun costs less CPU per container (C instead of
-   * Go; the shim runs the runtime ~6 times per pod) but 1.8 refuses hybrid cgroup hosts whose cgroup2 has controllers.
+   * Runtime handlers besides runc for the supervised containerd: name -> OCI runtime binary (default: findRuntimes()).
+   * crun costs less CPU per container (C instead of Go; the shim runs the runtime ~6 times per pod) but 1.8 refuses
+   * hybrid cgroup hosts whose cgroup2 has controllers.
    */
-  runtimeBinary?: string;
+  runtimes?: Record<string, string>;
+  /** The handler of pods whose RuntimeClass names none (--default-runtime; default runc). */
+  defaultRuntime?: string;
+}
+
+/** OCI runtimes besides runc that the runc shim can run, found on PATH as k3s finds them: crun. */
+export const OPTIONAL_RUNTIMES = ['crun'] as const;
+
+export function findRuntimes(path = process.env.PATH ?? ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  const dirs = [...path.split(':').filter(Boolean), '/usr/local/bin', '/usr/bin'];
+  for (const name of OPTIONAL_RUNTIMES) {
+    const dir = dirs.find((d) => existsSync(join(d, name)));
+    if (dir) out[name] = join(dir, name);
+  }
+  return out;
 }
 
 export interface ContainerRuntime {
@@ -73,6 +89,7 @@ export async function startContainerRuntime(o: ContainerRuntimeOptions): Promise
     log.info('using registries.yaml', { file: registriesFile, mirrors: Object.keys(registries.mirrors ?? {}) });
   }
   let containerd: SupervisedContainerd | undefined;
+  let handlers: { runtimes: Record<string, string>; defaultRuntime: string } | undefined;
   let endpoint: string;
   let address: string;
   if (o.containerRuntimeEndpoint) {
@@ -80,12 +97,20 @@ export async function startContainerRuntime(o: ContainerRuntimeOptions): Promise
     address = endpoint.replace(/^unix:\/\//, '');
   } else {
     writeRegistryHosts(containerdPaths(o.dataDir).certsDir, registries);
-    containerd = startContainerd({ dataDir: o.dataDir, signal: o.signal, sandboxImage: PAUSE_IMAGE, cniConfDir, netns: o.netns, clock: o.clock, runtimeBinary: o.runtimeBinary });
+    const runtimes = o.runtimes ?? findRuntimes();
+    const defaultRuntime = o.defaultRuntime || 'runc';
+    if (defaultRuntime !== 'runc' && !runtimes[defaultRuntime]) {
+      throw new Error(`--default-runtime ${defaultRuntime}: no such runtime on this host (have: ${['runc', ...Object.keys(runtimes)].join(', ')})`);
+    }
+    if (Object.keys(runtimes).length) log.info('runtime handlers', { default: defaultRuntime, more: runtimes });
+    handlers = { runtimes, defaultRuntime };
+    containerd = startContainerd({ dataDir: o.dataDir, signal: o.signal, sandboxImage: PAUSE_IMAGE, cniConfDir, netns: o.netns, clock: o.clock, ...handlers });
     await containerd.ready;
     endpoint = containerd.endpoint;
     address = containerd.paths.address;
   }
-  const cri = new GrpcCri({ endpoint, hostPortHandler: containerd ? HOSTPORT_HANDLER : undefined });
+  const hs = handlers;
+  const cri = new GrpcCri({ endpoint, hostPortHandler: hs ? (h) => hostPortTwin(h, hs) : undefined });
   const importer = new ImageImporter({ address, tmpDir: join(o.dataDir, 'agent') });
   if (!(await cri.imageStatus(PAUSE_IMAGE))) await importer.importBuffer('pause', pauseImageArchive());
   await watchAirgap({ dir: join(o.dataDir, 'agent', 'images'), importer, signal: o.signal, clock: o.clock, pollMs: o.airgapPollMs });

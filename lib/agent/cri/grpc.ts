@@ -48,8 +48,8 @@ export interface GrpcCriOptions {
   endpoint: string;
   /** Per-call deadline in ms (default 2 min; pulls and stops pass their own). */
   timeoutMs?: number;
-  /** Runtime handler for sandboxes with port mappings when the caller names none (tsk's containerd: its CNI chain with portmap). */
-  hostPortHandler?: string;
+  /** The handler for a sandbox with port mappings, given the one asked for (tsk's containerd: the twin whose CNI chain has portmap). */
+  hostPortHandler?: (handler: string) => string;
 }
 
 function target(endpoint: string): string {
@@ -62,7 +62,7 @@ export class GrpcCri implements CriRuntime {
   #rt: ServiceClient;
   #img: ServiceClient;
   #timeoutMs: number;
-  #hostPortHandler: string;
+  #hostPortHandler: (handler: string) => string;
 
   constructor(opts: GrpcCriOptions) {
     const def = definition();
@@ -71,7 +71,7 @@ export class GrpcCri implements CriRuntime {
     this.#rt = new def.RuntimeService(addr, grpc.credentials.createInsecure(), chanOpts) as ServiceClient;
     this.#img = new def.ImageService(addr, grpc.credentials.createInsecure(), chanOpts) as ServiceClient;
     this.#timeoutMs = opts.timeoutMs ?? 120_000;
-    this.#hostPortHandler = opts.hostPortHandler ?? '';
+    this.#hostPortHandler = opts.hostPortHandler ?? ((h) => h);
   }
 
   #call<T>(svc: ServiceClient, method: string, req: unknown, timeoutMs = this.#timeoutMs): Promise<T> {
@@ -93,7 +93,7 @@ export class GrpcCri implements CriRuntime {
   }
 
   async runPodSandbox(config: PodSandboxConfig, runtimeHandler = ''): Promise<string> {
-    const handler = runtimeHandler || (config.port_mappings?.length ? this.#hostPortHandler : '');
+    const handler = config.port_mappings?.length ? this.#hostPortHandler(runtimeHandler) : runtimeHandler;
     const r = await this.#rtc<{ pod_sandbox_id: string }>('RunPodSandbox', { config, runtime_handler: handler });
     return r.pod_sandbox_id;
   }

@@ -53,3 +53,16 @@ export async function bootstrapObjects(client: Client, o: BootstrapOptions): Pro
     await ensure(() => client.create(discovery('endpointslices'), slice, 'default'));
   }
 }
+
+/**
+ * The RuntimeClasses k3s's `runtimes` manifest adds, for the OCI runtimes the node's containerd registers when it finds
+ * them (lib/agent/containerd/runtime.ts): `crun`. Created once; a user's edits or deletion are kept until the next start.
+ * Left out with `--disable runtimes`.
+ */
+export async function ensureRuntimeClasses(client: Client): Promise<void> {
+  for (const name of ['crun']) {
+    await ensure(() => client.create({ group: 'node.k8s.io', version: 'v1', resource: 'runtimeclasses' }, {
+      apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'tsk' } }, handler: name,
+    }));
+  }
+}
