@@ -2,24 +2,14 @@
 // defaults on a created pod, a ResourceQuota rejection and status.used from the quota controller, Pod Security
 // (restricted) rejection and warnings, and `kubectl auth whoami`.
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { core, type KubeObject } from '../lib/client/types.ts';
 import { controllers, startControllers } from '../lib/controllers/manager.ts';
-import { MemoryStore } from '../lib/store/memory.ts';
-import { startSecureServer } from '../lib/server/auth/secure-server.ts';
+import { haveKubectl, startSecureApi } from './secure-api.ts';
 
-const haveKubectl = (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'kubectl')));
 if (!haveKubectl) {
   t.pass('kubectl not found on PATH: skipped');
 } else {
-  const dir = mkdtempSync(join(tmpdir(), 'tsk-adm-e2e-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = new MemoryStore();
-  const kubeconfig = join(dir, 'admin.yaml');
-  const srv = await startSecureServer({ dataDir: join(dir, 'data'), nodeName: 'srv', store, host: '127.0.0.1', port: 0, writeKubeconfig: kubeconfig });
+  const { srv, kubeconfig, kubectlAs, manifest } = await startSecureApi(t, 'tsk-adm-e2e-');
   const ac = new AbortController();
   const m = startControllers({
     client: srv.client, signal: ac.signal, leaderElection: { identity: 'adm-e2e' }, resyncMs: 60_000,
@@ -28,21 +18,10 @@ if (!haveKubectl) {
   t.teardown(async () => {
     ac.abort();
     await m.stop();
-    await srv.close();
-    await store.close();
   });
   await m.ready;
 
-  const kubectl = (...args: string[]): Promise<{ code: number; out: string; err: string }> => new Promise((resolve) => {
-    execFile('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], { timeout: 60_000 }, (e, out, err) => {
-      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out: String(out), err: String(err) });
-    });
-  });
-  const manifest = (name: string, obj: object): string => {
-    const p = join(dir, `${name}.json`);
-    writeFileSync(p, JSON.stringify(obj));
-    return p;
-  };
+  const kubectl = (...args: string[]) => kubectlAs(kubeconfig, ...args);
   const podObj = (name: string, ns: string, extra: Record<string, unknown> = {}) =>
     ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns }, spec: { containers: [{ name: 'c', image: 'nginx', ...extra }] } });
 

@@ -1,22 +1,10 @@
 // The real client library @kubernetes/client-node against the in-process secure API server (TLS verified with the
 // admin kubeconfig startSecureServer writes): list, watch, create, patch (merge and strategic), delete.
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { MemoryStore } from '../lib/store/memory.ts';
-import { startSecureServer } from '../lib/server/auth/secure-server.ts';
+import { startSecureApi } from './secure-api.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'tsk-client-node-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const store = new MemoryStore();
-const kubeconfig = join(dir, 'admin.yaml');
-const srv = await startSecureServer({ dataDir: join(dir, 'data'), nodeName: 'srv', store, host: '127.0.0.1', port: 0, writeKubeconfig: kubeconfig });
-t.teardown(async () => {
-  await srv.close();
-  await store.close();
-});
+const { kubeconfig } = await startSecureApi(t, 'tsk-client-node-');
 
 const kc = new k8s.KubeConfig();
 kc.loadFromFile(kubeconfig);

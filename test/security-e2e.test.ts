@@ -1,44 +1,24 @@
 // The real kubectl over HTTPS with full TLS verification against the in-process secure API server.
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { core } from '../lib/client/types.ts';
-import { MemoryStore } from '../lib/store/memory.ts';
-import { startSecureServer } from '../lib/server/auth/secure-server.ts';
 import { httpsRequest } from '../lib/server/pki/https-request.ts';
 import { readKubeconfig, writeKubeconfig } from '../lib/server/pki/kubeconfig.ts';
 import { restClient } from '../lib/server/pki/kube-rest.ts';
 import { enableEncryption } from '../lib/server/encryption/config.ts';
 import { createBootstrapToken, deleteBootstrapToken, listBootstrapTokens } from '../lib/server/join/bootstrap-tokens.ts';
+import { haveKubectl, startSecureApi } from './secure-api.ts';
 import { caHash } from '../lib/server/join/token.ts';
 import { joinCluster } from '../lib/agent/join/join.ts';
 import { HttpsClient } from '../lib/client/https.ts';
 import { generateKeyPair, privateKeyToPem, signLeaf } from '../lib/server/pki/x509.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'tsk-sec-e2e-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const store = new MemoryStore();
-const kubeconfig = join(dir, 'admin.yaml');
-enableEncryption(join(dir, 'data'));
-const srv = await startSecureServer({ dataDir: join(dir, 'data'), nodeName: 'srv', store, host: '127.0.0.1', port: 0, writeKubeconfig: kubeconfig });
-t.teardown(async () => {
-  await srv.close();
-  await store.close();
-});
+const { dir, store, kubeconfig, srv, kubectlAs: kubectl, manifest } = await startSecureApi(t, 'tsk-sec-e2e-', (dataDir) => enableEncryption(dataDir));
 
-// The real kubectl (google-cloud-sdk's dispatcher on the CI image). Without it the kubectl parts are skipped, loudly.
-const haveKubectl = (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'kubectl')));
+// Without the real kubectl the kubectl parts are skipped, loudly.
 const needsKubectl = { skip: haveKubectl ? false : 'kubectl not found on PATH' };
-
-function kubectl(cfg: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile('kubectl', ['--kubeconfig', cfg, '--cache-dir', join(dir, 'cache'), ...args], { timeout: 60_000 }, (e, out, err) => {
-      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out: String(out), err: String(err) });
-    });
-  });
-}
 
 async function userKubeconfig(name: string, cn: string, o: string[] = []): Promise<string> {
   const keys = await generateKeyPair();
@@ -59,12 +39,6 @@ function tokenKubeconfig(name: string, token: string): string {
     contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
   }), { mode: 0o600 });
   return path;
-}
-
-function manifest(name: string, obj: object): string {
-  const p = join(dir, `${name}.json`);
-  writeFileSync(p, JSON.stringify(obj));
-  return p;
 }
 
 async function eventually(what: string, fn: () => Promise<boolean>): Promise<void> {
