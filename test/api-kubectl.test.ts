@@ -1,19 +1,14 @@
 // End-to-end: the real kubectl 1.32 against an in-process API server on port 0 (plain HTTP on 127.0.0.1).
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { startApiServer } from '../lib/server/api/server.ts';
+import { KUBECTL, tempDir } from './harness.ts';
 
-const KUBECTL = '/usr/bin/kubectl';
-
-const dir = mkdtempSync(join(tmpdir(), 'tsk-api-kubectl-'));
+const dir = tempDir(t, 'tsk-api-kubectl-');
 const server = await startApiServer();
-t.teardown(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+t.teardown(() => server.close());
 writeFileSync(join(dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\n');
 const base = ['--server', server.url, '--cache-dir', join(dir, 'cache'), '--request-timeout', '30s'];
 const env = { ...process.env, KUBECONFIG: join(dir, 'kubeconfig'), HOME: dir };

@@ -1,15 +1,14 @@
 // install.sh end to end with a stand-in executable in temp directories (no systemd here).
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir, type Teardown } from './harness.ts';
 
 const script = join(import.meta.dirname, '..', 'install.sh');
 
-function setup(t: { teardown(fn: () => void): void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'tsk-install-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+function setup(t: Teardown) {
+  const dir = tempDir(t, 'tsk-install-');
   const bin = join(dir, 'tsk-fake');
   writeFileSync(bin, '#!/bin/sh\necho "tsk version test"\n');
   chmodSync(bin, 0o755);

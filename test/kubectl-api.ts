@@ -1,12 +1,11 @@
 // The in-process API server (plain HTTP on loopback) with the CRD controller, driven by the real kubectl from a
 // temp dir: for the tests of what kubectl sends and needs that run no node.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApiServer, type ApiServer } from '../lib/server/api/server.ts';
 import { startCrdController } from '../lib/server/crd/index.ts';
-import { KUBECTL, type Teardown } from './harness.ts';
+import { KUBECTL, tempDir, type Teardown } from './harness.ts';
 
 export interface KubectlApi {
   server: ApiServer;
@@ -21,12 +20,11 @@ export async function startKubectlApi(t: Teardown, prefix: string): Promise<Kube
   const server = await startApiServer({});
   const ac = new AbortController();
   const crds = startCrdController({ client: server.client, catalog: server.registry.catalog, signal: ac.signal });
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = tempDir(t, prefix);
   t.teardown(async () => {
     ac.abort();
     await crds.done;
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
   });
   await crds.ready;
   writeFileSync(join(dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\n');
