@@ -1,10 +1,9 @@
 // Three machines emulated with network namespaces on one L2 segment: a tsk server and two agents, each with its own
 // data dir and containerd. Pods, services, NodePorts and cluster DNS must work across nodes (VXLAN overlay).
 import t from 'tap';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { busyboxImageArchive } from '../lib/agent/images/builtin.ts';
-import { createNetworkOfNodes, inNetns, kc, kubectl, startAgent, startServer, tempDir, waitFor } from './harness.ts';
+import { createNetworkOfNodes, inNetns, kc, kubectl, seedBusybox, startAgent, startServer, tempDir, waitFor } from './harness.ts';
 
 const WEB = `apiVersion: apps/v1
 kind: DaemonSet
@@ -65,11 +64,6 @@ spec:
     ports: [{port: 8080}]
 `;
 
-function seedImages(dataDir: string): void {
-  mkdirSync(join(dataDir, 'agent/images'), { recursive: true });
-  writeFileSync(join(dataDir, 'agent/images/busybox.tar'), busyboxImageArchive());
-}
-
 function clientPod(name: string, node: string, script: string, labels: Record<string, string> = {}): string {
   return JSON.stringify({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels },
@@ -81,13 +75,13 @@ t.test('a server and two agents form one cluster', async (t) => {
   const { namespaces, addresses } = createNetworkOfNodes(t, 3);
   const agents: ReturnType<typeof startAgent>[] = [];
   const serverDir = tempDir(t, 'tsk-cluster-s-');
-  seedImages(serverDir);
+  seedBusybox(serverDir);
   const server = await startServer(t, { netns: namespaces[0], dataDir: serverDir, nodeName: 'node-0', args: ['--node-ip', addresses[0]!] });
   const token = readFileSync(join(serverDir, 'server/token'), 'utf8').trim();
   t.match(token, /^K10[0-9a-f]{64}::server:/);
   for (const i of [1, 2]) {
     const dataDir = tempDir(t, `tsk-cluster-a${i}-`);
-    seedImages(dataDir);
+    seedBusybox(dataDir);
     agents[i] = startAgent(t, { server: `https://${addresses[0]}:${server.port}`, token, nodeName: `node-${i}`, netns: namespaces[i], dataDir, args: ['--node-ip', addresses[i]!] });
   }
   await waitFor('three Ready nodes', () => {

@@ -5,10 +5,8 @@
 // scheduler; one bound to the node directly is rejected by the kubelet's admission; a BestEffort pod that tolerates
 // the taint is admitted and then evicted (Failed, Evicted, an Evicted event); the node stays Ready and the process alive.
 import t from 'tap';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { busyboxImageArchive } from '../lib/agent/images/builtin.ts';
-import { createNetns, kc, kubectl, startServer, tempDir, waitFor } from './harness.ts';
+import { readFileSync } from 'node:fs';
+import { kc, kubectl, startNetnsServer, waitFor } from './harness.ts';
 
 const NODE = 'eviction-e2e';
 
@@ -24,14 +22,9 @@ const pod = (name: string, tolerate: boolean, nodeName?: string) => JSON.stringi
 
 t.test('memory pressure: condition and taint on the node, a BestEffort pod evicted, the node stays up', async (t) => {
   const memTotalKi = Number(/^MemTotal:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
-  const work = tempDir(t, 'tsk-eviction-e2e-');
-  const netns = createNetns(t, '10.199.0.2');
-  const dataDir = join(work, 'data');
-  mkdirSync(join(dataDir, 'agent/images'), { recursive: true });
-  writeFileSync(join(dataDir, 'agent/images/busybox.tar'), busyboxImageArchive());
-  const server = await startServer(t, {
-    netns, dataDir, nodeName: NODE,
-    args: ['--node-ip', '10.199.0.2', '--kubelet-arg', `eviction-hard=memory.available<${memTotalKi}Ki`, '--kubelet-arg=eviction-pressure-transition-period=30s'],
+  const { server } = await startNetnsServer(t, {
+    prefix: 'tsk-eviction-e2e-', nodeName: NODE, ready: false,
+    args: ['--kubelet-arg', `eviction-hard=memory.available<${memTotalKi}Ki`, '--kubelet-arg=eviction-pressure-transition-period=30s'],
   });
   const node = () => JSON.parse(kc(server, ['get', 'node', NODE, '-o', 'json']));
   const cond = (n: { status?: { conditions?: { type: string }[] } }, type: string) => n.status?.conditions?.find((c) => c.type === type) as { status: string; reason: string; message: string } | undefined;

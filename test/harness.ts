@@ -1,10 +1,11 @@
 // End-to-end harness: runs `tsk server` / `tsk agent` as child processes with their own data dirs and ports,
 // drives them with the real kubectl, and cleans up by PID.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { busyboxImageArchive } from '../lib/agent/images/builtin.ts';
 
 export const root = join(import.meta.dirname, '..');
 export const KUBECTL = '/usr/bin/kubectl';
@@ -177,6 +178,51 @@ export async function startServer(t: Teardown, opts: StartServerOptions = {}): P
     return r.status === 0 && r.stdout.trim() === 'ok';
   }, 90_000);
   return proc;
+}
+
+/** Writes the built-in busybox image where the node imports it at start (no registry needed); returns dataDir. */
+export function seedBusybox(dataDir: string): string {
+  mkdirSync(join(dataDir, 'agent/images'), { recursive: true });
+  writeFileSync(join(dataDir, 'agent/images/busybox.tar'), busyboxImageArchive());
+  return dataDir;
+}
+
+/** Waits until the node's Ready condition is True. */
+export async function waitNodeReady(proc: { kubeconfig: string; dataDir: string; netns?: string }, nodeName: string, what = 'node Ready'): Promise<void> {
+  await waitFor(what, () => kubectl(proc, ['get', 'node', nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).stdout === 'True', 90_000);
+}
+
+export interface NetnsServerOptions {
+  /** Of the temp work dir. */
+  prefix?: string;
+  nodeName: string;
+  /** After --node-ip 10.199.0.2. */
+  args?: string[];
+  /** A work dir the test made already (instead of a new one from prefix). */
+  work?: string;
+  /** Wait for the node to be Ready (default true). */
+  ready?: boolean;
+}
+
+export interface NetnsServer {
+  server: TskProcess;
+  work: string;
+  /** work/data, seeded with busybox. */
+  dataDir: string;
+  netns: string;
+  /** What the server was started with: startServer(t, options) starts it again on the same data. */
+  options: StartServerOptions;
+}
+
+/** `tsk server` as a one-node cluster with its own containerd in a new network namespace at 10.199.0.2. */
+export async function startNetnsServer(t: Teardown, o: NetnsServerOptions): Promise<NetnsServer> {
+  const work = o.work ?? tempDir(t, o.prefix);
+  const netns = createNetns(t, '10.199.0.2');
+  const dataDir = seedBusybox(join(work, 'data'));
+  const options: StartServerOptions = { netns, dataDir, nodeName: o.nodeName, args: ['--node-ip', '10.199.0.2', ...(o.args ?? [])] };
+  const server = await startServer(t, options);
+  if (o.ready !== false) await waitNodeReady(server, o.nodeName);
+  return { server, work, dataDir, netns, options };
 }
 
 export interface StartAgentOptions {

@@ -2,10 +2,9 @@
 // inside a network namespace with its own containerd, driven by the real kubectl.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { busyboxImageArchive } from '../lib/agent/images/builtin.ts';
-import { createNetns, kc, kubectl, root, startServer, tempDir, useBinary, waitFor } from './harness.ts';
+import { kc, kubectl, root, startNetnsServer, startServer, tempDir, useBinary, waitFor } from './harness.ts';
 
 t.test('tsk server runs pods, services and DNS, and keeps its state through kill -9', async (t) => {
   const work = tempDir(t, 'tsk-server-e2e-');
@@ -15,14 +14,8 @@ t.test('tsk server runs pods, services and DNS, and keeps its state through kill
   t.teardown(() => useBinary(undefined));
   t.match(execFileSync(exe, ['version'], { encoding: 'utf8' }), /kubernetes v1\.32\.4/);
 
-  const netns = createNetns(t, '10.199.0.2');
-  const dataDir = join(work, 'data');
-  mkdirSync(join(dataDir, 'agent/images'), { recursive: true });
-  writeFileSync(join(dataDir, 'agent/images/busybox.tar'), busyboxImageArchive());
-  const args = ['--node-ip', '10.199.0.2', '--secrets-encryption'];
-  let server = await startServer(t, { netns, dataDir, nodeName: 'e2e-server', args });
-
-  await waitFor('node Ready', () => kubectl(server, ['get', 'node', 'e2e-server', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).stdout === 'True', 90_000);
+  const { server: first, dataDir, options } = await startNetnsServer(t, { work, nodeName: 'e2e-server', args: ['--secrets-encryption'] });
+  let server = first;
   t.match(kc(server, ['get', 'nodes', '-o', 'wide']), /e2e-server\s+Ready\s+control-plane/);
 
   kc(server, ['create', 'deployment', 'web', '--image=busybox:latest', '--replicas=2', '--', 'sh', '-c', 'echo hello-from-web > /tmp/index.html && exec httpd -f -p 8080 -h /tmp']);
@@ -51,7 +44,7 @@ t.test('tsk server runs pods, services and DNS, and keeps its state through kill
   // The store survives kill -9: objects are still there after a restart, pods keep running.
   const rvBefore = kc(server, ['get', 'deployment', 'web', '-o', 'jsonpath={.metadata.uid}']);
   await server.kill9();
-  server = await startServer(t, { netns, dataDir, nodeName: 'e2e-server', args });
+  server = await startServer(t, options);
   t.equal(kc(server, ['get', 'deployment', 'web', '-o', 'jsonpath={.metadata.uid}']), rvBefore);
   t.equal(Buffer.from(kc(server, ['get', 'secret', 'pw', '-o', 'jsonpath={.data.password}']), 'base64').toString(), 'plain-text-needle-42', 'the encrypted secret reads back after a restart');
   t.match(kc(server, ['rollout', 'status', 'deployment/web', '--timeout=120s']), /successfully rolled out/);

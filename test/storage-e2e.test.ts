@@ -2,10 +2,9 @@
 // default local-path class is provisioned on the node when its first pod is scheduled; a file a pod writes is read
 // by a later pod; deleting the claim deletes the volume.
 import t from 'tap';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { busyboxImageArchive } from '../lib/agent/images/builtin.ts';
-import { createNetns, kc, kubectl, startServer, tempDir, waitFor } from './harness.ts';
+import { kc, kubectl, startNetnsServer, waitFor } from './harness.ts';
 
 const pod = (name: string, script: string) => JSON.stringify({
   apiVersion: 'v1', kind: 'Pod', metadata: { name },
@@ -17,13 +16,7 @@ const pod = (name: string, script: string) => JSON.stringify({
 });
 
 t.test('a local-path claim keeps a file across pods and is deleted with its claim', async (t) => {
-  const work = tempDir(t, 'tsk-storage-e2e-');
-  const netns = createNetns(t, '10.199.0.2');
-  const dataDir = join(work, 'data');
-  mkdirSync(join(dataDir, 'agent/images'), { recursive: true });
-  writeFileSync(join(dataDir, 'agent/images/busybox.tar'), busyboxImageArchive());
-  const server = await startServer(t, { netns, dataDir, nodeName: 'storage-e2e', args: ['--node-ip', '10.199.0.2'] });
-  await waitFor('node Ready', () => kubectl(server, ['get', 'node', 'storage-e2e', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).stdout === 'True', 90_000);
+  const { server, dataDir } = await startNetnsServer(t, { prefix: 'tsk-storage-e2e-', nodeName: 'storage-e2e' });
 
   t.match(kc(server, ['get', 'storageclass']), /local-path \(default\)\s+rancher\.io\/local-path\s+Delete\s+WaitForFirstConsumer/);
   kc(server, ['apply', '-f', '-'], JSON.stringify({

@@ -2,19 +2,11 @@
 // containerd and a seeded busybox image, driven by the real kubectl.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { busyboxImageArchive } from '../lib/agent/images/builtin.ts';
-import { createNetns, inNetns, kc, KUBECTL, kubectl, nsPrefix, startServer, tempDir, waitFor } from './harness.ts';
+import { inNetns, kc, KUBECTL, kubectl, nsPrefix, startNetnsServer, waitFor } from './harness.ts';
 
 t.test('kubectl logs, exec, port-forward and top', async (t) => {
-  const work = tempDir(t, 'tsk-streaming-e2e-');
-  const netns = createNetns(t, '10.199.0.2');
-  const dataDir = join(work, 'data');
-  mkdirSync(join(dataDir, 'agent/images'), { recursive: true });
-  writeFileSync(join(dataDir, 'agent/images/busybox.tar'), busyboxImageArchive());
-  const server = await startServer(t, { netns, dataDir, nodeName: 'stream-e2e', args: ['--node-ip', '10.199.0.2'] });
-  await waitFor('node Ready', () => kubectl(server, ['get', 'node', 'stream-e2e', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).stdout === 'True', 90_000);
+  const { server, dataDir, netns } = await startNetnsServer(t, { prefix: 'tsk-streaming-e2e-', nodeName: 'stream-e2e' });
 
   kc(server, ['run', 'app', '--image=busybox:latest', '--restart=Never', '--', 'sh', '-c',
     'echo hello-pf > /tmp/index.html; httpd -p 8080 -h /tmp; i=0; while true; do echo line-$i; i=$((i+1)); sleep 1; done']);
