@@ -5,6 +5,7 @@ import {
   AlreadyExistsError, CompactedError, ConflictError, FutureRevisionError, LeaseNotFoundError, NotFoundError,
   type Store, type Watch, type WatchEvent, type WatchMessage,
 } from './types.ts';
+import { pollUntil } from './test-fixture.ts';
 
 export interface FactoryOptions {
   clock: FakeClock;
@@ -56,16 +57,6 @@ async function rejects<T>(t: Test, p: Promise<unknown>, cls: new (...a: never[])
     if (err instanceof cls) return err;
   }
   return undefined;
-}
-
-async function pollUntil(cond: () => boolean | Promise<boolean>, tick?: () => void): Promise<boolean> {
-  const until = Date.now() + DEADLINE_MS;
-  while (Date.now() < until) {
-    if (await cond()) return true;
-    tick?.();
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return false;
 }
 
 export function storeConformance(t: Test, factory: StoreFactory): void {

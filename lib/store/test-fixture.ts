@@ -1,4 +1,4 @@
-// Test fixture shared by the SQLite store's tests (sqlite.test.ts, sqlite-deferred.test.ts): polling with a
+// Test fixture shared by the store's tests (conformance.ts, sqlite.test.ts, sqlite-deferred.test.ts): polling with a
 // deadline, and a writer process (testdata/*-writer.ts) whose stdout lines report what it wrote, for kill -9 tests.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { join } from 'node:path';
