@@ -4,7 +4,7 @@ import t from 'tap';
 import { apps, core, coordination, discovery, type Client } from '../client/types.ts';
 import { FakeClient } from '../client/fake.ts';
 import { startControllers } from './manager.ts';
-import { registryWithNodes, startManager, until, untilQuiet } from './registry-fixture.ts';
+import { registryWithNodes, stamp, standInKubelet, startManager, until, untilQuiet } from './registry-fixture.ts';
 
 
 t.test('leads, starts controllers on synced informers, stops and releases', async (t) => {
@@ -33,23 +33,15 @@ t.test('leads, starts controllers on synced informers, stops and releases', asyn
   t.notOk(lease.spec.holderIdentity);
 });
 
-/** Polls pods: bound ones get Running/Ready with an IP; ones being deleted are removed. */
+/** Bound pods get Running/Ready with an IP; ones being deleted are removed. */
 function fakeKubelet(client: Client, signal: AbortSignal): void {
   let ip = 10;
-  void (async () => {
-    while (!signal.aborted) {
-      const pods = (await client.list(core('pods'))).items;
-      for (const p of pods) {
-        try {
-          if (p.metadata.deletionTimestamp && p.spec?.nodeName) await client.delete(core('pods'), p.metadata.name!, p.metadata.namespace, { gracePeriodSeconds: 0 });
-          else if (p.spec?.nodeName && !p.status?.podIP) {
-            await client.update(core('pods'), { ...p, status: { phase: 'Running', podIP: `10.42.0.${ip++}`, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z') }] } }, 'status');
-          }
-        } catch { /* raced with a controller; next pass */ }
-      }
-      await new Promise((r) => setTimeout(r, 20));
+  standInKubelet(client, signal, async (p) => {
+    if (p.metadata.deletionTimestamp && p.spec?.nodeName) await client.delete(core('pods'), p.metadata.name!, p.metadata.namespace, { gracePeriodSeconds: 0 });
+    else if (p.spec?.nodeName && !p.status?.podIP) {
+      await client.update(core('pods'), { ...p, status: { phase: 'Running', podIP: `10.42.0.${ip++}`, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: stamp(Date.now() - 60_000) }] } }, 'status');
     }
-  })();
+  });
 }
 
 t.test('deployment to ready pods with endpoints; foreground deletion; namespace deletion', async (t) => {

@@ -1,7 +1,7 @@
 // Test fixture for controllers over the real registry (memory store, in-process client), shared by manager.test.ts,
 // statefulset.test.ts and test/storage-controllers.test.ts: the registry with its bootstrap objects and Ready nodes,
 // the controller manager stopped on teardown, and polling helpers.
-import { core, type Client } from '../client/types.ts';
+import { core, type Client, type KubeObject } from '../client/types.ts';
 import { MemoryStore } from '../store/memory.ts';
 import { createRegistry } from '../server/registry/index.ts';
 import { bootstrapObjects } from '../server/registry/bootstrap.ts';
@@ -52,6 +52,22 @@ export function startManager(t: { teardown(fn: () => unknown): void }, store: Me
   });
   t.teardown(async () => { ac.abort(); await m.stop(); await store.close(); });
   return { m, signal: ac.signal };
+}
+
+/**
+ * A stand-in kubelet: every 20 ms until signal aborts, lists all pods and calls sync for each; an error (a race with a
+ * controller) is ignored until the next pass.
+ */
+export function standInKubelet(client: Client, signal: AbortSignal, sync: (pod: KubeObject) => Promise<unknown>): void {
+  void (async () => {
+    while (!signal.aborted) {
+      const pods = (await client.list(core('pods'))).items;
+      for (const p of pods) {
+        try { await sync(p); } catch { /* raced with a controller; next pass */ }
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
 }
 
 /** Polls fn every 20 ms until it returns a truthy value (returned), or throws after ms. */

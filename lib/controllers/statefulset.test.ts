@@ -4,7 +4,7 @@ import { FakeClock } from '../clock.ts';
 import { hashOf, revisionData } from './controller-revision.ts';
 import { listerOf, readyCondition, seeded, verbs } from './controller-revision-fixtures.ts';
 import { reconcileStatefulSet, type StatefulSetDeps } from './statefulset.ts';
-import { registryWithNodes, stamp, startManager, until } from './registry-fixture.ts';
+import { registryWithNodes, stamp, standInKubelet, startManager, until } from './registry-fixture.ts';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 const template = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:2' }] } };
@@ -143,25 +143,17 @@ t.test('whenScaled: Delete hands the claim to the condemned pod before deleting 
 // (memory store, in-process client) and a stand-in kubelet: rollouts finish with the status kubectl waits for.
 /** Bound pods become Running/Ready (job pods Succeeded); pods being deleted are removed. */
 function fakeKubelet(client: Client, signal: AbortSignal): void {
-  void (async () => {
-    while (!signal.aborted) {
-      const pods = (await client.list(core('pods'))).items;
-      for (const p of pods) {
-        try {
-          if (p.metadata.deletionTimestamp) {
-            if (p.status?.phase === 'Running') await client.update(core('pods'), { ...p, status: { ...p.status, phase: 'Failed', conditions: [] } }, 'status');
-            else await client.delete(core('pods'), p.metadata.name!, p.metadata.namespace, { gracePeriodSeconds: 0 });
-          } else if (p.spec?.nodeName && !p.status?.phase?.match(/Running|Succeeded|Failed/)) {
-            const job = !!p.metadata.labels?.['batch.kubernetes.io/job-name'];
-            const conditions = job ? [] : [{ type: 'Ready', status: 'True', lastTransitionTime: stamp(Date.now() - 60_000) }];
-            const containerStatuses = job ? [{ name: 'c', state: { terminated: { exitCode: 0, finishedAt: stamp(Date.now()) } } }] : [];
-            await client.update(core('pods'), { ...p, status: { phase: job ? 'Succeeded' : 'Running', podIP: '10.42.0.9', conditions, containerStatuses } }, 'status');
-          }
-        } catch { /* raced with a controller; next pass */ }
-      }
-      await new Promise((r) => setTimeout(r, 20));
+  standInKubelet(client, signal, async (p) => {
+    if (p.metadata.deletionTimestamp) {
+      if (p.status?.phase === 'Running') await client.update(core('pods'), { ...p, status: { ...p.status, phase: 'Failed', conditions: [] } }, 'status');
+      else await client.delete(core('pods'), p.metadata.name!, p.metadata.namespace, { gracePeriodSeconds: 0 });
+    } else if (p.spec?.nodeName && !p.status?.phase?.match(/Running|Succeeded|Failed/)) {
+      const job = !!p.metadata.labels?.['batch.kubernetes.io/job-name'];
+      const conditions = job ? [] : [{ type: 'Ready', status: 'True', lastTransitionTime: stamp(Date.now() - 60_000) }];
+      const containerStatuses = job ? [{ name: 'c', state: { terminated: { exitCode: 0, finishedAt: stamp(Date.now()) } } }] : [];
+      await client.update(core('pods'), { ...p, status: { phase: job ? 'Succeeded' : 'Running', podIP: '10.42.0.9', conditions, containerStatuses } }, 'status');
     }
-  })();
+  });
 }
 
 const getIn = (client: Client, ref: ReturnType<typeof apps>, name: string) => client.get(ref, name, 'default').catch(() => undefined);
