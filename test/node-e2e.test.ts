@@ -111,6 +111,17 @@ t.test('node: volumes, probes, restarts, OOM, preStop, restart of tsk, cp and at
     t.pass('kubectl get pod shows CrashLoopBackOff');
   });
 
+  t.test('kubelet events: kubectl describe pod shows them', async (t) => {
+    const described = kc(server, ['describe', 'pod', 'vols']);
+    t.match(described, /Normal\s+Pulled\s+.*Container image "busybox:latest" already present on machine/);
+    t.match(described, /Normal\s+Created\s+.*Created container main/);
+    t.match(described, /Normal\s+Started\s+.*Started container main/);
+    const reasons = (name: string) => kubectl(server, ['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}={.message}{"\\n"}{end}']).stdout;
+    t.match(reasons('live'), /Unhealthy=Liveness probe failed: /);
+    t.match(reasons('live'), /Killing=Container main failed liveness probe, will be restarted/);
+    t.match(reasons('crash'), /BackOff=Back-off restarting failed container main in pod crash_default\(/);
+  });
+
   t.test('a memory limit produces OOMKilled', async (t) => {
     const reason = await waitFor('oom terminated', () => get('oom', '{.status.containerStatuses[0].state.terminated.reason}'), 90_000);
     t.equal(reason, 'OOMKilled');

@@ -63,25 +63,36 @@ export interface EnsureImageOptions {
   policy?: 'Always' | 'IfNotPresent' | 'Never';
   secrets: KubeObject[];
   registries?: RegistriesConfig;
+  /** The kubelet's pod events for the image (Pulling, Pulled, Failed), worded as upstream. */
+  onEvent?: (type: 'Normal' | 'Warning', reason: string, message: string) => void;
 }
 
 /** Returns the image reference to run; throws ImagePullError. */
 export async function ensureImage(o: EnsureImageOptions): Promise<string> {
   if (!o.image) throw new ImagePullError('InvalidImageName', 'image is empty');
   const policy = o.policy ?? defaultPullPolicy(o.image);
+  const event = o.onEvent ?? (() => {});
   const present = await o.cri.imageStatus(o.image);
-  if (present && policy !== 'Always') return o.image;
+  const alreadyPresent = () => { event('Normal', 'Pulled', `Container image "${o.image}" already present on machine`); return o.image; };
+  if (present && policy !== 'Always') return alreadyPresent();
   if (policy === 'Never') {
-    if (present) return o.image;
-    throw new ImagePullError('ErrImageNeverPull', `Container image "${o.image}" is not present with pull policy of Never`);
+    if (present) return alreadyPresent();
+    const message = `Container image "${o.image}" is not present with pull policy of Never`;
+    event('Warning', 'ErrImageNeverPull', message);
+    throw new ImagePullError('ErrImageNeverPull', message);
   }
   try {
+    event('Normal', 'Pulling', `Pulling image "${o.image}"`);
+    const t0 = performance.now();
     // With a local copy (policy Always) a slow or unreachable registry must not hold the pod for long.
     await o.cri.pullImage(o.image, { auth: authFor(o.image, o.secrets, o.registries), timeoutMs: present ? 30_000 : undefined });
+    event('Normal', 'Pulled', `Successfully pulled image "${o.image}" in ${((performance.now() - t0) / 1000).toFixed(3)}s`);
     return o.image;
   } catch (e) {
     // Always with the image present locally and the registry unreachable: run what we have (air-gapped nodes).
-    if (present) return o.image;
-    throw new ImagePullError('ErrImagePull', `failed to pull image "${o.image}": ${e instanceof Error ? e.message : String(e)}`);
+    if (present) return alreadyPresent();
+    const message = `failed to pull image "${o.image}": ${e instanceof Error ? e.message : String(e)}`;
+    event('Warning', 'Failed', `Failed to pull image "${o.image}": ${e instanceof Error ? e.message : String(e)}`);
+    throw new ImagePullError('ErrImagePull', message);
   }
 }

@@ -61,7 +61,7 @@ export interface KubeletOptions {
   maxParallelStarts?: number;
   /** Admission: consulted once, when the kubelet first sees a new pod, before anything of it is created (addAdmitHandler adds more). */
   admit?: AdmitHandler;
-  /** Pod events (FailedCreatePodSandBox); default none. */
+  /** Pod events (Pulled, Created, Started, Killing, Unhealthy, BackOff, Failed...); default none. */
   recorder?: EventRecorder;
 }
 
@@ -122,7 +122,23 @@ export class Kubelet {
       update: (_o, p) => { this.#uids.set(p.metadata.uid!, p); this.schedule(p.metadata.uid!); },
       delete: (p) => { this.#uids.delete(p.metadata.uid!); this.#admission.delete(p.metadata.uid!); this.schedule(p.metadata.uid!); },
     });
-    this.probes = new ProbeManager({ clock: this.#clock, runner: o.probeRunner ?? defaultProbeRunner(o.cri), onChange: (uid) => this.schedule(uid) });
+    this.probes = new ProbeManager({
+      clock: this.#clock, runner: o.probeRunner ?? defaultProbeRunner(o.cri), onChange: (uid) => this.schedule(uid),
+      onFailure: (uid, _container, kind, message) => {
+        const pod = this.#pods().get(uid);
+        if (pod) this.#event(pod, 'Warning', 'Unhealthy', `${kind[0]!.toUpperCase()}${kind.slice(1)} probe failed: ${message}`);
+      },
+    });
+  }
+
+  /** A pod event, as the kubelet records them (kubectl describe pod). */
+  #event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    (this.#o.recorder ?? nullRecorder).event({ ...pod, apiVersion: 'v1', kind: 'Pod' } as KubeObject, type, reason, message);
+  }
+
+  /** Killing events for a pod's running containers, before it is stopped. */
+  #killingEvents(pod: Pod, state: PodRuntimeState): void {
+    for (const c of state.containers) if (c.state === 'CONTAINER_RUNNING') this.#event(pod, 'Normal', 'Killing', `Stopping container ${c.name}`);
   }
 
   /** Adds an admission check, run in order with the others before a new pod's first sync (add before start()). */
@@ -272,7 +288,10 @@ export class Kubelet {
         reason: 'DeadlineExceeded', message: `Pod was active on the node longer than the specified deadline`,
       });
     }
-    if (actions.killPod) await killPod({ cri: this.#o.cri, clock: this.#clock, pod, graceSeconds: this.#grace(pod), podIP: state.sandboxes[0]?.ip }, state);
+    if (actions.killPod) {
+      this.#killingEvents(pod, state);
+      await killPod({ cri: this.#o.cri, clock: this.#clock, pod, graceSeconds: this.#grace(pod), podIP: state.sandboxes[0]?.ip }, state);
+    }
     let failure: unknown;
     if (!actions.terminal) await this.#apply(pod, state, actions).catch((e: unknown) => { failure = e ?? new Error('pod sync failed'); });
     else this.probes.stopPod(uid);
@@ -311,6 +330,9 @@ export class Kubelet {
       const spec = specs.get(k.name);
       const probeGrace = spec?.livenessProbe?.terminationGracePeriodSeconds;
       log.info('killing container', { pod: podKey(pod), container: k.name, reason: k.reason });
+      this.#event(pod, 'Normal', 'Killing', k.reason === 'probe failed'
+        ? `Container ${k.name} failed ${this.probes.result(uid, k.id, 'startup') === 'failure' ? 'startup' : 'liveness'} probe, will be restarted`
+        : k.reason === 'spec changed' ? `Container ${k.name} definition changed, will be restarted` : `Stopping container ${k.name}`);
       await stopContainerGracefully({ cri: this.#o.cri, clock: this.#clock, pod, graceSeconds: probeGrace ?? pod.spec.terminationGracePeriodSeconds ?? 30, podIP: state.sandboxes[0]?.ip }, c, spec);
       this.#runtime.invalidate(k.id);
       const dead = { ...c, state: 'CONTAINER_EXITED' as const, finishedAt: this.#clock.now() };
@@ -325,6 +347,7 @@ export class Kubelet {
     for (const name of a.backoff) {
       const d = this.#backoff.delay(`${uid}/${name}`) ?? 10_000;
       waiting.set(name, { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(d / 1000)}s restarting failed container=${name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${uid})` });
+      this.#event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${uid})`);
     }
 
     let sandboxId = state.sandboxes[0]?.id;
@@ -346,7 +369,7 @@ export class Kubelet {
         const handler = await runtimeHandlerOf(this.#o.client, pod);
         sandboxId = await this.#starts.run('sandbox', () => this.#o.cri.runPodSandbox(sbConfig, handler));
       } catch (e) {
-        (this.#o.recorder ?? nullRecorder).event(pod as KubeObject, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${e instanceof Error ? e.message : String(e)}`);
+        this.#event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${e instanceof Error ? e.message : String(e)}`);
         throw e;
       }
       podIP = (await this.#o.cri.podSandboxStatus(sandboxId))?.network?.ip || undefined;
@@ -424,6 +447,8 @@ export class Kubelet {
     const lastFailure = this.#lastPullFailure.get(pullKey);
     if (lastFailure !== undefined && this.#pullBackoff.inBackoffSince(pullKey, lastFailure, now)) {
       waiting.set(spec.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${spec.image}"` });
+      this.#event(pod, 'Normal', 'BackOff', `Back-off pulling image "${spec.image}"`);
+      this.#event(pod, 'Warning', 'Failed', 'Error: ImagePullBackOff');
       return;
     }
     let image: string;
@@ -433,7 +458,10 @@ export class Kubelet {
         const obj = await this.#objectSource(pod.metadata.namespace ?? 'default').secret(s.name);
         if (obj) secrets.push(obj);
       }
-      image = await ensureImage({ cri: this.#o.cri, image: spec.image, policy: spec.imagePullPolicy, secrets, registries: this.#o.registries });
+      image = await ensureImage({
+        cri: this.#o.cri, image: spec.image, policy: spec.imagePullPolicy, secrets, registries: this.#o.registries,
+        onEvent: (type, reason, message) => this.#event(pod, type, reason, message),
+      });
       this.#pullBackoff.reset(pullKey);
       this.#lastPullFailure.delete(pullKey);
     } catch (e) {
@@ -443,6 +471,7 @@ export class Kubelet {
         this.#lastPullFailure.set(pullKey, now);
       }
       waiting.set(spec.name, { reason: e.reason, message: e.message });
+      this.#event(pod, 'Warning', 'Failed', `Error: ${e.reason}`);
       log.info('image not available', { pod: podKey(pod), container: spec.name, reason: e.reason, err: e.message });
       return;
     }
@@ -470,6 +499,7 @@ export class Kubelet {
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       waiting.set(spec.name, { reason: 'CreateContainerConfigError', message: e.message });
+      this.#event(pod, 'Warning', 'Failed', `Error: ${e.message}`);
       return;
     }
     if (previous && previous.state === 'CONTAINER_EXITED') this.#backoff.next(`${uid}/${spec.name}`, now);
@@ -480,15 +510,19 @@ export class Kubelet {
       id = await this.#starts.run('container', () => this.#o.cri.createContainer(o.sandboxId, config!, o.sbConfig));
     } catch (e) {
       waiting.set(spec.name, { reason: 'CreateContainerError', message: e instanceof Error ? e.message : String(e) });
+      this.#event(pod, 'Warning', 'Failed', `Error: ${e instanceof Error ? e.message : String(e)}`);
       log.info('creating container failed', { pod: podKey(pod), container: spec.name, err: String(e) });
       return;
     }
+    this.#event(pod, 'Normal', 'Created', `Created container ${spec.name}`);
     try {
       await this.#starts.run('container', () => this.#o.cri.startContainer(id));
     } catch (e) {
       waiting.set(spec.name, { reason: 'RunContainerError', message: e instanceof Error ? e.message : String(e) });
+      this.#event(pod, 'Warning', 'Failed', `Error: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
+    this.#event(pod, 'Normal', 'Started', `Started container ${spec.name}`);
     waiting.delete(spec.name);
     log.info('container started', { pod: podKey(pod), container: spec.name });
     if (spec.lifecycle?.postStart) {
@@ -496,6 +530,7 @@ export class Kubelet {
         await runHook(this.#o.cri, this.#clock, spec.lifecycle.postStart, id, o.podIP, pod.spec.terminationGracePeriodSeconds ?? 30);
       } catch (e) {
         log.info('postStart hook failed; killing container', { pod: podKey(pod), container: spec.name, err: String(e) });
+        this.#event(pod, 'Warning', 'FailedPostStartHook', `PostStartHook failed: ${e instanceof Error ? e.message : String(e)}`);
         await this.#o.cri.stopContainer(id, 2);
       }
     }
@@ -633,6 +668,7 @@ export class Kubelet {
     const uid = pod.metadata.uid!;
     if (a.killPod) {
       log.info('terminating pod', { pod: podKey(pod), grace: this.#grace(pod) });
+      this.#killingEvents(pod, state);
       await killPod({ cri: this.#o.cri, clock: this.#clock, pod, graceSeconds: this.#grace(pod), podIP: state.sandboxes[0]?.ip }, state);
     }
     await this.#removeRuntime(uid, state);

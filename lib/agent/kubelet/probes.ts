@@ -73,6 +73,8 @@ export interface ProbeManagerOptions {
   runner: ProbeRunner;
   /** Called when a result flips (the pod worker syncs the pod). */
   onChange(podUid: string): void;
+  /** Called on every failed attempt (the kubelet's Unhealthy event). */
+  onFailure?(podUid: string, container: string, kind: ProbeKind, message: string): void;
 }
 
 export class ProbeManager {
@@ -114,6 +116,7 @@ export class ProbeManager {
           w.successes = 0;
           if (w.failures >= (probe.failureThreshold ?? 3)) w.result = 'failure';
           log.debug('probe failed', { podUid, container: spec.name, kind, message: r.message });
+          this.#o.onFailure?.(podUid, spec.name, kind, r.message ?? '');
         }
         if (before !== w.result) {
           log.info('probe result changed', { podUid, container: spec.name, kind, result: w.result });
