@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { openStore, snapshotDir, storePath } from './open.ts';
 import { inspect, restore, save } from './snapshot.ts';
+import { tempDir } from '../test-fixture.ts';
 
 const run = promisify(execFile);
 const tsk = join(import.meta.dirname, '..', '..', 'cmd', 'tsk.ts');
@@ -46,8 +46,7 @@ async function cliInProcess(...args: string[]): Promise<{ code: number; stdout: 
 }
 
 t.test('snapshot save while the server runs, restore once it stopped', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-snapshot-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDir(t, 'tsk-snapshot-');
   let store = await openStore({ dataDir, compactIntervalMs: 0 });
   t.teardown(() => store.close());
   t.ok(existsSync(storePath(dataDir)), 'database at <data-dir>/server/db/state.db');
@@ -96,8 +95,7 @@ t.test('snapshot save while the server runs, restore once it stopped', async (t)
 });
 
 t.test('save and restore as functions; damaged input is refused', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsk-snapshot-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tsk-snapshot-');
   const store = await openStore({ dataDir: dir, compactIntervalMs: 0 });
   for (let i = 0; i < 100; i++) await store.create(`/k/${i}`, enc('x'.repeat(500)));
   const info = await save(storePath(dir), join(dir, 'copy.db'));

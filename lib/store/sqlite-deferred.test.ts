@@ -1,7 +1,5 @@
 // Deferred writes of the SQLite store (WriteOptions.deferred): visible at once, committed lazily, lost harmlessly on a
 // crash without ever reusing a revision.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { FakeClock } from '../clock.ts';
@@ -9,9 +7,9 @@ import { DEFERRED_BOUND, SqliteStore } from './sqlite.ts';
 import { openSqlite } from './sqlite-driver.ts';
 import { WatchReader } from './conformance.ts';
 import { pollUntil, spawnWriter } from './test-fixture.ts';
+import { tempDir } from '../test-fixture.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'tsk-sqlite-deferred-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir(t, 'tsk-sqlite-deferred-');
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : undefined);
 

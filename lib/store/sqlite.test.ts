@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { FakeClock } from '../clock.ts';
@@ -7,9 +6,9 @@ import { SqliteStore } from './sqlite.ts';
 import { openSqlite } from './sqlite-driver.ts';
 import { storeConformance } from './conformance.ts';
 import { pollUntil, spawnWriter } from './test-fixture.ts';
+import { tempDir } from '../test-fixture.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'tsk-sqlite-test-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir(t, 'tsk-sqlite-test-');
 let n = 0;
 
 t.test('sqlite store conformance', async (t) => {

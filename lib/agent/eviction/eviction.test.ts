@@ -1,6 +1,5 @@
 import t from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeClock } from '../../clock.ts';
 import type { Pod } from '../kubelet/pod-types.ts';
@@ -9,6 +8,7 @@ import { EvictionManager } from './manager.ts';
 import { admitUnderPressure, evictionMessage, formatQuantity, isCriticalPod, rankPods, type UsageByPod } from './rank.ts';
 import { memoryObservation, observeSignals, pidObservation } from './signals.ts';
 import { initialState, step, thresholdsMet, type Observations } from './thresholds.ts';
+import { tempDir } from '../../test-fixture.ts';
 
 const Mi = 1024 ** 2;
 const Gi = 1024 ** 3;
@@ -154,8 +154,7 @@ t.test('ranking: over requests first, then priority, then usage above requests',
 });
 
 t.test('signals from cgroup v1, /proc/meminfo fallback, statfs and pids', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsk-eviction-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tsk-eviction-');
   const meminfo = 'MemTotal:        8000000 kB\nMemFree:         1000000 kB\nMemAvailable:    5000000 kB\nInactive(file):  2000000 kB\n';
   t.same(memoryObservation(join(dir, 'none'), meminfo), { capacity: 8_192_000_000, available: 3_072_000_000 }, 'meminfo fallback');
   mkdirSync(join(dir, 'cg/memory'), { recursive: true });

@@ -1,7 +1,6 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { pauseElf } from './pause-elf.ts';
@@ -13,6 +12,7 @@ import { scanAirgap } from './airgap.ts';
 import { selectImagesToRemove } from './gc.ts';
 import { authFor, defaultPullPolicy, ensureImage, normalizeImage } from './pull.ts';
 import { parseRegistries, renderHostsToml } from './registries.ts';
+import { tempDir } from '../../test-fixture.ts';
 
 // ---- images
 /** Reads a ustar archive back into name → { type, data, linkname } (test-only reader). */
@@ -65,8 +65,7 @@ t.test('OCI layout archive: index names the image, digests match', async (t) => 
 });
 
 t.test('pause binary sleeps until SIGTERM and exits 0', { skip: process.arch !== 'x64' && process.arch !== 'arm64' }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsk-pause-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tsk-pause-');
   const bin = join(dir, 'pause');
   writeFileSync(bin, pauseElf(process.arch), { mode: 0o755 });
   const child = spawn(bin, [], { stdio: 'ignore' });
@@ -149,8 +148,7 @@ t.test('image GC picks unused images, largest first, never kept ones', async (t)
 });
 
 t.test('air-gap scan imports new and changed archives once', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsk-airgap-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tsk-airgap-');
   const imported: string[] = [];
   const importer = { importFile: async (f: string) => { imported.push(f); } };
   writeFileSync(join(dir, 'a.tar'), 'a');

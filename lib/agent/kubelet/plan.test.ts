@@ -5,8 +5,7 @@ import { containerHash } from './labels.ts';
 import type { ContainerSpec, Pod } from './pod-types.ts';
 import type { PodRuntimeState, RuntimeContainer, RuntimeSandbox } from './runtime-state.ts';
 import { computePhase } from './status.ts';
-import { mkdtempSync, readFileSync, rmSync, statSync, appendFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeClient } from '../../client/fake.ts';
 import { core } from '../../client/types.ts';
@@ -14,6 +13,7 @@ import { RecordingRunner } from '../exec/runner.ts';
 import { containerConfig, etcHosts, linuxResources, sandboxConfig, securityContext } from './cri-config.ts';
 import { containerMounts, setUpVolumes, tearDownPodDir } from './volumes.ts';
 import { followLogFile, parseCriLogLine, readLogFile, renderLogs } from './logs.ts';
+import { tempDir } from '../../test-fixture.ts';
 
 // ---- actions
 const img = 'busybox';
@@ -147,8 +147,7 @@ t.test('resources and security context', async (t) => {
 });
 
 t.test('volumes: configMap, secret, downwardAPI, projected token, emptyDir (Memory → tmpfs), hostPath; teardown', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsk-vol-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tsk-vol-');
   const client = new FakeClient();
   client.seed(core('configmaps'), { metadata: { name: 'cm', namespace: 'shop' }, data: { 'a.conf': 'A', b: 'B' } });
   client.seed(core('configmaps'), { metadata: { name: 'kube-root-ca.crt', namespace: 'shop' }, data: { 'ca.crt': 'CERT' } });
@@ -221,8 +220,7 @@ t.test('parse and render CRI log lines', async (t) => {
 });
 
 t.test('follow yields new lines and stops when the container stops', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsk-logs-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tsk-logs-');
   const f = join(dir, '0.log');
   writeFileSync(f, sample);
   t.equal(await readLogFile(f, { tailLines: 1 }), 'last\n');

@@ -1,14 +1,13 @@
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeClient } from '../../client/fake.ts';
 import { core } from '../../client/types.ts';
 import { gcVolumeDirs, runVolumeDirGc, storageDirOf } from './pvc-volume-gc.ts';
+import { tempDir } from '../../test-fixture.ts';
 
 t.test('removes only the directories of deleted volumes', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsk-pvgc-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tsk-pvgc-');
   const client = new FakeClient();
   client.seed(core('persistentvolumes'), { metadata: { name: 'pvc-aaa' }, spec: { hostPath: { path: join(dir, 'pvc-aaa_default_a') } } });
   for (const d of ['pvc-aaa_default_a', 'pvc-bbb_default_b', 'not-a-volume', 'pvc-ccc']) mkdirSync(join(dir, d));
@@ -23,8 +22,7 @@ t.test('removes only the directories of deleted volumes', async (t) => {
 });
 
 t.test('lookup errors other than 404 keep the directory; the loop stops on abort', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsk-pvgc-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tsk-pvgc-');
   mkdirSync(join(dir, 'pvc-eee_ns_n'));
   const failing = { get: async () => { throw new Error('connection refused'); } };
   t.same(await gcVolumeDirs(failing, dir), []);

@@ -1,13 +1,11 @@
 // Test fixture shared by the kubelet's unit tests (kubelet.test.ts, eviction/kubelet-evict.test.ts): a Kubelet on
 // the fake CRI and a FakeClient, with a fake clock, a temp data dir and probe results the test sets by container.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { core } from '../../client/types.ts';
 import { FakeClient } from '../../client/fake.ts';
 import { FakeClock } from '../../clock.ts';
 import { FakeCri } from '../cri/fake.ts';
 import { RecordingRunner } from '../exec/runner.ts';
+import { tempDir, type Teardown } from '../../test-fixture.ts';
 import { Kubelet } from './kubelet.ts';
 import type { Pod } from './pod-types.ts';
 import type { ProbeResult } from './probes.ts';
@@ -16,11 +14,11 @@ export const BUSYBOX = 'docker.io/library/busybox:1.36';
 
 export type KubeletTestOptions = Partial<ConstructorParameters<typeof Kubelet>[0]>;
 
-/** A Kubelet for node n1 (not started); data dir removed and signal aborted on teardown. */
-export function kubeletFixture(t: { teardown(fn: () => void): void }, extra: KubeletTestOptions = {}, prefix = 'tsk-kubelet-') {
-  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+/** A Kubelet for node n1 (not started); on teardown its signal is aborted, then its data dir removed. */
+export function kubeletFixture(t: Teardown, extra: KubeletTestOptions = {}, prefix = 'tsk-kubelet-') {
+  const dataDir = tempDir(t, prefix);
   const ac = new AbortController();
-  t.teardown(() => { ac.abort(); rmSync(dataDir, { recursive: true, force: true }); });
+  t.teardown(() => ac.abort());
   const client = new FakeClient();
   const cri = new FakeCri([BUSYBOX]);
   const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));

@@ -1,17 +1,14 @@
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ensureCertificates } from '../../server/pki/certificates.ts';
 import { ensureLocalNodeCertificates } from '../../server/join/local-node.ts';
 import { kubeletGet, readBody } from '../../server/streaming/kubelet-client.ts';
 import type { CriRuntime } from '../cri/types.ts';
 import { KubeletError, type Kubelet } from '../kubelet/kubelet.ts';
 import { startKubeletServer } from './kubelet-server.ts';
+import { tempDir } from '../../test-fixture.ts';
 
 t.test('the kubelet server answers only the API server, and serves logs and stats', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-kubelet-server-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDir(t, 'tsk-kubelet-server-');
   const certs = await ensureCertificates({ dataDir, nodeName: 'n1', nodeIps: ['127.0.0.1'] });
   await ensureLocalNodeCertificates({ dataDir, nodeName: 'n1', nodeIps: ['127.0.0.1'], server: 'https://127.0.0.1:6443', certs });
   const calls: unknown[] = [];

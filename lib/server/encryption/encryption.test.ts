@@ -1,18 +1,16 @@
 import t from 'tap';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { MemoryStore } from '../../store/memory.ts';
 import { disableEncryption, enableEncryption, encryptionConfigFile, encryptionStatus, readEncryptionConfig, rotateEncryptionKeys } from './config.ts';
 import { encryptingStore, reencrypt } from './encrypting-store.ts';
 import { transformerFor } from './transformer.ts';
+import { tempDir } from '../../test-fixture.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 t.test('secrets are encrypted at rest, rotate and disable re-encrypt', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-enc-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDir(t, 'tsk-enc-');
   const raw = new MemoryStore();
   t.teardown(() => raw.close());
   t.same(encryptionStatus(dataDir), { enabled: false, provider: 'identity', keys: [] });

@@ -1,10 +1,9 @@
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { MemoryStore } from '../../store/memory.ts';
 import { disableEncryption, enableEncryption, encryptionConfigFile, encryptionStatus, rotateEncryptionKeys, writeEncryptionConfig } from './config.ts';
 import { startLiveEncryption } from './reload.ts';
+import { tempDir } from '../../test-fixture.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -19,8 +18,7 @@ async function until(fn: () => Promise<boolean> | boolean, ms = 20_000): Promise
 }
 
 t.test('a running store follows the encryption config: rotate and disable re-encrypt in the background', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-enc-live-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDir(t, 'tsk-enc-live-');
   const raw = new MemoryStore();
   t.teardown(() => raw.close());
   enableEncryption(dataDir);
@@ -45,8 +43,7 @@ t.test('a running store follows the encryption config: rotate and disable re-enc
 });
 
 t.test('an invalid edit keeps the current keys; poll-only mode picks up changes', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-enc-live-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDir(t, 'tsk-enc-live-');
   const raw = new MemoryStore();
   t.teardown(() => raw.close());
   const saved = enableEncryption(dataDir);

@@ -1,8 +1,7 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClient } from '../../client/fake.ts';
 import { ensureCertificates } from '../pki/certificates.ts';
@@ -11,12 +10,9 @@ import { certInfo, isSignedBy } from '../pki/x509.ts';
 import { joinCluster } from '../../agent/join/join.ts';
 import { JoinService } from './join-service.ts';
 import { ensureServerToken, formatToken, parseToken, tokenFile } from './token.ts';
+import { tempDir, type Teardown } from '../../test-fixture.ts';
 
-function tmp(t: { teardown(fn: () => void): void }): string {
-  const d = mkdtempSync(join(tmpdir(), 'tsk-join-'));
-  t.teardown(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
+const tmp = (t: Teardown) => tempDir(t, 'tsk-join-');
 
 async function serve(t: { teardown(fn: () => void): void }, tls: object, svc: JoinService, seen: string[]): Promise<string> {
   const server: Server = createServer(tls, async (req, res) => {

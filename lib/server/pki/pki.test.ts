@@ -1,21 +1,17 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { request, createServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCertificates, rotateCertificates, servingTlsOptions, tlsDir } from './certificates.ts';
 import { readKubeconfig, writeKubeconfig } from './kubeconfig.ts';
 import { certInfo, createCsr, generateKeyPair, isSignedBy, readCsr } from './x509.ts';
+import { tempDir, type Teardown } from '../../test-fixture.ts';
 
 const DAY = 24 * 3600 * 1000;
 
-function tmp(t: { teardown(fn: () => void): void }): string {
-  const d = mkdtempSync(join(tmpdir(), 'tsk-pki-'));
-  t.teardown(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
+const tmp = (t: Teardown) => tempDir(t, 'tsk-pki-');
 
 t.test('ensureCertificates generates the k3s layout with the right names', async (t) => {
   const dataDir = tmp(t);

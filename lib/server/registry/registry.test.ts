@@ -1,8 +1,6 @@
 import t from 'tap';
 import { ApiError, apps, core, type KubeObject } from '../../client/types.ts';
 import { FakeClock } from '../../clock.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore } from '../../store/memory.ts';
 import { SqliteStore } from '../../store/sqlite.ts';
@@ -10,6 +8,7 @@ import type { Store } from '../../store/types.ts';
 import { createRegistry } from './index.ts';
 import { list } from './list.ts';
 import { watch } from './watch.ts';
+import { tempDir } from '../../test-fixture.ts';
 
 // Every case runs against the memory store and the SQLite store (TSK_REGISTRY_STORE=memory|sqlite picks one).
 const which = process.env.TSK_REGISTRY_STORE;
@@ -22,8 +21,7 @@ const baseTest = t.test.bind(t);
 
 function newStore(t: { teardown(fn: () => unknown): void }): Store {
   if (current === 'memory') return new MemoryStore();
-  const dir = mkdtempSync(join(tmpdir(), 'tsk-registry-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tsk-registry-');
   return new SqliteStore({ path: join(dir, 'state.db') });
 }
 
