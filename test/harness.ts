@@ -1,11 +1,11 @@
 // End-to-end harness: runs `tsk server` / `tsk agent` as child processes with their own data dirs and ports,
 // drives them with the real kubectl, and cleans up by PID.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxImageArchive } from '../lib/agent/images/builtin.ts';
+import { tempDir as tempDirOnly } from '../lib/test-fixture.ts';
 
 export const root = join(import.meta.dirname, '..');
 export const KUBECTL = '/usr/bin/kubectl';
@@ -80,11 +80,11 @@ function tskCommand(): string[] {
   return [existsSync(node) ? node : process.execPath, join(root, 'cmd/tsk.ts')];
 }
 
+/** A temp dir removed on teardown, after unmounting whatever is still mounted below it (pod volumes). */
 export function tempDir(t: Teardown, prefix = 'tsk-e2e-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = tempDirOnly(t, prefix);
   t.teardown(() => {
     spawnSync('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });
-    rmSync(dir, { recursive: true, force: true });
   });
   return dir;
 }
