@@ -3,8 +3,6 @@
 // a hairpin service from a pod back to itself, then CNI DEL and cleanupNetwork.
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClient } from '../lib/client/fake.ts';
 import { core, discovery } from '../lib/client/types.ts';
@@ -13,7 +11,8 @@ import { cniConfig } from '../lib/agent/network/cni-config.ts';
 import { setupHostNetwork } from '../lib/agent/network/pod-network.ts';
 import { cleanupNodeNetworking } from '../lib/agent/network/node-networking.ts';
 import { startProxy } from '../lib/agent/proxy/proxier.ts';
-import { addNetns, canUseNetns, delNetns, shortId, tcpGet, tcpServer } from './net-helpers.ts';
+import { tempDir } from './harness.ts';
+import { canUseNetns, tcpGet, tcpServer, testNetns } from './net-helpers.ts';
 
 const CNI_BIN = '/usr/lib/cni';
 if (!(await canUseNetns()) || !existsSync(join(CNI_BIN, 'bridge'))) t.plan(0, 'needs root, ip netns and the CNI plugins');
@@ -27,20 +26,14 @@ async function cni(runner: CommandRunner, cmd: 'ADD' | 'DEL', pod: string, conf:
 }
 
 t.test('pods on cni0 reach services, including hairpin', async (t) => {
-  const id = shortId();
-  const node = `tsk-t-${id}-n`;
-  const pods = [`tsk-t-${id}-1`, `tsk-t-${id}-2`];
-  const dir = await mkdtemp(join(tmpdir(), 'tsk-cni-ipam-'));
-  const ac = new AbortController();
+  const dir = tempDir(t, 'tsk-cni-ipam-');
+  const { names: [node, ...pods], ac } = await testNetns(t, 'n', '1', '2');
   const runner = netnsRunner(node);
   const conf = cniConfig({ podCidr: '10.42.0.0/24', ipamDataDir: dir });
   t.teardown(async () => {
     ac.abort();
     for (const p of pods) await cni(runner, 'DEL', p, conf).catch(() => undefined);
-    for (const n of [node, ...pods]) await delNetns(n);
-    await rm(dir, { recursive: true, force: true });
   });
-  for (const n of [node, ...pods]) await addNetns(n);
   await setupHostNetwork(runner, { clusterCidr: '10.42.0.0/16', podCidr: '10.42.0.0/24' });
   const ips: string[] = [];
   for (const p of pods) ips.push(await cni(runner, 'ADD', p, conf));
