@@ -1,6 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { core, coordination, type KubeObject } from '../../client/types.ts';
 import { FakeCri } from '../cri/fake.ts';
@@ -8,6 +7,7 @@ import { RecordingRunner } from '../exec/runner.ts';
 import { startKubelet } from './kubelet.ts';
 import type { Pod } from './pod-types.ts';
 import { basePod, kubeletFixture } from './test-fixture.ts';
+import { tempDir } from '../../test-fixture.ts';
 import { MemoryStore } from '../../store/memory.ts';
 import { createRegistry } from '../../server/registry/index.ts';
 import { bootstrapObjects } from '../../server/registry/bootstrap.ts';
@@ -322,14 +322,14 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
 }
 
 t.test('kubelet with the in-process API registry', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-kubelet-reg-'));
+  const dataDir = tempDir(t, 'tsk-kubelet-reg-');
   const store = new MemoryStore();
   const ac = new AbortController();
   const { client } = createRegistry({ store });
   await bootstrapObjects(client, { serviceCidr: '10.43.0.0/16' });
   const cri = new FakeCri(['docker.io/library/busybox:1.36']);
   const k = startKubelet({ client, cri, nodeName: 'node-a', dataDir, signal: ac.signal, nodeIP: '10.0.0.9', relistMs: 100, runner: new RecordingRunner(), podCgroups: false, clusterDns: ['10.43.0.10'] });
-  t.teardown(async () => { await k.stop(); ac.abort(); store.close(); rmSync(dataDir, { recursive: true, force: true }); });
+  t.teardown(async () => { await k.stop(); ac.abort(); store.close(); });
   await k.ready;
 
   const node = await client.get(core('nodes'), 'node-a');
