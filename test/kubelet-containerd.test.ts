@@ -2,10 +2,8 @@
 // with tsk's own pause image and a busybox image built from /bin/busybox. Needs root, containerd, runc, CNI plugins.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { core } from '../lib/client/types.ts';
 import { FakeClient } from '../lib/client/fake.ts';
 import { startContainerRuntime, type ContainerRuntime } from '../lib/agent/containerd/runtime.ts';
@@ -15,9 +13,9 @@ import { criConformance } from '../lib/agent/cri/conformance.ts';
 import { busyboxImageArchive, PAUSE_IMAGE } from '../lib/agent/images/builtin.ts';
 import { startKubelet } from '../lib/agent/kubelet/kubelet.ts';
 import { removePodCgroups } from '../lib/agent/kubelet/cgroups.ts';
+import { containerdTestEnv, hasCommand as has } from '../lib/agent/containerd/test-fixture.ts';
 import type { Pod } from '../lib/agent/kubelet/pod-types.ts';
 
-const has = (cmd: string) => { try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; } };
 const skip = process.getuid?.() !== 0 ? 'needs root'
   : !has('containerd') || !has('runc') || !has('ctr') || !existsSync('/usr/lib/cni/bridge') || !existsSync('/bin/busybox') ? 'needs containerd, runc, CNI plugins and busybox-static'
     : false;
@@ -37,10 +35,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
 }
 
 t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t) => {
-  const id = randomBytes(3).toString('hex');
-  const netns = `tsk-kt-${id}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-kubelet-e2e-'));
-  const netName = `tsk-kt-${id}`;
+  const { id, dataDir, netns } = containerdTestEnv(t, { name: 'tsk-kt', dirPrefix: 'tsk-kubelet-e2e-' });
   const ac = new AbortController();
   let rt: ContainerRuntime | undefined;
   let cri: CriRuntime | undefined;
@@ -57,14 +52,7 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
     }
     await rt?.stop();
     ac.abort();
-    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(dataDir));
-    for (const m of mounts.reverse()) { try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* already gone */ } }
-    try { execFileSync('ip', ['netns', 'delete', netns], { stdio: 'ignore' }); } catch { /* gone */ }
-    for (const d of ['/var/lib/cni/results', '/var/lib/cni/cache/results']) {
-      try { for (const f of readdirSync(d)) if (f.startsWith(`${netName}-`)) rmSync(join(d, f), { force: true }); } catch { /* none */ }
-    }
     for (const uid of podUids) removePodCgroups(uid);
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   try {
@@ -78,7 +66,7 @@ t.test('kubelet runs a pod on containerd', { skip, timeout: 180_000 }, async (t)
   // A test-local bridge network (inside the test's netns): bridge + host-local + portmap.
   mkdirSync(cniConfDir, { recursive: true });
   writeFileSync(join(cniConfDir, '10-test.conflist'), JSON.stringify({
-    cniVersion: '1.0.0', name: netName,
+    cniVersion: '1.0.0', name: netns,
     plugins: [
       { type: 'bridge', bridge: `tskkt${id}`, isGateway: true, hairpinMode: true, ipam: { type: 'host-local', ranges: [[{ subnet: '10.199.0.0/24' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(dataDir, 'agent', 'cni-ipam') } },
       { type: 'portmap', capabilities: { portMappings: true } },

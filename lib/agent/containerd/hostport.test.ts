@@ -3,22 +3,18 @@
 // chain has portmap, and gets its DNAT rule, removed again with the sandbox.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { PodSandboxConfig } from '../cri/types.ts';
 import { writeCniConfig } from '../network/cni-config.ts';
 import { startContainerRuntime, type ContainerRuntime } from './runtime.ts';
+import { containerdTestEnv, hasCommand as has } from './test-fixture.ts';
 
-const has = (cmd: string) => { try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; } };
 const skip = process.getuid?.() !== 0 ? 'needs root'
   : !has('containerd') || !has('runc') || !has('iptables') || !existsSync('/usr/lib/cni/portmap') ? 'needs containerd, runc, iptables and the CNI plugins' : false;
 
 t.test('hostPort sandboxes use the conflist with portmap; others do not run it', { skip, timeout: 120_000 }, async (t) => {
-  const id = randomBytes(3).toString('hex');
-  const netns = `tsk-hp-${id}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'tsk-hostport-'));
+  const { id, dataDir, netns } = containerdTestEnv(t, { name: 'tsk-hp', dirPrefix: 'tsk-hostport-' });
   const ac = new AbortController();
   let rt: ContainerRuntime | undefined;
   t.teardown(async () => {
@@ -28,18 +24,11 @@ t.test('hostPort sandboxes use the conflist with portmap; others do not run it',
     }
     await rt?.stop();
     ac.abort();
-    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(dataDir));
-    for (const m of mounts.reverse()) { try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* gone */ } }
-    try { execFileSync('ip', ['netns', 'delete', netns], { stdio: 'ignore' }); } catch { /* gone */ }
-    for (const d of ['/var/lib/cni/results', '/var/lib/cni/cache/results']) {
-      try { execFileSync('sh', ['-c', `rm -f ${d}/tsk-hp-${id}-*`], { stdio: 'ignore' }); } catch { /* none */ }
-    }
-    rmSync(dataDir, { recursive: true, force: true });
   });
   execFileSync('ip', ['netns', 'add', netns]);
   execFileSync('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
   const cniConfDir = join(dataDir, 'agent', 'etc', 'cni', 'net.d');
-  await writeCniConfig(cniConfDir, { podCidr: '10.199.77.0/24', ipamDataDir: join(dataDir, 'ipam'), bridge: `tskhp${id}`, name: `tsk-hp-${id}` });
+  await writeCniConfig(cniConfDir, { podCidr: '10.199.77.0/24', ipamDataDir: join(dataDir, 'ipam'), bridge: `tskhp${id}`, name: netns });
   rt = await startContainerRuntime({ dataDir, signal: ac.signal, cniConfDir, netns, registriesFile: join(dataDir, 'none.yaml') });
   const cri = rt.cri;
   const sandbox = (name: string, ports: PodSandboxConfig['port_mappings']): PodSandboxConfig => ({
