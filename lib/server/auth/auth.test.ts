@@ -11,8 +11,10 @@ import { selfSubjectAccessReview, selfSubjectRulesReview } from './reviews.ts';
 import { ServiceAccountTokens, type ObjectLookup } from './service-account-token.ts';
 import { forbiddenStatus } from './status.ts';
 import { createTokenRequest } from './token-request.ts';
-import type { AuthnRequest, UserInfo } from './types.ts';
+import type { AuthnRequest, Authorizer, UserInfo } from './types.ts';
 
+/** Whether az allows user the request method url. */
+const allows = (az: Authorizer) => async (user: UserInfo, method: string, url: string) => (await az.authorize({ user, ...requestAttributes(method, url) })).decision === 'allow';
 const req = (path: string, headers: Record<string, string> = {}, clientCert?: AuthnRequest['clientCert']): AuthnRequest => ({ path, header: (n) => headers[n], clientCert });
 
 t.test('request attributes', async (t) => {
@@ -44,7 +46,7 @@ t.test('RBAC and the Kubernetes 403 wording', async (t) => {
     { kind: 'RoleBinding', metadata: { name: 'bob-edit', namespace: 'team' }, roleRef: { kind: 'ClusterRole', name: 'edit' }, subjects: [{ kind: 'ServiceAccount', name: 'bob' }] },
   ]);
   const az = unionAuthorizer([privilegedGroupAuthorizer, new RbacAuthorizer(staticRbacSource(objs))]);
-  const can = async (user: UserInfo, method: string, url: string) => (await az.authorize({ user, ...requestAttributes(method, url) })).decision === 'allow';
+  const can = allows(az);
   t.ok(await can(alice, 'GET', '/api/v1/namespaces/team/pods'));
   t.ok(await can(alice, 'GET', '/api/v1/namespaces/team/pods/p/log'));
   t.notOk(await can(alice, 'GET', '/api/v1/namespaces/team/pods/p/exec'));
@@ -149,7 +151,7 @@ t.test('node authorizer and NodeRestriction', async (t) => {
   const az = new NodeAuthorizer({ podsOnNode: async (n) => (n === 'n1' ? pods : []) });
   const n1: UserInfo = { username: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
   const n2: UserInfo = { username: 'system:node:n2', groups: ['system:nodes', 'system:authenticated'] };
-  const can = async (user: UserInfo, method: string, url: string) => (await az.authorize({ user, ...requestAttributes(method, url) })).decision === 'allow';
+  const can = allows(az);
   for (const u of ['/api/v1/namespaces/app/secrets/tls', '/api/v1/namespaces/app/secrets/proj', '/api/v1/namespaces/app/secrets/envsec', '/api/v1/namespaces/app/configmaps/conf', '/api/v1/namespaces/app/configmaps/envcm', '/api/v1/namespaces/app/persistentvolumeclaims/data']) {
     t.ok(await can(n1, 'GET', u), u);
     t.notOk(await can(n2, 'GET', u), `n2 ${u}`);
