@@ -1,36 +1,11 @@
 // End-to-end: the real kubectl 1.32 against an in-process API server on port 0 (plain HTTP on 127.0.0.1).
-import { execFile, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import t, { type Test } from 'tap';
-import { startApiServer } from '../lib/server/api/server.ts';
-import { KUBECTL, tempDir } from './harness.ts';
+import { KUBECTL } from './harness.ts';
+import { startKubectlApi } from './kubectl-api.ts';
 
-const dir = tempDir(t, 'tsk-api-kubectl-');
-const server = await startApiServer();
-t.teardown(() => server.close());
-writeFileSync(join(dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\n');
-const base = ['--server', server.url, '--cache-dir', join(dir, 'cache'), '--request-timeout', '30s'];
-const env = { ...process.env, KUBECONFIG: join(dir, 'kubeconfig'), HOME: dir };
-
-interface Run { code: number; stdout: string; stderr: string }
-function kubectl(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(KUBECTL, [...base, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-async function ok(t: Test, ...args: string[]): Promise<string> {
-  const r = await kubectl(...args);
-  t.equal(r.code, 0, `kubectl ${args.join(' ')} ${r.stderr}`);
-  return r.stdout;
-}
-function file(name: string, text: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-}
+const { base, env, kubectl, ok: okArgs, file } = await startKubectlApi(t, 'tsk-api-kubectl-', { crds: false, requestTimeout: '30s' });
+const ok = (t: Test, ...args: string[]) => okArgs(t, args);
 
 t.test('get, create, output formats', async (t) => {
   const ns = await ok(t, 'get', 'ns');
@@ -52,7 +27,7 @@ t.test('get, create, output formats', async (t) => {
   t.match(await ok(t, 'get', 'pods', '-A'), /NAMESPACE\s+NAME\s+READY.*\ne2e\s+p1\s+0\/1\s+Pending/);
   t.match(await ok(t, 'get', 'pods', '-n', 'e2e', '-o', 'name'), /^pod\/p1$/m);
   t.match(await ok(t, 'get', 'pods', '-n', 'e2e', '--sort-by', '.metadata.name'), /p1/);
-  t.match((await kubectl('get', 'pods', '-n', 'default')).stderr, /No resources found in default namespace/);
+  t.match((await kubectl('get', 'pods', '-n', 'default')).err, /No resources found in default namespace/);
 });
 
 t.test('label, annotate, patch, apply, replace, scale, delete', async (t) => {
@@ -90,23 +65,23 @@ t.test('label, annotate, patch, apply, replace, scale, delete', async (t) => {
 t.test('errors as kubectl prints them', async (t) => {
   let r = await kubectl('get', 'pod', 'nope', '-n', 'e2e');
   t.equal(r.code, 1);
-  t.match(r.stderr, /Error from server \(NotFound\): pods "nope" not found/);
+  t.match(r.err, /Error from server \(NotFound\): pods "nope" not found/);
   r = await kubectl('create', 'namespace', 'e2e');
-  t.match(r.stderr, /Error from server \(AlreadyExists\): namespaces "e2e" already exists/);
+  t.match(r.err, /Error from server \(AlreadyExists\): namespaces "e2e" already exists/);
   r = await kubectl('create', 'namespace', 'Bad_Name');
-  t.match(r.stderr, /The Namespace "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"/);
+  t.match(r.err, /The Namespace "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"/);
   r = await kubectl('create', '-f', file('bad.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: {name: bad, namespace: e2e}\nspec: {containers: [{name: c}]}\n'), '--validate=false');
-  t.match(r.stderr, /The Pod "bad" is invalid: spec.containers\[0\].image: Required value/);
+  t.match(r.err, /The Pod "bad" is invalid: spec.containers\[0\].image: Required value/);
   const typo = file('typo.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typo, namespace: e2e}\ndatta: {a: b}\n');
   r = await kubectl('apply', '-f', typo);
-  t.match(r.stderr, /strict decoding error: unknown field "datta"/);
+  t.match(r.err, /strict decoding error: unknown field "datta"/);
   r = await kubectl('apply', '-f', typo, '--validate=warn');
   t.equal(r.code, 0);
-  t.match(r.stderr, /Warning: unknown field "datta"/);
+  t.match(r.err, /Warning: unknown field "datta"/);
   r = await kubectl('get', 'frobnicators');
-  t.match(r.stderr, /the server doesn't have a resource type "frobnicators"/);
+  t.match(r.err, /the server doesn't have a resource type "frobnicators"/);
   r = await kubectl('get', '--raw', '/api/v1/namespaces/e2e/pods/x/y/z');
-  t.match(r.stderr, /NotFound/);
+  t.match(r.err, /NotFound/);
 });
 
 t.test('get -w streams Table rows', async (t) => {

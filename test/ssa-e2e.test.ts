@@ -1,33 +1,12 @@
 // End-to-end: server-side apply field ownership as the real kubectl 1.32 sees it, against an in-process API server
 // on port 0: apply, a conflicting `kubectl edit` and `kubectl scale`, the conflict kubectl prints, --force-conflicts,
 // and managedFields in `get --show-managed-fields`.
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t, { type Test } from 'tap';
-import { startApiServer } from '../lib/server/api/server.ts';
-import { KUBECTL, tempDir } from './harness.ts';
+import t from 'tap';
+import { startKubectlApi } from './kubectl-api.ts';
 
-const dir = tempDir(t, 'tsk-ssa-e2e-');
-const server = await startApiServer();
-t.teardown(() => server.close());
-writeFileSync(join(dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\n');
-const base = ['--server', server.url, '--cache-dir', join(dir, 'cache'), '--request-timeout', '30s'];
-
-interface Run { code: number; stdout: string; stderr: string }
-function kubectl(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  const env = { ...process.env, KUBECONFIG: join(dir, 'kubeconfig'), HOME: dir, ...extraEnv };
-  return new Promise((resolve) => {
-    execFile(KUBECTL, [...base, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-async function ok(t: Test, args: string[], extraEnv?: Record<string, string>): Promise<string> {
-  const r = await kubectl(args, extraEnv);
-  t.equal(r.code, 0, `kubectl ${args.join(' ')} ${r.stderr}`);
-  return r.stdout;
-}
+const { dir, run: kubectl, ok } = await startKubectlApi(t, 'tsk-ssa-e2e-', { crds: false, requestTimeout: '30s' });
 
 const manifest = (replicas: number, image = 'nginx:1.27') => {
   const p = join(dir, 'web.yaml');
@@ -65,8 +44,8 @@ t.test('apply --server-side, kubectl edit, conflict, --force-conflicts, scale, m
 
   const conflict = await kubectl(['apply', '--server-side', '-f', manifest(1)]);
   t.not(conflict.code, 0, 'apply with another replica count fails');
-  t.match(conflict.stderr, 'Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: .spec.replicas');
-  t.match(conflict.stderr, /--force-conflicts/, 'kubectl explains how to resolve it');
+  t.match(conflict.err, 'Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: .spec.replicas');
+  t.match(conflict.err, /--force-conflicts/, 'kubectl explains how to resolve it');
 
   t.match(await ok(t, ['apply', '--server-side', '-f', manifest(3, 'nginx:1.28')]), /serverside-applied/, 'the same value is shared: no conflict');
   t.match(await ok(t, ['apply', '--server-side', '--force-conflicts', '-f', manifest(1, 'nginx:1.28')]), /serverside-applied/);
@@ -75,7 +54,7 @@ t.test('apply --server-side, kubectl edit, conflict, --force-conflicts, scale, m
   t.match(await ok(t, ['scale', 'deployment', 'web', '--replicas=2']), /scaled/);
   const afterScale = await kubectl(['apply', '--server-side', '-f', manifest(1, 'nginx:1.28')]);
   t.not(afterScale.code, 0);
-  t.match(afterScale.stderr, /Apply failed with 1 conflict: conflict with "kubectl[^"]*" with subresource "scale" using apps\/v1: \.spec\.replicas/);
+  t.match(afterScale.err, /Apply failed with 1 conflict: conflict with "kubectl[^"]*" with subresource "scale" using apps\/v1: \.spec\.replicas/);
 
   const y = await ok(t, ['get', 'deployment', 'web', '-o', 'yaml', '--show-managed-fields']);
   t.match(y, /managedFields:/);
