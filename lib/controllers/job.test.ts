@@ -14,6 +14,7 @@ import { initDaemonSetController } from './daemonset.ts';
 import { initDisruptionController } from './disruption.ts';
 import { initHpaController } from './hpa.ts';
 import { initStatefulSetController } from './statefulset.ts';
+import { until } from './registry-fixture.ts';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
@@ -179,14 +180,6 @@ t.test('index sets round-trip', async (t) => {
 
 // Wiring of the workload controllers' init functions (job, cronjob, daemonset, statefulset, disruption, hpa) on
 // shared informers over a FakeClient: objects created through the client lead to the expected writes.
-async function until(what: string, fn: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 t.test('init functions react to objects created through the client', async (t) => {
   const client = new FakeClient();
   client.seed(core('nodes'), { metadata: { name: 'n1' }, spec: {} });

@@ -1,6 +1,6 @@
 // Test fixture for controllers over the real registry (memory store, in-process client), shared by manager.test.ts,
 // statefulset.test.ts and test/storage-controllers.test.ts: the registry with its bootstrap objects and Ready nodes,
-// the controller manager stopped on teardown, and polling helpers.
+// the controller manager stopped on teardown, a stand-in kubelet loop, and polling helpers (until: job.test.ts too).
 import { core, type Client, type KubeObject } from '../client/types.ts';
 import { MemoryStore } from '../store/memory.ts';
 import { createRegistry } from '../server/registry/index.ts';
