@@ -57,6 +57,43 @@ t.test('malformed requests get a Status, never a crash', async (t) => {
   t.equal((await call('/version')).body.minor, '32', 'still serving');
 });
 
+t.test('pods/ephemeralcontainers: added with a patch, never changed or removed, checked as upstream', async (t) => {
+  await call('/api/v1/namespaces', json({ metadata: { name: 'eph' } }));
+  const base = '/api/v1/namespaces/eph/pods';
+  let r = await call(base, json({ metadata: { name: 'bad' }, spec: { containers: [{ name: 'c', image: 'x' }], ephemeralContainers: [{ name: 'd', image: 'x' }] } }));
+  t.match(r, { status: 422, body: { message: /spec.ephemeralContainers: Forbidden: cannot be set on create/ } });
+  await call(base, json({ metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x' }] } }));
+  // As kubectl debug sends it (a two-way merge patch of the pod): the new container, and the order of all of them.
+  const patch = (order: string[], containers: unknown[]) => call(`${base}/p/ephemeralcontainers`, json({
+    spec: { '$setElementOrder/ephemeralContainers': order.map((name) => ({ name })), ephemeralContainers: containers },
+  }, 'PATCH', 'application/strategic-merge-patch+json'));
+  r = await patch(['debugger'], [{ name: 'debugger', image: 'busybox', targetContainerName: 'c', stdin: true, tty: true }]);
+  t.equal(r.status, 200);
+  t.match(r.body.spec.ephemeralContainers, [{ name: 'debugger', image: 'busybox', targetContainerName: 'c', terminationMessagePolicy: 'File', imagePullPolicy: 'Always' }]);
+  t.equal((await call(`${base}/p/ephemeralcontainers`)).body.spec.ephemeralContainers[0].name, 'debugger', 'GET of the subresource');
+  r = await patch(['debugger', 'second'], [{ name: 'second', image: 'busybox', ports: [{ containerPort: 80 }], targetContainerName: 'nope' }]);
+  t.equal(r.status, 422);
+  t.match(r.body.message, /spec.ephemeralContainers\[1\].ports: Forbidden: cannot be set for an Ephemeral Container/);
+  t.match(r.body.message, /spec.ephemeralContainers\[1\].targetContainerName: Not found: "nope"/);
+  r = await patch(['debugger', 'c'], [{ name: 'c', image: 'busybox' }]);
+  t.match(r, { status: 422, body: { message: /Duplicate value: "c"/ } });
+  const pod = (await call(`${base}/p`)).body;
+  r = await call(`${base}/p/ephemeralcontainers`, json({ ...pod, spec: { ...pod.spec, ephemeralContainers: [] } }, 'PUT'));
+  t.match(r, { status: 422, body: { message: /existing ephemeral containers "debugger" may not be removed/ } });
+  pod.spec.ephemeralContainers[0].image = 'other';
+  r = await call(`${base}/p/ephemeralcontainers`, json(pod, 'PUT'));
+  t.match(r, { status: 422, body: { message: /existing ephemeral containers "debugger" may not be changed/ } });
+  pod.spec.ephemeralContainers[0].image = 'busybox';
+  pod.spec.ephemeralContainers.push({ name: 'third', image: 'busybox' });
+  pod.spec.containers[0].image = 'changed-through-the-subresource';
+  r = await call(`${base}/p/ephemeralcontainers`, json(pod, 'PUT'));
+  t.equal(r.status, 200);
+  t.same(r.body.spec.ephemeralContainers.map((c: { name: string }) => c.name), ['debugger', 'third']);
+  t.equal(r.body.spec.containers[0].image, 'x', 'only ephemeralContainers is taken from the request');
+  r = await call(`${base}/p`, json({ ...r.body, spec: { ...r.body.spec, ephemeralContainers: [] } }, 'PUT'));
+  t.equal(r.status, 422, 'a plain update cannot change them either');
+});
+
 t.test('create, conflict, dryRun, status isolation, delete preconditions', async (t) => {
   const pb = encodeProtobufObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'pb', namespace: 'default' }, data: { k: 'v' } });
   let r = await call('/api/v1/namespaces/default/configmaps', { method: 'POST', headers: { 'content-type': 'application/vnd.kubernetes.protobuf', accept: 'application/vnd.kubernetes.protobuf, application/json' }, body: pb });

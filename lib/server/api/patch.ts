@@ -5,12 +5,12 @@ import { toVersion } from '../registry/object.ts';
 import { patchObject } from '../registry/patch-object.ts';
 import { validateFields, withWarnings } from './field-validation.ts';
 import { negotiate, shaped } from './negotiate.ts';
-import { parseJson, parseYamlBody, readBody, refuse, requireNamespace, writeContext, type ResourceRequest } from './request.ts';
+import { isObjectSubresource, parseJson, parseYamlBody, readBody, refuse, requireNamespace, writeContext, type ResourceRequest } from './request.ts';
 
 export async function patchHandler(c: Context, r: ResourceRequest): Promise<Response> {
   requireNamespace(r);
   if (!r.name) refuse('PATCH', r);
-  if (r.subresource && !['status', 'scale'].includes(r.subresource)) refuse('PATCH', r);
+  if (r.subresource && r.subresource !== 'scale' && !isObjectSubresource(r)) refuse('PATCH', r);
   const s = r.strategy;
   const type = patchTypeOf(c.req.header('content-type'));
   const w = writeContext(r, c.req.header('user-agent'));

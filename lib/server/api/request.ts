@@ -125,6 +125,11 @@ export function parseYamlBody(bytes: Uint8Array): unknown {
   }
 }
 
+/** A subresource read and written as the whole object: status, or one with its own update rules (pods/ephemeralcontainers). */
+export function isObjectSubresource(r: ResourceRequest): boolean {
+  return r.subresource === 'status' || !!r.strategy.subresources?.some((x) => x.name === r.subresource && x.update);
+}
+
 export function refuse(method: string, r: ResourceRequest): never {
   throw methodNotAllowed(`the server does not allow this method on the requested resource (${method.toLowerCase()} ${r.resource}${r.subresource ? '/' + r.subresource : ''})`);
 }

@@ -214,7 +214,12 @@ export class Registry {
   async #prepareUpdate(s: ResourceStrategy, old: KubeObject, obj: KubeObject, w: WriteContext, subresource?: string): Promise<KubeObject> {
     this.#checkTypeMeta(s, obj);
     const hasStatus = s.subresources?.some((x) => x.name === 'status');
-    if (subresource === 'status') {
+    const custom = subresource ? s.subresources?.find((x) => x.name === subresource && x.update) : undefined;
+    if (custom) {
+      const r = custom.update!(obj, old);
+      if (r.causes.length) throw invalid(s, old.metadata.name ?? '', r.causes);
+      obj = r.obj;
+    } else if (subresource === 'status') {
       obj = { ...structuredClone(old), status: obj.status };
     } else if (subresource === 'finalize') {
       const f = obj.spec?.finalizers;
@@ -240,14 +245,14 @@ export class Registry {
       throw invalid(s, om.name ?? '', [{ field: 'metadata.finalizers', reason: 'FieldValueForbidden', message: 'Forbidden: no new finalizers can be added if the object is being deleted' }]);
     }
     const ctx = this.ctx(w);
-    if (subresource !== 'status' && subresource !== 'finalize') await shaped(s, () => s.defaults?.(obj, ctx));
+    if (subresource !== 'status' && subresource !== 'finalize' && !custom) await shaped(s, () => s.defaults?.(obj, ctx));
     await this.#admit({ operation: 'UPDATE', ...this.#attrs(s, om.namespace, om.name, subresource), object: obj, oldObject: old, user: w.user, dryRun: !!w.dryRun });
     if (subresource === 'finalize' && s.plural === 'namespaces') {
       // the namespace strategy's prepareForUpdate would undo the finalize: skip it
     } else {
       await shaped(s, () => s.prepareForUpdate?.(obj, old, ctx));
     }
-    if (subresource !== 'status' && subresource !== 'finalize') {
+    if (subresource !== 'status' && subresource !== 'finalize' && !custom) {
       const causes = await shaped(s, () => (s.validate ? s.validate(obj, old, ctx) : []));
       if (causes.length) throw invalid(s, om.name ?? '', causes);
     }

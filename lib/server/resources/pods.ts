@@ -6,6 +6,7 @@ import { fromLabelSelectorObject, matchLabels } from '../registry/selectors.ts';
 import { age, ageColumn, column, humanDuration, nameColumn } from './table.ts';
 import type { ResourceStrategy, StatusCause, SubresourceRequest } from './types.ts';
 import { dns1123Label, duplicate, forbidden, invalid, notSupported, required, validateMeta } from './validation.ts';
+import { deepEqual } from '../registry/field-set.ts';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -51,6 +52,49 @@ export function defaultPodSpec(spec: Obj): void {
     if (v.secret) v.secret.defaultMode ??= 420;
     if (v.projected) v.projected.defaultMode ??= 420;
   }
+}
+
+/** Fields an ephemeral container may not have (upstream's validateEphemeralContainers). */
+const EPHEMERAL_FORBIDDEN = ['ports', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'resources', 'resizePolicy'];
+
+/**
+ * pods/ephemeralcontainers (kubectl debug): only spec.ephemeralContainers is taken from the request. Ephemeral
+ * containers are added, never changed or removed; they have no ports, probes, lifecycle or resources, and
+ * targetContainerName names one of the pod's containers.
+ */
+function updateEphemeralContainers(obj: KubeObject, old: KubeObject): { obj: KubeObject; causes: StatusCause[] } {
+  const path = 'spec.ephemeralContainers';
+  const next: Obj[] = Array.isArray(obj.spec?.ephemeralContainers) ? obj.spec.ephemeralContainers : [];
+  const before: Obj[] = old.spec?.ephemeralContainers ?? [];
+  const out: StatusCause[] = [];
+  for (const e of before) {
+    const now = next.find((x) => x?.name === e.name);
+    if (!now) out.push(forbidden(path, `existing ephemeral containers ${JSON.stringify(e.name)} may not be removed`));
+  }
+  const names = new Set<string>([...(old.spec?.containers ?? []), ...(old.spec?.initContainers ?? [])].map((c: Obj) => c.name));
+  const targets = new Set(names);
+  next.forEach((c, i) => {
+    const p = `${path}[${i}]`;
+    const was = before.find((x) => x.name === c?.name);
+    if (was) {
+      defaultContainer(c);
+      if (!deepEqual(c, was)) out.push(forbidden(p, `existing ephemeral containers ${JSON.stringify(c.name)} may not be changed`));
+      names.add(c.name);
+      return;
+    }
+    out.push(...dns1123Label(`${p}.name`, c?.name));
+    if (c?.name && names.has(c.name)) out.push(duplicate(`${p}.name`, c.name));
+    names.add(c?.name);
+    if (!c?.image || typeof c.image !== 'string' || !c.image.trim()) out.push(required(`${p}.image`));
+    for (const f of EPHEMERAL_FORBIDDEN) if (c?.[f] !== undefined && !(f === 'resources' && !Object.keys(c[f] ?? {}).length)) out.push(forbidden(`${p}.${f}`, 'cannot be set for an Ephemeral Container'));
+    if (c?.targetContainerName && !targets.has(c.targetContainerName)) {
+      out.push({ field: `${p}.targetContainerName`, reason: 'FieldValueNotFound', message: `Not found: ${JSON.stringify(c.targetContainerName)}` });
+    }
+    if (c) { defaultContainer(c); out.push(...validateContainerExtras(c, p, undefined)); }
+  });
+  const result = structuredClone(old);
+  result.spec.ephemeralContainers = next;
+  return { obj: result, causes: out };
 }
 
 const NOT_READY = 'node.kubernetes.io/not-ready';
@@ -232,7 +276,7 @@ export const pods: ResourceStrategy = {
     { name: 'status', verbs: ['get', 'patch', 'update'] },
     { name: 'binding', kind: 'Binding', verbs: ['create'], create: bind },
     { name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'], create: evict },
-    { name: 'ephemeralcontainers', verbs: ['get', 'patch', 'update'] },
+    { name: 'ephemeralcontainers', verbs: ['get', 'patch', 'update'], update: updateEphemeralContainers },
     { name: 'log', verbs: ['get'] },
     { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
     { name: 'attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
@@ -245,6 +289,7 @@ export const pods: ResourceStrategy = {
   },
   validate(obj, old) {
     const out = [...validateMeta(obj), ...validatePodSpec(obj.spec, 'spec', { checkMounts: true })];
+    if (!old && obj.spec?.ephemeralContainers?.length) out.push(forbidden('spec.ephemeralContainers', 'cannot be set on create'));
     if (old && mutableSpecView(obj.spec) !== mutableSpecView(old.spec)) {
       out.push(forbidden('spec', 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'));
     }

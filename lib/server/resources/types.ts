@@ -50,6 +50,11 @@ export interface SubresourceSpec {
   verbs: string[];
   /** Custom POST handler (e.g. pods/binding, pods/eviction, serviceaccounts/token). Returns the response body. */
   create?(req: SubresourceRequest): Promise<KubeObject>;
+  /**
+   * PUT/PATCH of the subresource (e.g. pods/ephemeralcontainers): the object to store, built from the stored one and
+   * the request's, with what is wrong with the request (the strategy's own validate is not run).
+   */
+  update?(obj: KubeObject, old: KubeObject): { obj: KubeObject; causes: StatusCause[] };
 }
 
 export interface SubresourceRequest {

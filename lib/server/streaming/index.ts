@@ -17,7 +17,7 @@ const log = logger('server/streaming');
 
 interface ContainerStatus { name: string; state?: { waiting?: { reason?: string }; running?: unknown; terminated?: unknown }; lastState?: { terminated?: unknown } }
 interface PodLike extends KubeObject {
-  spec?: { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[] };
+  spec?: { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[]; ephemeralContainers?: { name: string }[] };
   status?: { containerStatuses?: ContainerStatus[]; initContainerStatuses?: ContainerStatus[]; ephemeralContainerStatuses?: ContainerStatus[] };
   metadata: KubeObject['metadata'] & { annotations?: Record<string, string> };
 }
@@ -27,7 +27,7 @@ const bad = (message: string) => new ApiError({ status: 'Failure', code: 400, re
 /** The container a log/exec request means, checked against the pod's spec and status as upstream does. */
 export function pickContainer(pod: PodLike, requested: string | undefined, previous: boolean): string {
   const name = pod.metadata.name;
-  const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name);
+  const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].map((c) => c.name);
   let c = requested;
   if (!c) {
     const def = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
@@ -37,7 +37,7 @@ export function pickContainer(pod: PodLike, requested: string | undefined, previ
   }
   if (!all.includes(c)) throw bad(`container ${c} is not valid for pod ${name}`);
   if (!pod.spec?.nodeName) throw bad(`pod ${name} does not have a host assigned`);
-  const st = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((s) => s.name === c);
+  const st = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])].find((s) => s.name === c);
   if (previous) {
     if (!st?.lastState?.terminated) throw bad(`previous terminated container "${c}" in pod "${name}" not found`);
   } else if (!st || (st.state?.waiting && !st.lastState?.terminated)) {
