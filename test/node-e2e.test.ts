@@ -1,7 +1,7 @@
 // Node (kubelet) behaviour end to end: `tsk server` (node cmd/tsk.ts) in a network namespace with its own containerd
 // and a seeded busybox image, driven by the real kubectl. Volumes (configMap, secret, projected token), readiness
 // gating endpoints, liveness restarts, CrashLoopBackOff, OOMKilled, RuntimeClass handlers and overhead, preStop + grace
-// period, containers surviving a restart of tsk, kubectl cp and kubectl attach.
+// period, containers surviving a restart of tsk, kubectl cp, kubectl attach and kubectl debug.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -148,6 +148,14 @@ t.test('node: volumes, probes, restarts, OOM, preStop, restart of tsk, cp and at
     t.match(event, /Failed to create pod sandbox: .*no runtime for "nope" is configured/);
     t.equal(get('rc-nope', '{.status.phase} {.status.containerStatuses[0].state.waiting.reason}'), 'Pending ContainerCreating');
     kc(server, ['delete', 'pod', 'rc-runc', 'rc-nope', '--wait=false']);
+  });
+
+  t.test('kubectl debug: an ephemeral container in the PID namespace of its target', async (t) => {
+    const out = kc(server, ['debug', 'vols', '--image=busybox:latest', '--image-pull-policy=IfNotPresent', '-c', 'dbg', '--target=main', '--', 'sleep', '3600']);
+    t.match(out, /Targeting container "main"/);
+    await waitFor('debug container running', () => get('vols', '{.status.ephemeralContainerStatuses[?(@.name=="dbg")].state.running.startedAt}') !== '', 60_000);
+    t.match(kc(server, ['exec', 'vols', '-c', 'dbg', '--', 'ps', '-o', 'args']), /tick-/, 'sees the target container\'s processes');
+    t.equal(get('vols', '{.status.containerStatuses[0].ready}'), 'true', 'the pod stays ready');
   });
 
   t.test('kubectl cp into and out of a pod', async (t) => {

@@ -16,6 +16,8 @@ export interface PodActions {
   startInit?: string;
   /** Regular containers to start. */
   startContainers: string[];
+  /** Ephemeral containers to start (each once: they are never restarted). */
+  startEphemeral: string[];
   /** Running containers to stop first (liveness failure, changed spec, stale CREATED). */
   killContainers: KillContainer[];
   /** Containers waiting for their restart backoff to expire. */
@@ -37,7 +39,7 @@ export interface ActionContext {
   started(name: string, id: string): boolean;
 }
 
-const noActions = (): PodActions => ({ killPod: false, createSandbox: false, sandboxAttempt: 0, startContainers: [], killContainers: [], backoff: [], removeContainers: [], removeSandboxes: [], terminal: false });
+const noActions = (): PodActions => ({ killPod: false, createSandbox: false, sandboxAttempt: 0, startContainers: [], startEphemeral: [], killContainers: [], backoff: [], removeContainers: [], removeSandboxes: [], terminal: false });
 
 /** Newest container named name in sandbox sb. */
 export function latestIn(state: PodRuntimeState, sb: string | undefined, name: string): RuntimeContainer | undefined {
@@ -156,6 +158,9 @@ export function computePodActions(pod: Pod, state: PodRuntimeState, ctx: ActionC
     }
     if (allDone && pod.spec.containers.length) { a.terminal = true; a.killPod = true; }
   }
+
+  // Ephemeral containers may start before initialization is complete; once they ran they are never started again.
+  if (!a.terminal) for (const e of pod.spec.ephemeralContainers ?? []) if (!latestIn(state, undefined, e.name)) a.startEphemeral.push(e.name);
 
   // Keep the two newest containers per name (current + previous, for logs --previous), remove older exited ones.
   const seen = new Map<string, number>();

@@ -35,7 +35,7 @@ export function sandboxConfig(pod: Pod, o: SandboxOptions): PodSandboxConfig {
     linux: {
       cgroup_parent: o.cgroupParent ?? '',
       security_context: {
-        namespace_options: { network: pod.spec.hostNetwork ? 'NODE' : 'POD', pid: pod.spec.hostPID ? 'NODE' : 'CONTAINER', ipc: pod.spec.hostIPC ? 'NODE' : 'POD' },
+        namespace_options: { network: pod.spec.hostNetwork ? 'NODE' : 'POD', ...pidNamespace(pod), ipc: pod.spec.hostIPC ? 'NODE' : 'POD' },
         ...(sc?.runAsUser !== undefined ? { run_as_user: { value: sc.runAsUser } } : {}),
         ...(sc?.runAsGroup !== undefined ? { run_as_group: { value: sc.runAsGroup } } : {}),
         supplemental_groups: [...(sc?.fsGroup !== undefined ? [sc.fsGroup] : []), ...(sc?.supplementalGroups ?? [])],
@@ -58,7 +58,14 @@ export function linuxResources(c: ContainerSpec): LinuxContainerResources {
   return r;
 }
 
-export function securityContext(pod: Pod, c: ContainerSpec): LinuxContainerSecurityContext {
+/** Containers' PID namespace: the node's, the pod's (shareProcessNamespace), a target container's (kubectl debug --target) or their own. */
+function pidNamespace(pod: Pod, targetId?: string): Pick<NonNullable<LinuxContainerSecurityContext['namespace_options']>, 'pid' | 'target_id'> {
+  if (pod.spec.hostPID) return { pid: 'NODE' };
+  if (pod.spec.shareProcessNamespace) return { pid: 'POD' };
+  return targetId ? { pid: 'TARGET', target_id: targetId } : { pid: 'CONTAINER' };
+}
+
+export function securityContext(pod: Pod, c: ContainerSpec, targetId?: string): LinuxContainerSecurityContext {
   const psc = pod.spec.securityContext ?? {};
   const sc = c.securityContext ?? {};
   const runAsUser = sc.runAsUser ?? psc.runAsUser;
@@ -71,11 +78,15 @@ export function securityContext(pod: Pod, c: ContainerSpec): LinuxContainerSecur
     readonly_rootfs: !!sc.readOnlyRootFilesystem,
     no_new_privs: sc.allowPrivilegeEscalation === false,
     supplemental_groups: [...(psc.fsGroup !== undefined ? [psc.fsGroup] : []), ...(psc.supplementalGroups ?? [])],
-    namespace_options: { network: pod.spec.hostNetwork ? 'NODE' : 'POD', pid: pod.spec.hostPID ? 'NODE' : 'CONTAINER', ipc: pod.spec.hostIPC ? 'NODE' : 'POD' },
+    namespace_options: { network: pod.spec.hostNetwork ? 'NODE' : 'POD', ...pidNamespace(pod, targetId), ipc: pod.spec.hostIPC ? 'NODE' : 'POD' },
   };
 }
 
-export interface ContainerOptions { kind: ContainerKind; attempt: number; env: { key: string; value: string }[]; mounts: Mount[]; image: string }
+export interface ContainerOptions {
+  kind: ContainerKind; attempt: number; env: { key: string; value: string }[]; mounts: Mount[]; image: string;
+  /** An ephemeral container's target: the running container whose PID namespace it joins. */
+  targetId?: string;
+}
 
 export function containerConfig(pod: Pod, c: ContainerSpec, o: ContainerOptions): ContainerConfig {
   const vars = new Map(o.env.map((e) => [e.key, e.value]));
@@ -93,7 +104,7 @@ export function containerConfig(pod: Pod, c: ContainerSpec, o: ContainerOptions)
     stdin: !!c.stdin,
     stdin_once: !!c.stdinOnce,
     tty: !!c.tty,
-    linux: { resources: linuxResources(c), security_context: securityContext(pod, c) },
+    linux: { resources: linuxResources(c), security_context: securityContext(pod, c, o.targetId) },
   };
 }
 

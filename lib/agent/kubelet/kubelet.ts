@@ -22,8 +22,9 @@ import { Backoff } from './backoff.ts';
 import { containerConfig, etcHosts, podLogDir, sandboxConfig } from './cri-config.ts';
 import { ConfigError, containerEnv, type ObjectSource } from './env.ts';
 import { killPod, runHook, stopContainerGracefully } from './lifecycle.ts';
-import { isSidecar, podKey, type ContainerSpec, type Pod, type PodCondition, type PodStatus } from './pod-types.ts';
+import { isSidecar, podContainers, podKey, type ContainerSpec, type Pod, type PodCondition, type PodStatus } from './pod-types.ts';
 import { defaultProbeRunner, ProbeManager, type ProbeRunner } from './probes.ts';
+import type { ContainerKind } from './labels.ts';
 import { runtimeHandlerOf } from './runtime-class.ts';
 import { emptyState, RuntimeCache, type PodRuntimeState, type RuntimeContainer } from './runtime-state.ts';
 import { followLogFile, readLogFile, renderLogs, type LogOptions } from './logs.ts';
@@ -317,14 +318,14 @@ export class Kubelet {
   }
 
   #started(pod: Pod, uid: string, name: string, id: string): boolean {
-    const spec = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
+    const spec = podContainers(pod).find((c) => c.name === name);
     return !spec?.startupProbe || this.probes.result(uid, id, 'startup') === 'success';
   }
 
   async #apply(pod: Pod, state: PodRuntimeState, a: PodActions): Promise<void> {
     const uid = pod.metadata.uid!;
     const waiting = this.#waitingOf(uid);
-    const specs = new Map([...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((s) => [s.name, s]));
+    const specs = new Map(podContainers(pod).map((s) => [s.name, s]));
     for (const k of a.killContainers) {
       const c = state.containers.find((x) => x.id === k.id)!;
       const spec = specs.get(k.name);
@@ -376,13 +377,16 @@ export class Kubelet {
       log.info('sandbox created', { pod: podKey(pod), ms: Math.round(performance.now() - t0) });
     }
     if (!sandboxId) return;
-    const toStart = [...(a.startInit ? [a.startInit] : []), ...a.startContainers];
+    const toStart = [...(a.startInit ? [a.startInit] : []), ...a.startContainers, ...a.startEphemeral];
     if (!toStart.length) { await this.#volumesFor(pod, podIP, false); return; }
     const volumes = await this.#volumesFor(pod, podIP, false);
     for (const name of toStart) {
       const spec = specs.get(name)!;
-      const kind = pod.spec.initContainers?.some((c) => c.name === name) ? (isSidecar(spec) ? 'sidecar' : 'init') : 'regular';
-      await this.#startContainer({ pod, spec, kind, sandboxId, sbConfig, podIP, volumes, state, waiting });
+      const ephemeral = pod.spec.ephemeralContainers?.find((c) => c.name === name);
+      const kind = ephemeral ? 'ephemeral' : pod.spec.initContainers?.some((c) => c.name === name) ? (isSidecar(spec) ? 'sidecar' : 'init') : 'regular';
+      const target = ephemeral?.targetContainerName ? latestIn(state, sandboxId, ephemeral.targetContainerName) : undefined;
+      const targetId = target?.state === 'CONTAINER_RUNNING' ? target.id : undefined;
+      await this.#startContainer({ pod, spec, kind, sandboxId, sbConfig, podIP, volumes, state, waiting, targetId });
     }
   }
 
@@ -437,8 +441,8 @@ export class Kubelet {
   }
 
   async #startContainer(o: {
-    pod: Pod; spec: ContainerSpec; kind: 'init' | 'sidecar' | 'regular'; sandboxId: string; sbConfig: PodSandboxConfig; podIP?: string;
-    volumes: Map<string, string>; state: PodRuntimeState; waiting: Waiting;
+    pod: Pod; spec: ContainerSpec; kind: ContainerKind; sandboxId: string; sbConfig: PodSandboxConfig; podIP?: string;
+    volumes: Map<string, string>; state: PodRuntimeState; waiting: Waiting; targetId?: string;
   }): Promise<void> {
     const { pod, spec, waiting } = o;
     const uid = pod.metadata.uid!;
@@ -494,7 +498,7 @@ export class Kubelet {
         if (!same) writeFileSync(hostsFile, text, { mode: 0o644 });
         mounts.push({ container_path: '/etc/hosts', host_path: hostsFile });
       }
-      config = containerConfig(pod, spec, { kind: o.kind, attempt, env, mounts, image });
+      config = containerConfig(pod, spec, { kind: o.kind, attempt, env, mounts, image, targetId: o.targetId });
       await this.#checkNonRoot(pod, spec, image);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
@@ -550,7 +554,7 @@ export class Kubelet {
     if (hit !== undefined) return hit;
     let msg = '';
     try { msg = readFileSync(this.#terminationFile(pod.metadata.uid!, c.name, c.attempt), 'utf8').slice(0, 4096); } catch { /* none */ }
-    const spec = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((x) => x.name === c.name);
+    const spec = podContainers(pod).find((x) => x.name === c.name);
     if (!msg && c.exitCode !== 0 && spec?.terminationMessagePolicy === 'FallbackToLogsOnError' && c.logPath) {
       try { msg = renderLogs(readFileSync(c.logPath, 'utf8'), { tailLines: 80 }).slice(-2048); } catch { /* no log */ }
     }
@@ -636,7 +640,7 @@ export class Kubelet {
     const computed = computePodStatus(pod, state, {
       now: this.#clock.now(), hostIP: this.nodeIP, waiting: this.#waitingOf(uid),
       ready: (name, id) => {
-        const spec = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
+        const spec = podContainers(pod).find((c) => c.name === name);
         return !spec?.readinessProbe || this.probes.result(uid, id, 'readiness') === 'success';
       },
       started: (name, id) => this.#started(pod, uid, name, id),
@@ -735,7 +739,7 @@ export class Kubelet {
   async findContainer(namespace: string, podName: string, container?: string, previous = false): Promise<{ pod: Pod; container: RuntimeContainer; sandboxId: string }> {
     const pod = this.pod(namespace, podName);
     if (!pod) throw new KubeletError(404, `pod ${namespace}/${podName} is not on node ${this.#o.nodeName}`);
-    const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name);
+    const names = podContainers(pod).map((c) => c.name);
     const name = container ?? (pod.spec.containers.length === 1 ? pod.spec.containers[0]!.name : undefined);
     if (!name) throw new KubeletError(400, `a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`);
     if (!names.includes(name)) throw new KubeletError(400, `container ${name} is not valid for pod ${podName}`);

@@ -12,7 +12,7 @@ export const A_HASH = 'io.kubernetes.container.hash';
 export const A_KIND = 'io.tsk.container.kind';
 export const A_GRACE = 'io.kubernetes.pod.terminationGracePeriod';
 
-export type ContainerKind = 'init' | 'sidecar' | 'regular';
+export type ContainerKind = 'init' | 'sidecar' | 'regular' | 'ephemeral';
 
 /** A short hash of the container spec; a different hash means the container must be recreated. */
 export function containerHash(c: ContainerSpec): string {

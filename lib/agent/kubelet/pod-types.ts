@@ -94,6 +94,10 @@ export interface PodSpec {
   hostNetwork?: boolean;
   /** The RuntimeClass whose handler runs the pod (runtime-class.ts). */
   runtimeClassName?: string;
+  /** Debug containers added through pods/ephemeralcontainers (kubectl debug): started once, never restarted. */
+  ephemeralContainers?: (ContainerSpec & { targetContainerName?: string })[];
+  /** One PID namespace for all the pod's containers. */
+  shareProcessNamespace?: boolean;
   hostPID?: boolean;
   hostIPC?: boolean;
   hostname?: string;
@@ -141,6 +145,7 @@ export interface PodStatus {
   startTime?: string;
   initContainerStatuses?: ContainerStatusJson[];
   containerStatuses?: ContainerStatusJson[];
+  ephemeralContainerStatuses?: ContainerStatusJson[];
   qosClass?: string;
 }
 
@@ -151,3 +156,8 @@ export interface Pod extends KubeObject {
 
 export const isSidecar = (c: ContainerSpec): boolean => c.restartPolicy === 'Always';
 export const podKey = (pod: Pod): string => `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
+
+/** Every container spec of a pod: init (with sidecars), regular, ephemeral. */
+export function podContainers(pod: Pod): ContainerSpec[] {
+  return [...(pod.spec.initContainers ?? []), ...pod.spec.containers, ...(pod.spec.ephemeralContainers ?? [])];
+}

@@ -102,6 +102,8 @@ export function computePodStatus(pod: Pod, state: PodRuntimeState, ctx: StatusCo
     return isSidecar(s) ? st.started === true : st.state.terminated?.exitCode === 0;
   });
   const statuses = pod.spec.containers.map((s) => containerStatus(s, all, ctx, prev.containerStatuses?.find((p) => p.name === s.name), initDone ? 'ContainerCreating' : 'PodInitializing'));
+  // Ephemeral containers are never ready and never restarted; they count for neither the phase nor readiness.
+  const ephemeral = (pod.spec.ephemeralContainers ?? []).map((s) => ({ ...containerStatus(s, all, ctx, prev.ephemeralContainerStatuses?.find((p) => p.name === s.name), 'ContainerCreating'), ready: false }));
 
   const phase = computePhase(pod, initStatuses, statuses, initDone);
   const terminal = phase === 'Succeeded' || phase === 'Failed';
@@ -134,6 +136,7 @@ export function computePodStatus(pod: Pod, state: PodRuntimeState, ctx: StatusCo
     startTime: prev.startTime ?? iso(now),
     ...(inits.length ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,
+    ...(ephemeral.length ? { ephemeralContainerStatuses: ephemeral } : {}),
     qosClass: prev.qosClass ?? qosClass(pod),
   };
 }
