@@ -179,3 +179,37 @@ export class GrpcCri implements CriRuntime {
     this.#img.close();
   }
 }
+
+// The gRPC health-checking protocol (grpc.health.v1), for the kubelet's gRPC probes.
+const HEALTH_PROTO = `
+syntax = "proto3";
+package grpc.health.v1;
+service Health { rpc Check(HealthCheckRequest) returns (HealthCheckResponse) {} }
+message HealthCheckRequest { string service = 1; }
+message HealthCheckResponse {
+  enum ServingStatus { UNKNOWN = 0; SERVING = 1; NOT_SERVING = 2; SERVICE_UNKNOWN = 3; }
+  ServingStatus status = 1;
+}`;
+
+let healthDefinition: grpc.ServiceDefinition | undefined;
+/** grpc.health.v1.Health as a service definition (the probe's client; tests serve it). */
+export function healthService(): grpc.ServiceDefinition {
+  healthDefinition ??= serviceDefinition(protobuf.parse(HEALTH_PROTO, { keepCase: true }).root, 'grpc.health.v1.Health');
+  return healthDefinition;
+}
+
+/** One Health/Check call over plaintext HTTP/2 to host:port; resolves the serving status (SERVING, NOT_SERVING...). */
+export async function grpcHealthCheck(address: string, service: string, timeoutMs: number): Promise<string> {
+  const Health = grpc.makeGenericClientConstructor(healthService(), 'Health');
+  const client = new Health(address, grpc.credentials.createInsecure()) as ServiceClient;
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      client.Check!({ service }, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
+        if (err) reject(err);
+        else resolve(String((res as { status?: string }).status ?? 'UNKNOWN'));
+      });
+    });
+  } finally {
+    client.close();
+  }
+}

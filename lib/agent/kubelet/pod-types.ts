@@ -5,6 +5,7 @@ export interface Probe {
   exec?: { command?: string[] };
   httpGet?: { path?: string; port: number | string; host?: string; scheme?: string; httpHeaders?: { name: string; value: string }[] };
   tcpSocket?: { port: number | string; host?: string };
+  grpc?: { port: number; service?: string };
   initialDelaySeconds?: number;
   timeoutSeconds?: number;
   periodSeconds?: number;

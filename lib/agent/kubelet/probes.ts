@@ -52,6 +52,20 @@ export function defaultProbeRunner(cri: Pick<CriRuntime, 'execSync'>): ProbeRunn
         });
         return { result: 'success' };
       }
+      if (p.grpc) {
+        // Messages as the kubelet's gRPC prober words them.
+        const address = `${t.podIP || '127.0.0.1'}:${p.grpc.port}`;
+        const { grpcHealthCheck } = await import('../cri/grpc.ts');
+        let status: string;
+        try {
+          status = await grpcHealthCheck(address, p.grpc.service ?? '', timeout * 1000);
+        } catch (e) {
+          const code = (e as { code?: number }).code;
+          const detail = e instanceof Error ? e.message : String(e);
+          return { result: 'failure', message: code === 4 || code === 14 ? `timeout: failed to connect service ${JSON.stringify(address)} within ${timeout}s: ${detail}` : `error: health rpc probe failed: ${detail}` };
+        }
+        return status === 'SERVING' ? { result: 'success' } : { result: 'failure', message: `service unhealthy (responded with ${JSON.stringify(status)})` };
+      }
       return { result: 'success' };
     } catch (e) {
       return { result: 'failure', message: String(e instanceof Error ? e.message : e) };
