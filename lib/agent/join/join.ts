@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { logger } from '../../log/logger.ts';
 import { httpsRequest } from '../../server/pki/https-request.ts';
 import { writeKubeconfig } from '../../server/pki/kubeconfig.ts';
-import { certInfo, createCsr, generateKeyPair, isSignedBy, privateKeyToPem } from '../../server/pki/x509.ts';
 import { caHash, parseToken } from '../../server/join/token.ts';
-import { JOIN_PATH, NODE_NAME_HEADER, NODE_PASSWORD_HEADER, type JoinResponseBody } from '../../server/join/join-service.ts';
+import { JOIN_PATH, NODE_NAME_HEADER, NODE_PASSWORD_HEADER, type JoinResponseBody } from '../../server/join/protocol.ts';
+import { canonicalIp, certFacts, createCsr, generateKeyPair, isSignedBy, privateKeyToPem } from './csr.ts';
 
 const log = logger('agent/join');
 
@@ -75,10 +75,10 @@ function reuse(o: JoinOptions, now: number): JoinResult | undefined {
   if (!files.every((f) => existsSync(join(dir, f)))) return undefined;
   const read = (f: string) => readFileSync(join(dir, f), 'utf8');
   const clientCert = read('client-kubelet.crt');
-  const info = certInfo(clientCert);
-  if (info.subject.cn !== `system:node:${o.nodeName}` || info.notAfter.getTime() - now < RENEW_BEFORE_MS) return undefined;
-  const serving = certInfo(read('serving-kubelet.crt'));
-  if (serving.notAfter.getTime() - now < RENEW_BEFORE_MS || !(o.nodeIps ?? []).every((ip) => serving.ips.includes(ip))) return undefined;
+  const info = certFacts(clientCert);
+  if (info.cn !== `system:node:${o.nodeName}` || info.notAfter.getTime() - now < RENEW_BEFORE_MS) return undefined;
+  const serving = certFacts(read('serving-kubelet.crt'));
+  if (serving.notAfter.getTime() - now < RENEW_BEFORE_MS || !(o.nodeIps ?? []).every((ip) => serving.ips.includes(canonicalIp(ip)))) return undefined;
   const caPem = read('server-ca.crt');
   const parsed = parseToken(o.token);
   if (parsed.caHash && caHash(caPem) !== parsed.caHash) return undefined;
@@ -106,8 +106,8 @@ export async function joinCluster(o: JoinOptions): Promise<JoinResult> {
   const servingKeys = await generateKeyPair();
   const body = JSON.stringify({
     nodeName: o.nodeName,
-    clientCsr: await createCsr({ subject: { cn: `system:node:${o.nodeName}`, o: ['system:nodes'] }, keys: clientKeys }),
-    servingCsr: await createCsr({ subject: { cn: o.nodeName }, keys: servingKeys, dnsNames: [o.nodeName], ips: o.nodeIps ?? [] }),
+    clientCsr: createCsr({ subject: { cn: `system:node:${o.nodeName}`, o: ['system:nodes'] }, keys: clientKeys }),
+    servingCsr: createCsr({ subject: { cn: o.nodeName }, keys: servingKeys, dnsNames: [o.nodeName], ips: o.nodeIps ?? [] }),
   });
   const secret = parseToken(o.token).secret;
   const auth = /^[a-z0-9]{6}\.[a-z0-9]{16}$/.test(secret) ? `Bearer ${secret}` : `Basic ${Buffer.from(`node:${secret}`).toString('base64')}`;
@@ -130,8 +130,8 @@ export async function joinCluster(o: JoinOptions): Promise<JoinResult> {
   if (!isSignedBy(out.servingCert, caPem) || !isSignedBy(out.clientCert, out.clientCa)) throw new JoinError('the server returned certificates not signed by its CAs');
   const dir = agentDir(o.dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const clientKey = await privateKeyToPem(clientKeys.privateKey);
-  const servingKey = await privateKeyToPem(servingKeys.privateKey);
+  const clientKey = privateKeyToPem(clientKeys.privateKey);
+  const servingKey = privateKeyToPem(servingKeys.privateKey);
   writePrivate(join(dir, 'client-kubelet.key'), clientKey);
   writePrivate(join(dir, 'client-kubelet.crt'), out.clientCert, 0o644);
   writePrivate(join(dir, 'serving-kubelet.key'), servingKey);

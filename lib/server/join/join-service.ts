@@ -7,28 +7,11 @@ import { checkBootstrapToken, safeEqual, type SecretGetter } from '../auth/authe
 import { LEAF_VALIDITY_MS, type ServerCertificates } from '../pki/certificates.ts';
 import { readCsr, signLeaf } from '../pki/x509.ts';
 import { NodePasswordRejected, verifyNodePassword } from './node-password.ts';
+import { CACERTS_PATH, JOIN_PATH, NODE_NAME_HEADER, NODE_PASSWORD_HEADER, type JoinRequestBody, type JoinResponseBody } from './protocol.ts';
 
 const log = logger('server/join');
 
-export const JOIN_PATH = '/v1-tsk/join';
-export const CACERTS_PATH = '/cacerts';
-export const NODE_NAME_HEADER = 'tsk-node-name';
-export const NODE_PASSWORD_HEADER = 'tsk-node-password';
-
-export interface JoinRequestBody {
-  nodeName: string;
-  clientCsr: string;
-  servingCsr: string;
-}
-
-export interface JoinResponseBody {
-  clientCert: string;
-  servingCert: string;
-  /** The server CA bundle (to verify the API server). */
-  serverCa: string;
-  /** The client CA (kubelets use it to verify the API server's client certificate when it calls them). */
-  clientCa: string;
-}
+export { CACERTS_PATH, JOIN_PATH, NODE_NAME_HEADER, NODE_PASSWORD_HEADER, type JoinRequestBody, type JoinResponseBody } from './protocol.ts';
 
 export interface JoinServiceOptions {
   certs: Pick<ServerCertificates, 'serverCaPem' | 'serverCaKey' | 'clientCaPem' | 'clientCaKey'>;
