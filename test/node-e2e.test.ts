@@ -6,8 +6,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { busyboxImageArchive } from '../lib/agent/images/builtin.ts';
-import { createNetns, kc, KUBECTL, kubectl, nsPrefix, startServer, tempDir, waitFor } from './harness.ts';
+import { kc, KUBECTL, kubectl, nsPrefix, startNetnsServer, startServer, waitFor, waitNodeReady } from './harness.ts';
 
 const NODE = 'node-e2e';
 
@@ -61,18 +60,13 @@ function manifest(hostDir: string): string {
 }
 
 t.test('node: volumes, probes, restarts, OOM, preStop, restart of tsk, cp and attach', async (t) => {
-  const work = tempDir(t, 'tsk-node-e2e-');
-  const netns = createNetns(t, '10.199.0.2');
-  const dataDir = join(work, 'data');
+  const started = await startNetnsServer(t, { prefix: 'tsk-node-e2e-', nodeName: NODE });
+  const { work, netns } = started;
+  let server = started.server;
   const hostDir = join(work, 'host');
   mkdirSync(hostDir, { recursive: true });
-  mkdirSync(join(dataDir, 'agent/images'), { recursive: true });
-  writeFileSync(join(dataDir, 'agent/images/busybox.tar'), busyboxImageArchive());
-  const serverOpts = { netns, dataDir, nodeName: NODE, args: ['--node-ip', '10.199.0.2'] };
-  let server = await startServer(t, serverOpts);
   // Restarts register their teardown on this (outer) test: a subtest's teardown would stop the server when it ends.
-  const restart = () => startServer(t, serverOpts);
-  await waitFor('node Ready', () => kubectl(server, ['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).stdout === 'True', 90_000);
+  const restart = () => startServer(t, started.options);
   // The default service account exists before pods that need its token are created.
   await waitFor('default service account', () => kubectl(server, ['get', 'serviceaccount', 'default']).status === 0, 60_000);
 
@@ -207,7 +201,7 @@ t.test('node: volumes, probes, restarts, OOM, preStop, restart of tsk, cp and at
     server.child.kill('SIGTERM');
     await exited;
     server = await restart();
-    await waitFor('node Ready again', () => kubectl(server, ['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).stdout === 'True', 90_000);
+    await waitNodeReady(server, NODE, 'node Ready again');
     // Give the kubelet a few sync rounds; the container IDs must stay the same.
     await waitFor('containers still running', () => get('vols', '{.status.containerStatuses[0].state.running.startedAt}') !== '' && /tick-/.test(kubectl(server, ['logs', 'vols', '--tail=1']).stdout), 60_000);
     t.equal(ids(), before, 'same container IDs after the restart');
