@@ -5,7 +5,7 @@ import type { CriRuntime, PodSandboxConfig } from './types.ts';
 /** The assertions used (tap's Test satisfies it). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Assert = (...args: any[]) => unknown;
-interface T { ok: Assert; equal: Assert; not: Assert }
+interface T { ok: Assert; equal: Assert; not: Assert; rejects: Assert }
 
 export async function criConformance(t: T, cri: CriRuntime, o: { image: string; logDir: string; uid: string }): Promise<void> {
   t.ok((await cri.version()).runtime_name, 'version names the runtime');
@@ -20,6 +20,7 @@ export async function criConformance(t: T, cri: CriRuntime, o: { image: string; 
     labels: { 'io.kubernetes.pod.uid': o.uid, 'io.tsk.conformance': 'true' }, annotations: {},
     linux: { security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } } },
   };
+  await t.rejects(cri.runPodSandbox({ ...sbConfig, metadata: { ...sbConfig.metadata, name: 'no-handler' } }, 'no-such-handler'), /no runtime for "no-such-handler" is configured/, 'an unknown runtime handler is refused');
   const sb = await cri.runPodSandbox(sbConfig);
   try {
     const st = await cri.podSandboxStatus(sb);
