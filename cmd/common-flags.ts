@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import type { Argv } from 'yargs';
 import { evictionConfig } from '../lib/agent/eviction/config.ts';
+import { containerLogPolicy } from '../lib/agent/kubelet/log-rotation.ts';
 import { DEFAULTS, type CommonConfig } from '../lib/config.ts';
 
 export function nodeFlags<T>(y: Argv<T>) {
@@ -16,7 +17,7 @@ export function nodeFlags<T>(y: Argv<T>) {
     .option('cluster-domain', { type: 'string', default: DEFAULTS.clusterDomain, describe: 'cluster domain' })
     .option('cluster-cidr', { type: 'string', default: DEFAULTS.clusterCidr, describe: 'IPv4 network for pod IPs' })
     .option('service-cidr', { type: 'string', default: DEFAULTS.serviceCidr, describe: 'IPv4 network for service IPs' })
-    .option('kubelet-arg', { type: 'array', string: true, default: [] as string[], describe: 'kubelet flag as key=value (eviction-hard, eviction-soft, eviction-soft-grace-period, eviction-minimum-reclaim, eviction-pressure-transition-period, eviction-max-pod-grace-period)' });
+    .option('kubelet-arg', { type: 'array', string: true, default: [] as string[], describe: 'kubelet flag as key=value (eviction-hard, eviction-soft, eviction-soft-grace-period, eviction-minimum-reclaim, eviction-pressure-transition-period, eviction-max-pod-grace-period, container-log-max-size, container-log-max-files)' });
 }
 
 export function commonConfig(a: Record<string, unknown>): CommonConfig {
@@ -42,6 +43,7 @@ export function commonConfig(a: Record<string, unknown>): CommonConfig {
 /** Unknown kubelet flags are refused, as the kubelet k3s starts refuses them. */
 function checkKubeletArgs(args: string[]): string[] {
   evictionConfig(args);
+  containerLogPolicy(args);
   return args;
 }
 

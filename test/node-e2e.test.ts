@@ -4,7 +4,7 @@
 // period, containers surviving a restart of tsk, kubectl cp, kubectl attach and kubectl debug.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kc, KUBECTL, kubectl, nsPrefix, startNetnsServer, startServer, waitFor, waitNodeReady } from './harness.ts';
 
@@ -60,7 +60,8 @@ function manifest(hostDir: string): string {
 }
 
 t.test('node: volumes, probes, restarts, OOM, preStop, restart of tsk, cp and attach', async (t) => {
-  const started = await startNetnsServer(t, { prefix: 'tsk-node-e2e-', nodeName: NODE });
+  // Container logs rotate at 2 KiB (at most 2 files): the `vols` pod's ticks rotate its log within the test.
+  const started = await startNetnsServer(t, { prefix: 'tsk-node-e2e-', nodeName: NODE, args: ['--kubelet-arg=container-log-max-size=2Ki', '--kubelet-arg', 'container-log-max-files=2'] });
   const { work, netns } = started;
   let server = started.server;
   const hostDir = join(work, 'host');
@@ -190,6 +191,15 @@ t.test('node: volumes, probes, restarts, OOM, preStop, restart of tsk, cp and at
     t.ok(took >= 3000, `the delete waited for preStop (${took} ms)`);
     t.ok(took < 25_000, `and did not run far past the 10 s grace period (${took} ms)`);
   });
+  t.test('container logs rotate past --kubelet-arg=container-log-max-size; kubectl logs reads the live file', async (t) => {
+    const uid = get('vols', '{.metadata.uid}');
+    const dir = join(started.dataDir, 'agent', 'pod-logs', `default_vols_${uid}`, 'main');
+    await waitFor('a rotated log file', () => readdirSync(dir).some((f) => /^0\.log\.\d{8}-\d{6}(\.gz)?$/.test(f)), 90_000);
+    t.ok(readdirSync(dir).length <= 3, `at most the live file, one rotated and a moment's extra: ${readdirSync(dir).join(' ')}`);
+    t.ok(statSync(join(dir, '0.log')).size < 8 * 1024, 'the live file stays small');
+    t.match(kc(server, ['logs', 'vols', '--tail=1']), /^tick-\d+\n$/, 'kubectl logs reads the live file');
+  });
+
   t.test('restart of tsk keeps running containers', async (t) => {
     await running('vols');
     await running('gated');

@@ -8,6 +8,7 @@ import { startContainerRuntime, type ContainerRuntime } from './containerd/runti
 import { evictionConfig } from './eviction/config.ts';
 import { nodeEviction } from './eviction/node-eviction.ts';
 import { defaultNodeIP, startKubelet } from './kubelet/kubelet.ts';
+import { containerLogPolicy, runLogRotation } from './kubelet/log-rotation.ts';
 import { runVolumeDirGc, storageDirOf } from './kubelet/pvc-volume-gc.ts';
 import { startNodeNetworking } from './network/node-networking.ts';
 import { startKubeletServer, type KubeletServer } from './streaming/kubelet-server.ts';
@@ -45,6 +46,7 @@ export interface NodeComponents {
 export async function startNodeComponents(o: NodeComponentsOptions): Promise<NodeComponents> {
   const nodeIp = o.nodeIp ?? defaultNodeIP();
   const eviction = evictionConfig(o.kubeletArgs);
+  const logPolicy = containerLogPolicy(o.kubeletArgs);
   const runtime = await startContainerRuntime({ dataDir: o.dataDir, signal: o.signal, containerRuntimeEndpoint: o.containerRuntimeEndpoint, defaultRuntime: o.defaultRuntime });
   const evictionManager = nodeEviction({
     client: o.client, cri: runtime.cri, nodeName: o.nodeName, dataDir: o.dataDir, config: eviction, keepImages: [runtime.pauseImage],
@@ -57,6 +59,7 @@ export async function startNodeComponents(o: NodeComponentsOptions): Promise<Nod
     recorder: new ClientEventRecorder({ client: o.client, component: 'kubelet', host: o.nodeName }),
   });
   evictionManager.admitNewPods(kubelet.kubelet);
+  void runLogRotation({ cri: runtime.cri, policy: logPolicy, containers: () => kubelet.kubelet.runningLogs(), signal: o.signal });
   void runVolumeDirGc({ client: o.client, storageDir: storageDirOf(o.dataDir), signal: o.signal });
   let kubeletServer: KubeletServer | undefined;
   const ready = (async () => {

@@ -134,6 +134,12 @@ export class FakeCri implements CriRuntime {
     const c = this.containers.get(id);
     if (c && c.status.state === 'CONTAINER_RUNNING') this.exitContainer(id, 143, 'Error');
   }
+  async reopenContainerLog(id: string): Promise<void> {
+    this.#record('reopenContainerLog', id);
+    const c = this.containers.get(id);
+    if (!c) throw this.#notFound('ReopenContainerLog', id);
+    if (c.status.state !== 'CONTAINER_RUNNING') throw new CriError('ReopenContainerLog', 9, 'container is not running');
+  }
   async removeContainer(id: string): Promise<void> {
     this.#record('removeContainer', id);
     this.containers.delete(id);

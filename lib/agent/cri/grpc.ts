@@ -123,6 +123,7 @@ export class GrpcCri implements CriRuntime {
     await this.#rtc('StopContainer', { container_id: id, timeout: timeoutSeconds }, (timeoutSeconds + 30) * 1000);
   }
   async removeContainer(id: string): Promise<void> { await this.#rtc('RemoveContainer', { container_id: id }); }
+  async reopenContainerLog(id: string): Promise<void> { await this.#rtc('ReopenContainerLog', { container_id: id }); }
   async listContainers(filter?: ContainerFilter): Promise<Container[]> {
     const r = await this.#rtc<{ containers: Container[] }>('ListContainers', { filter: filter ?? null });
     return r.containers;

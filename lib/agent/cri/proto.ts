@@ -21,6 +21,7 @@ service RuntimeService {
   rpc Exec(ExecRequest) returns (UrlResponse) {}
   rpc Attach(AttachRequest) returns (UrlResponse) {}
   rpc PortForward(PortForwardRequest) returns (UrlResponse) {}
+  rpc ReopenContainerLog(ContainerIdRequest) returns (Empty) {}
   rpc ContainerStats(ContainerIdRequest) returns (ContainerStatsResponse) {}
   rpc ListContainerStats(ListContainerStatsRequest) returns (ListContainerStatsResponse) {}
   rpc Status(StatusRequest) returns (StatusResponse) {}

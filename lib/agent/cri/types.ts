@@ -205,6 +205,8 @@ export interface CriRuntime {
   /** timeoutSeconds: grace before SIGKILL. */
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
+  /** The runtime reopens the container's log path (after the kubelet renamed the file to rotate it). */
+  reopenContainerLog(id: string): Promise<void>;
   listContainers(filter?: ContainerFilter): Promise<Container[]>;
   /** Undefined when the container does not exist. */
   containerStatus(id: string): Promise<ContainerStatus | undefined>;

@@ -29,10 +29,10 @@ export interface EvictionConfig {
 export const DEFAULT_EVICTION_HARD = 'memory.available<100Mi,nodefs.available<10%,nodefs.inodesFree<5%,imagefs.available<15%';
 export const DEFAULT_PRESSURE_TRANSITION_MS = 5 * 60_000;
 
-/** Kubelet flags accepted through --kubelet-arg. */
+/** Kubelet flags accepted through --kubelet-arg (the container-log ones are read by kubelet/log-rotation.ts). */
 export const KUBELET_ARGS = [
   'eviction-hard', 'eviction-soft', 'eviction-soft-grace-period', 'eviction-minimum-reclaim',
-  'eviction-pressure-transition-period', 'eviction-max-pod-grace-period',
+  'eviction-pressure-transition-period', 'eviction-max-pod-grace-period', 'container-log-max-size', 'container-log-max-files',
 ] as const;
 
 /** Go duration ("5m", "1m30s", "300ms", "1h") in milliseconds. */

@@ -731,6 +731,11 @@ export class Kubelet {
   }
 
   /** The pod bound to this node with that namespace/name. */
+  /** Running containers and their log files, from the latest relist (log rotation). */
+  *runningLogs(): Generator<{ id: string; logPath: string }> {
+    for (const st of this.#lastState.values()) for (const c of st.containers) if (c.state === 'CONTAINER_RUNNING') yield { id: c.id, logPath: c.logPath };
+  }
+
   pod(namespace: string, name: string): Pod | undefined {
     return this.informer.cache.get(name, namespace);
   }

@@ -1,6 +1,6 @@
 // Container logs in the CRI format (`<RFC3339Nano> <stdout|stderr> <P|F> <text>`, one line per write), read back
 // the way `kubectl logs` wants them: tailLines, sinceTime, timestamps, limitBytes, follow.
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 
 export interface LogOptions {
   tailLines?: number;
@@ -49,7 +49,8 @@ export function renderLogs(content: string, o: LogOptions = {}): string {
 }
 
 export async function readLogFile(path: string, o: LogOptions = {}): Promise<string> {
-  const fh = await open(path, 'r');
+  let fh = await open(path, 'r');
+  let ino = (await fh.stat()).ino;
   try {
     return renderLogs(await fh.readFile('utf8'), o);
   } finally {
@@ -62,7 +63,8 @@ export async function readLogFile(path: string, o: LogOptions = {}): Promise<str
  * signal aborts or stillRunning() turns false (after a last read).
  */
 export async function* followLogFile(path: string, o: LogOptions & { signal: AbortSignal; stillRunning: () => Promise<boolean>; pollMs?: number }): AsyncGenerator<string> {
-  const fh = await open(path, 'r');
+  let fh = await open(path, 'r');
+  let ino = (await fh.stat()).ino;
   try {
     const first = await fh.readFile('utf8');
     const cut = first.lastIndexOf('\n') + 1;
@@ -84,6 +86,17 @@ export async function* followLogFile(path: string, o: LogOptions & { signal: Abo
         carry = text.slice(end);
         const chunk = renderLogs(text.slice(0, end), follow);
         if (chunk) yield chunk;
+      }
+      if (size <= offset) {
+        // Rotated (log-rotation.ts renamed the file and the runtime opened a new one): go on with the new file.
+        const now = await stat(path).catch(() => undefined);
+        if (now && now.ino !== ino) {
+          await fh.close();
+          fh = await open(path, 'r');
+          ino = now.ino;
+          offset = 0;
+          continue;
+        }
       }
       if (!running) return;
       await new Promise<void>((r) => {
