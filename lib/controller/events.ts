@@ -1,6 +1,8 @@
 // Event recorder: core/v1 Events for `kubectl describe`. Repeats of the same (object, reason, message) are folded
 // into one Event whose count is bumped at most once per `repeatWriteMs` (default 10 min) so a stuck pod retried
-// every few seconds does not become a steady stream of store writes. Writes are fire-and-forget and bounded.
+// every few seconds does not become a steady stream of store writes. As client-go's spam filter, each involved
+// object has a token bucket (25 events, one more every 5 minutes): past it, its events are dropped. Writes are
+// fire-and-forget and bounded.
 import { core, type Client, type KubeObject } from '../client/types.ts';
 import { realClock, type Clock } from '../clock.ts';
 import { logger } from '../log/logger.ts';
@@ -19,6 +21,9 @@ export interface EventRecorderOptions {
   repeatWriteMs?: number;
   maxInFlight?: number;
   maxTracked?: number;
+  /** Spam filter per involved object: burst (default 25) and one more token every refillMs (default 5 min). */
+  spamBurst?: number;
+  spamRefillMs?: number;
 }
 
 interface Seen { name: string; namespace: string; count: number; written: number; lastWrite: number }
@@ -27,6 +32,7 @@ export class ClientEventRecorder implements EventRecorder {
   readonly opts: EventRecorderOptions;
   readonly clock: Clock;
   #seen = new Map<string, Seen>();
+  #buckets = new Map<string, { tokens: number; at: number }>();
   #inFlight = 0;
   #seq = 0;
   readonly pending = new Set<Promise<unknown>>();
@@ -36,9 +42,27 @@ export class ClientEventRecorder implements EventRecorder {
     this.clock = opts.clock ?? realClock;
   }
 
+  /** Takes a token of the object's bucket; false when it has none left (the event is dropped). */
+  #allowed(obj: KubeObject, now: number): boolean {
+    const id = obj.metadata.uid ?? `${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+    const burst = this.opts.spamBurst ?? 25;
+    const b = this.#buckets.get(id) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + Math.max(0, now - b.at) / (this.opts.spamRefillMs ?? 300_000));
+    b.at = now;
+    if (!this.#buckets.has(id) && this.#buckets.size >= (this.opts.maxTracked ?? 4096)) this.#buckets.delete(this.#buckets.keys().next().value!);
+    this.#buckets.set(id, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
   event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const key = `${obj.metadata.uid ?? obj.metadata.name}\u0000${reason}\u0000${message}`;
     const now = this.clock.now();
+    if (!this.#allowed(obj, now)) {
+      log.debug('dropping event: too many for this object', () => ({ object: obj.metadata.name, reason }));
+      return;
+    }
     const ts = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const seen = this.#seen.get(key);
     if (seen) {
