@@ -27,6 +27,12 @@ export function isSingleExecutable(): boolean {
   return sea() !== undefined;
 }
 
+/** The bytes of asset `name` in the executable (a view of its mapped pages, not a copy), or undefined outside one. */
+export function embeddedAsset(name: string): Buffer | undefined {
+  const s = sea();
+  return s ? Buffer.from(s.getRawAsset(name)) : undefined;
+}
+
 /** Loads the addon asset `name` (e.g. better_sqlite3.node) from the executable, or undefined outside one. */
 export function loadEmbeddedAddon(name: string, cacheDirs: string[] = defaultCacheDirs()): object | undefined {
   const s = sea();

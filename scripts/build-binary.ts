@@ -6,7 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AGENT_NODE_OPTIONS } from '../cmd/agent-node-options.ts';
 import { bundle } from './bundle.ts';
+import { genOpenApi } from './gen-openapi.ts';
 
 const NODE_VERSION = '24.21.0';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,27 +58,50 @@ function baseBinary(arch: string, work: string): string {
 // peaks at 343 MB RSS instead of 419 MB at the same pods per CPU second (4 MB: 342 MB but 20 % more CPU).
 export const EXEC_ARGV: string[] = ['--max-semi-space-size=8'];
 
+/** Compiles a bundle as cmd/sea-main.ts does and writes V8's code cache of it: node -e CODE_CACHE_JS BUNDLE OUT. */
+const CODE_CACHE_JS = `
+const { readFileSync, writeFileSync } = require('node:fs');
+const { Script } = require('node:vm');
+const [file, out] = process.argv.slice(1);
+const script = new Script('(function (exports, require, module, __filename, __dirname) {' + readFileSync(file, 'utf8') + '\\n})', { filename: file });
+writeFileSync(out, script.createCachedData());
+`;
+
 export async function buildBinary(arch: string, out: string, execArgv: string[] = EXEC_ARGV): Promise<void> {
   const work = join(root, 'dist', `.sea-${arch}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const bundleFile = join(work, 'tsk.cjs');
-  await bundle(bundleFile);
+  // The executable's entry picks one of two bundles (cmd/sea-main.ts): the whole program, or the agent's.
+  const main = join(work, 'sea-main.cjs');
+  await bundle(main, 'sea-main');
+  const assets: Record<string, string> = {};
+  for (const [name, nodeOptions] of [['tsk', []], ['tsk-agent', AGENT_NODE_OPTIONS]] as const) {
+    assets[`${name}.cjs`] = join(work, `${name}.cjs`);
+    await bundle(assets[`${name}.cjs`]!, name);
+    if (arch !== hostArch) continue; // a code cache is made by this Node, so only for its own arch
+    // V8 rejects a code cache made under other V8 flags: make it under those the bundle's process runs with.
+    assets[`${name}.cache`] = join(work, `${name}.cache`);
+    run(process.execPath, [...execArgv, ...nodeOptions, '-e', CODE_CACHE_JS, assets[`${name}.cjs`]!, assets[`${name}.cache`]!]);
+  }
   const addon = join(root, 'node_modules/better-sqlite3/prebuilds', `linux-${arch}.node`);
   if (!existsSync(addon)) throw new Error(`missing ${addon}`);
+  // The built-in OpenAPI definitions, generated now, travel as an asset rather than a constant in the script: only
+  // the server reads them (lib/server/openapi/definitions.ts), straight from the executable's pages, while a string
+  // in the script would be copied into the V8 heap of every process (agents too: ~0.4 MB).
+  const openapi = join(work, 'openapi.json.gz');
+  writeFileSync(openapi, genOpenApi());
   const blob = join(work, 'sea.blob');
   const config = {
-    main: bundleFile,
+    main,
     output: blob,
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
-    useCodeCache: arch === hostArch,
-    assets: { 'better_sqlite3.node': addon },
+    useCodeCache: false, // the entry is small; the bundles have their own caches
+    assets: { ...assets, 'better_sqlite3.node': addon, 'openapi.json.gz': openapi },
     execArgv,
   };
   writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config));
-  // V8 rejects a code cache made under other V8 flags: generate the blob with the same options.
-  run(process.execPath, [...execArgv, '--experimental-sea-config', join(work, 'sea-config.json')]);
+  run(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')]);
   const base = baseBinary(arch, work);
   const exe = join(work, 'tsk');
   copyFileSync(base, exe);

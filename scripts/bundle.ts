@@ -1,29 +1,53 @@
-// The esbuild bundle of tsk (one CommonJS file) that scripts/build-binary.ts turns into the single executable.
-import { build } from 'esbuild';
+// The esbuild bundles of tsk (CommonJS files) that scripts/build-binary.ts puts into the single executable:
+//   tsk.cjs        the whole program (cmd/tsk.ts);
+//   tsk-agent.cjs  the same entry for `tsk agent`: every module that a command loads on first use (`await import`
+//                  in cmd/), except the agent's own run.ts, is left out, so the server's code is not in it; so is
+//                  @grpc/proto-loader, which grpc-js requires only to serve its channelz and ORCA services;
+//   sea-main.cjs   the executable's entry (cmd/sea-main.ts), which runs one of the two.
+import { build, type Plugin } from 'esbuild';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { genOpenApi } from './gen-openapi.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-export async function bundle(outfile: string, external: string[] = []): Promise<void> {
+export type BundleKind = 'tsk' | 'tsk-agent' | 'sea-main';
+
+/** The modules cmd/ loads on first use (other than the agent's) and @grpc/proto-loader: a module that throws if loaded. */
+const agentOnly: Plugin = {
+  name: 'agent-only',
+  setup(b) {
+    b.onResolve({ filter: /^@grpc\/proto-loader$/ }, (a) => ({ path: a.path, namespace: 'not-in-agent' }));
+    b.onResolve({ filter: /^\.\.?\// }, (a) => {
+      if (a.kind !== 'dynamic-import' || dirname(a.importer) !== join(root, 'cmd') || a.path === '../lib/agent/run.ts') return undefined;
+      return { path: a.path, namespace: 'not-in-agent' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'not-in-agent' }, (a) => ({
+      contents: `throw new Error(${JSON.stringify(`${a.path} is not in the agent's bundle`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+export async function bundle(outfile: string, kind: BundleKind = 'tsk'): Promise<void> {
   await build({
-    entryPoints: [join(root, 'cmd/tsk.ts')],
+    entryPoints: [join(root, kind === 'sea-main' ? 'cmd/sea-main.ts' : 'cmd/tsk.ts')],
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node22',
     outfile,
-    external,
-    // The built-in OpenAPI definitions, generated now and embedded (lib/server/openapi/definitions.ts).
-    define: { 'import.meta.url': '__tsk_import_meta_url', __TSK_OPENAPI_GZ__: JSON.stringify(genOpenApi().toString('base64')) },
+    plugins: kind === 'tsk-agent' ? [agentOnly] : [],
+    define: { 'import.meta.url': '__tsk_import_meta_url' },
     banner: { js: 'const __tsk_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
     logLevel: 'warning',
     legalComments: 'none',
-    // A smaller script is less memory in every process: the source is mapped from the executable and V8 keeps it.
+    // A smaller script is less memory in every process: V8 keeps a copy of the whole source.
     // keepNames: class and function names stay as written (errors, logs).
     minify: true,
     keepNames: true,
   });
+  // cmd/sea-main.ts compiles a bundle as a function body, where cmd/tsk.ts's #! line would be a syntax error.
+  const js = readFileSync(outfile, 'utf8');
+  if (js.startsWith('#!')) writeFileSync(outfile, `//${js.slice(2)}`);
 }
-

@@ -1,7 +1,7 @@
 // Generates the built-in OpenAPI definitions (lib/server/openapi/k8s-source.ts, from the npm package
 // kubernetes-models) as gzip-compressed JSON.
 //   node scripts/gen-openapi.ts [--out FILE]     (default: print sizes only)
-// scripts/bundle.ts embeds the result in the bundle (so in the single executable); source runs and tests generate it
+// scripts/build-binary.ts embeds the result in the single executable as an asset; source runs and tests generate it
 // on first use into node_modules/.cache/tsk-openapi/ (lib/server/openapi/definitions.ts), so nothing generated is
 // committed.
 import { writeFileSync } from 'node:fs';

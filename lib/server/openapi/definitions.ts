@@ -1,15 +1,16 @@
 // The built-in schemas at run time. They are generated from the npm package kubernetes-models (k8s-source.ts) and
-// held gzip-compressed: the bundle (so the single executable) embeds them as a base64 constant that
-// scripts/bundle.ts defines at build time; a source checkout generates them on first use into
-// node_modules/.cache/tsk-openapi/ (keyed by the package version and the generator's own source). The parsed form
-// kept in memory is one JSON text per schema (documents are put together from these texts without parsing them) and,
-// for field validation, the parsed structure (no descriptions) of the schemas it has walked.
+// held gzip-compressed: the single executable embeds them as the asset openapi.json.gz (scripts/build-binary.ts);
+// a source checkout generates them on first use into node_modules/.cache/tsk-openapi/ (keyed by the package version
+// and the generator's own source). The parsed form kept in memory is one JSON text per schema (documents are put
+// together from these texts without parsing them) and, for field validation, the parsed structure (no descriptions)
+// of the schemas it has walked.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { logger } from '../../log/logger.ts';
+import { embeddedAsset } from '../../native.ts';
 import { generateDefinitions, sourcePackageDir, type Definitions, type Schema } from './k8s-source.ts';
 
 export type { Definitions, Schema } from './k8s-source.ts';
@@ -17,13 +18,10 @@ export type { Definitions, Schema } from './k8s-source.ts';
 const log = logger('openapi');
 const here = dirname(fileURLToPath(import.meta.url));
 
-// Replaced by esbuild in the bundle (scripts/bundle.ts); undeclared in a source run.
-declare const __TSK_OPENAPI_GZ__: string | undefined;
-
 let compressed: Buffer | undefined;
 
 function embedded(): Buffer | undefined {
-  return typeof __TSK_OPENAPI_GZ__ === 'string' ? Buffer.from(__TSK_OPENAPI_GZ__, 'base64') : undefined;
+  return embeddedAsset('openapi.json.gz');
 }
 
 /** Every stable (GA) group-version the source package has: the documents pick the served ones. */
