@@ -70,6 +70,18 @@ t.test('first reconcile creates the ReplicaSet with hash label, revision and own
   t.match(dep.status.conditions, [{ type: 'Available', status: 'False' }, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated' }]);
 });
 
+t.test('a new ReplicaSet created at 0 (no surge budget) is not reported as scaled up', async (t) => {
+  const old = { ...rsObj('web-old', 3, 3, '2024-01-01T00:00:00Z'), metadata: { ...rsObj('web-old', 3, 3, '2024-01-01T00:00:00Z').metadata, labels: { app: 'web' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'dep-uid', controller: true }] } };
+  const { client, listers } = seeded([[apps('deployments'), [deploy({ strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } } })]], [apps('replicasets'), [old]]]);
+  const events: string[] = [];
+  const d: DeploymentDeps = { client, clock: new FakeClock(), deployments: listers[0]!, replicaSets: listers[1]!, recorder: { event: (_o, _t, reason, msg) => events.push(`${reason} ${msg}`) } };
+  await reconcileDeployment(d, 'ns/web');
+  const created = client.objects(apps('replicasets')).find((r) => r.metadata.name !== 'web-old')!;
+  t.equal(created.spec!.replicas, 0);
+  t.notOk(events.some((e) => e.includes(`${created.metadata.name} from 0 to 0`)), events.join('; '));
+  t.ok(events.some((e) => e === 'ScalingReplicaSet Scaled down replica set web-old from 3 to 2'), events.join('; '));
+});
+
 t.test('progress deadline exceeded', async (t) => {
   const clock = new FakeClock(Date.parse('2024-06-01T00:00:00Z'));
   const rs = rsObj('web-x', 3, 0, '2024-05-01T00:00:00Z', 'nginx:1');

@@ -147,7 +147,8 @@ async function createRS(run: Run, revision: number, old: KubeObject[]): Promise<
     const created = await d.client.create(rsRef, rs, dep.metadata.namespace);
     run.rss.push(created);
     run.created = created;
-    d.recorder?.event({ ...dep, apiVersion: 'apps/v1', kind: 'Deployment' }, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} from 0 to ${replicas}`);
+    // As upstream: no event for a new replica set created at 0 (a paused or capped rollout).
+    if (replicas > 0) d.recorder?.event({ ...dep, apiVersion: 'apps/v1', kind: 'Deployment' }, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} from 0 to ${replicas}`);
     return created;
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
