@@ -2,7 +2,7 @@
 // SetDefaults_*; validation covers what users hit (selector vs template labels, pod template, replicas).
 import type { KubeObject } from '../../client/types.ts';
 import { formatLabelSelector, fromLabelSelectorObject, matchLabels } from '../registry/selectors.ts';
-import { defaultPodSpec, validatePodSpec } from './pods.ts';
+import { defaultPodSpec, dropNullTimestamp, validatePodSpec } from './pods.ts';
 import { age, ageColumn, column, formatLabels, nameColumn } from './table.ts';
 import type { ResourceStrategy, StatusCause, SubresourceSpec } from './types.ts';
 import { immutable, invalid, notSupported, required, validateMeta } from './validation.ts';
@@ -39,9 +39,11 @@ export function defaultTemplate(o: Obj, copyLabels: boolean): void {
   const tpl = o.spec.template;
   if (tpl) {
     tpl.metadata ??= {};
+    dropNullTimestamp(tpl);
     tpl.spec ??= {};
     defaultPodSpec(tpl.spec);
   }
+  for (const claim of o.spec.volumeClaimTemplates ?? []) dropNullTimestamp(claim);
   if (copyLabels && !o.metadata.labels && tpl?.metadata?.labels) o.metadata.labels = { ...tpl.metadata.labels };
 }
 

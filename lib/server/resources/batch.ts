@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { isValidTimeZone, parseSchedule } from '../../controllers/cronjob-schedule.ts';
 import { fromLabelSelectorObject, matchLabels } from '../registry/selectors.ts';
 import { containerImages, containerNames, selectorText, statusSub } from './apps.ts';
-import { defaultPodSpec, validatePodSpec } from './pods.ts';
+import { defaultPodSpec, dropNullTimestamp, validatePodSpec } from './pods.ts';
 import { age, ageColumn, column, humanDuration, nameColumn } from './table.ts';
 import type { ResourceStrategy, StatusCause } from './types.ts';
 import { immutable, invalid, notSupported, required, validateMeta } from './validation.ts';
@@ -23,6 +23,7 @@ export function defaultJobSpec(s: Obj): void {
   s.manualSelector ??= undefined;
   if (s.manualSelector === undefined) delete s.manualSelector;
   s.template ??= {};
+  dropNullTimestamp(s.template);
   s.template.spec ??= {};
   defaultPodSpec(s.template.spec);
 }
@@ -127,7 +128,9 @@ export const cronjobs: ResourceStrategy = {
     s.jobTemplate.spec ??= {};
     const js = s.jobTemplate.spec;
     // Upstream defaults only the pod template here; Job defaults apply when the job is created.
+    dropNullTimestamp(s.jobTemplate);
     js.template ??= {};
+    dropNullTimestamp(js.template);
     js.template.spec ??= {};
     defaultPodSpec(js.template.spec);
   },

@@ -1,5 +1,5 @@
 // core/v1 LimitRange, ResourceQuota, PersistentVolume, PersistentVolumeClaim, ReplicationController.
-import { defaultPodSpec, validatePodSpec } from './pods.ts';
+import { defaultPodSpec, dropNullTimestamp, validatePodSpec } from './pods.ts';
 import { age, ageColumn, column, formatLabels, nameColumn } from './table.ts';
 import type { ResourceStrategy } from './types.ts';
 import { invalid, validateMeta } from './validation.ts';
@@ -90,6 +90,7 @@ export const replicationcontrollers: ResourceStrategy = {
     const tl = o.spec.template?.metadata?.labels;
     if (!o.spec.selector && tl) o.spec.selector = { ...tl };
     if (o.spec.template && !o.metadata.labels && tl) o.metadata.labels = { ...tl };
+    dropNullTimestamp(o.spec.template);
     if (o.spec.template?.spec) defaultPodSpec(o.spec.template.spec);
   },
   validate(o) {

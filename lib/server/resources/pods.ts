@@ -34,6 +34,15 @@ function defaultContainer(c: Obj): void {
   }
 }
 
+/**
+ * Embedded ObjectMeta (pod, job and claim templates) as Go decodes it: kubectl sends `creationTimestamp: null`
+ * (a zero metav1.Time), which upstream never stores. Kept, it would make `kubectl rollout undo` templates differ from
+ * the ReplicaSet they came from, and the deployment would roll out a new ReplicaSet instead of reusing the old one.
+ */
+export function dropNullTimestamp(tpl: Obj | undefined): void {
+  if (tpl?.metadata && tpl.metadata.creationTimestamp === null) delete tpl.metadata.creationTimestamp;
+}
+
 /** Pod spec defaults, shared with workload templates (deployments etc. call it on spec.template.spec). */
 export function defaultPodSpec(spec: Obj): void {
   spec.restartPolicy ??= 'Always';
