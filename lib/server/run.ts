@@ -14,6 +14,7 @@ import { defaultNodeIP } from '../agent/kubelet/kubelet.ts';
 import type { NodeComponents } from '../agent/node-run.ts';
 import { ensureKubeDnsService } from '../agent/dns/kube-dns.ts';
 import { attachStreamingUpgrades, nodeProxyRoutes, streamingSubresourceHandlers, type StreamingOptions } from './streaming/index.ts';
+import { podServiceProxyRoutes } from './streaming/proxy.ts';
 import { MetricsCollector, metricsClient, metricsRoutes, metricsStrategies } from './metrics-api/metrics.ts';
 import { ensureLocalPathStorageClass } from '../controllers/local-path.ts';
 import { ensureRuntimeClasses } from './registry/bootstrap.ts';
@@ -45,7 +46,7 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
       localNodeCertificates: !config.disableAgent,
       app: {
         subresourceHandlers: streamingSubresourceHandlers(streaming),
-        routes: (a) => { metricsRoutes(collector, streaming)(a); nodeProxyRoutes(streaming)(a); },
+        routes: (a) => { metricsRoutes(collector, streaming)(a); nodeProxyRoutes(streaming)(a); podServiceProxyRoutes(streaming)(a); },
       },
     });
     stops.push(() => api.close());
