@@ -18,9 +18,14 @@ export interface ControllerContext {
    * deletion, so resources added at run time (CRDs) are included; absent: a built-in list.
    */
   namespacedResources?: ResourceRef[] | (() => ResourceRef[]);
+  /** Signs an approved CSR (lib/server/pki/csr-sign.ts); absent: the csrsigning controller idles. */
+  signCsr?: CsrSigner;
   /** Pod GC threshold of terminated pods (Kubernetes: 12500). */
   terminatedPodGCThreshold?: number;
 }
+
+/** A certificate (PEM) for a request, a reason the signer refuses it, or undefined for another signer's request. */
+export type CsrSigner = (r: { request: string; signerName: string; usages: string[]; expirationSeconds?: number }) => Promise<{ certificate: string } | { failed: string } | undefined>;
 
 /** A controller's run loop: resolves once signal aborts and its workers returned. */
 export interface Runnable {

@@ -7,7 +7,7 @@ import { SharedInformerFactory } from '../controller/factory.ts';
 import { LeaderElector } from '../controller/leader-election.ts';
 import { logger } from '../log/logger.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
-import type { ControllerContext, ControllerInit } from './context.ts';
+import type { ControllerContext, ControllerInit, CsrSigner } from './context.ts';
 import { deploymentController } from './deployment.ts';
 import { endpointsController } from './endpoints.ts';
 import { endpointSliceController } from './endpointslice.ts';
@@ -17,6 +17,7 @@ import { nodeLifecycleController } from './node-lifecycle.ts';
 import { podGCController } from './pod-gc.ts';
 import { namespaceController } from './namespace.ts';
 import { rootCAController } from './root-ca.ts';
+import { csrSigningController } from './csr-signing.ts';
 import { serviceAccountController } from './serviceaccount.ts';
 import { replicaSetController, replicationControllerController } from './replicaset.ts';
 import { initJobController } from './job.ts';
@@ -51,6 +52,7 @@ export const controllers: Record<string, ControllerInit> = {
   replicaset: (ctx) => replicaSetController(ctx),
   replicationcontroller: (ctx) => replicationControllerController(ctx),
   'root-ca-cert-publisher': (ctx) => rootCAController(ctx),
+  csrsigning: (ctx) => csrSigningController(ctx),
   serviceaccount: (ctx) => serviceAccountController(ctx),
   'kube-dns': initKubeDnsController,
   'persistentvolume-binder': initPvBinderController,
@@ -65,6 +67,7 @@ export interface StartControllersOptions {
   clock?: Clock;
   leaderElection: { identity: string; namespace?: string; name?: string; leaseDurationSeconds?: number; renewIntervalMs?: number; retryIntervalMs?: number };
   caPem?: string;
+  signCsr?: CsrSigner;
   disabled?: string[];
   /** See ControllerContext.namespacedResources, e.g. () => catalog.all().filter((s) => s.namespaced).map(...). */
   namespacedResources?: ResourceRef[] | (() => ResourceRef[]);
@@ -99,7 +102,7 @@ export function startControllers(o: StartControllersOptions): ControllerManager 
     const factory = new SharedInformerFactory({ client: o.client, clock, resyncMs: o.resyncMs ?? 600_000 });
     const recorders: ClientEventRecorder[] = [];
     const ctx: ControllerContext = {
-      client: o.client, factory, clock, caPem: o.caPem, namespacedResources: o.namespacedResources,
+      client: o.client, factory, clock, caPem: o.caPem, signCsr: o.signCsr, namespacedResources: o.namespacedResources,
       terminatedPodGCThreshold: o.terminatedPodGCThreshold,
       recorder: (component): EventRecorder => {
         const r = new ClientEventRecorder({ client: o.client, component, clock, host: o.leaderElection.identity });

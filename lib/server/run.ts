@@ -15,6 +15,7 @@ import type { NodeComponents } from '../agent/node-run.ts';
 import { ensureKubeDnsService } from '../agent/dns/kube-dns.ts';
 import { attachStreamingUpgrades, nodeProxyRoutes, streamingSubresourceHandlers, type StreamingOptions } from './streaming/index.ts';
 import { podServiceProxyRoutes } from './streaming/proxy.ts';
+import { signCsr } from './pki/csr-sign.ts';
 import { MetricsCollector, metricsClient, metricsRoutes, metricsStrategies } from './metrics-api/metrics.ts';
 import { ensureLocalPathStorageClass } from '../controllers/local-path.ts';
 import { ensureRuntimeClasses } from './registry/bootstrap.ts';
@@ -59,7 +60,8 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
     const crd = startCrdController({ client, catalog: api.registry.catalog, signal: inner });
     await crd.ready;
     const controllers = startControllers({
-      client: metricsClient(client, collector), signal: inner, leaderElection: { identity: config.nodeName }, caPem: api.certs.serverCaPem, disabled: config.disable,
+      client: metricsClient(client, collector), signal: inner, leaderElection: { identity: config.nodeName }, caPem: api.certs.serverCaPem,
+      signCsr: (r) => signCsr(api.certs, r), disabled: config.disable,
     });
     stops.push(() => controllers.stop());
     void startNodeIpam({ client, clusterCidr: config.clusterCidr, signal: inner }).catch((e) => log.error('node IPAM stopped', { err: String(e) }));

@@ -201,6 +201,20 @@ export async function readCsr(pem: string): Promise<CsrInfo> {
   return { subject: readName(csr.subjectName), publicKey, dnsNames, ips };
 }
 
+/**
+ * A CSR of any key type (RSA or EC, as `openssl req` makes them) for the CSR signer: subject, public key, SANs, and
+ * how many SANs are neither DNS names nor IPs. Throws when it does not parse or its signature is wrong.
+ */
+export async function parseCsr(pem: string): Promise<CsrInfo & { otherSans: number }> {
+  const csr = new x509.Pkcs10CertificateRequest(pem);
+  if (!(await csr.verify())) throw new Error('certificate request signature is invalid');
+  const raw = csr.getExtension('2.5.29.17');
+  const names = raw ? new x509.SubjectAlternativeNameExtension(raw.rawData).names.items : [];
+  const dnsNames = names.filter((n) => n.type === 'dns').map((n) => n.value);
+  const ips = names.filter((n) => n.type === 'ip').map((n) => n.value);
+  return { subject: readName(csr.subjectName), publicKey: await csr.publicKey.export(), dnsNames, ips, otherSans: names.length - dnsNames.length - ips.length };
+}
+
 /** ES256 signature (raw r||s, as JWS wants). */
 export async function signEs256(key: CryptoKey, data: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.sign(SIGN, key, data));

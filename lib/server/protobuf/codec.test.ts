@@ -100,3 +100,13 @@ t.test('errors and content types', async (t) => {
   t.throws(() => decodeProtobufObject(other), { code: 415 });
   t.throws(() => decodeProtobufObject(Buffer.concat([Buffer.from('k8s\0'), Buffer.from([0x0a, 0xff])])), { code: 400 });
 });
+
+t.test('CertificateSigningRequest (kubectl certificate approve PUTs it to /approval as protobuf)', async (t) => {
+  const csr = {
+    apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest',
+    metadata: { name: 'jane', resourceVersion: '7', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { request: Buffer.from('-----BEGIN CERTIFICATE REQUEST-----\n').toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client', expirationSeconds: 600, usages: ['client auth'], username: 'system:admin', groups: ['system:masters'] },
+    status: { conditions: [{ type: 'Approved', status: 'True', reason: 'KubectlApprove', message: 'ok', lastUpdateTime: '2026-01-01T00:00:01Z' }] },
+  };
+  t.same(decodeProtobufObject(encodeProtobufObject(csr)), csr);
+});

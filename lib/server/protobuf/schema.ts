@@ -209,6 +209,15 @@ message TokenRequestSpec { repeated string audiences = 1; optional BoundObjectRe
 message BoundObjectReference { optional string kind = 1; optional string apiVersion = 2; optional string name = 3; optional string uid = 4; }
 message Binding { optional ObjectMeta metadata = 1; optional ObjectReference target = 2; }
 message Scale { optional ObjectMeta metadata = 1; optional ScaleSpec spec = 2; }
+message CertificateSigningRequest { optional ObjectMeta metadata = 1; optional CertificateSigningRequestSpec spec = 2; optional CertificateSigningRequestStatus status = 3; }
+message CertificateSigningRequestSpec {
+  optional bytes request = 1; optional string username = 2; optional string uid = 3; repeated string groups = 4; repeated string usages = 5;
+  optional string signerName = 7; optional int32 expirationSeconds = 8;
+}
+message CertificateSigningRequestStatus { repeated CertificateSigningRequestCondition conditions = 1; optional bytes certificate = 2; }
+message CertificateSigningRequestCondition {
+  optional string type = 1; optional string reason = 2; optional string message = 3; optional Time lastUpdateTime = 4; optional Time lastTransitionTime = 5; optional string status = 6;
+}
 message ScaleSpec { optional int32 replicas = 1; }
 `;
 
@@ -245,6 +254,7 @@ export const POINTER_FIELDS = new Set([
   'ServiceSpec.loadBalancerClass', 'ServiceSpec.internalTrafficPolicy', 'ServiceSpec.trafficDistribution', 'ServicePort.appProtocol',
   'ServiceAccount.automountServiceAccountToken', 'ClientIPConfig.timeoutSeconds', 'PriorityClass.preemptionPolicy',
   'TokenRequestSpec.expirationSeconds', 'PriorityClass.value',
+  'CertificateSigningRequestSpec.expirationSeconds',
   'PodSpec.os', 'VolumeMount.mountPropagation', 'VolumeMount.recursiveReadOnly', 'EmptyDirVolumeSource.sizeLimit',
 ]);
 
@@ -252,5 +262,5 @@ export const POINTER_FIELDS = new Set([
 export const KINDS = [
   'Namespace', 'ConfigMap', 'Secret', 'Pod', 'Deployment', 'HorizontalPodAutoscaler', 'DeleteOptions', 'Job', 'CronJob', 'Role', 'ClusterRole',
   'RoleBinding', 'ClusterRoleBinding', 'PodDisruptionBudget', 'Eviction', 'Ingress', 'Service', 'ServiceAccount', 'ResourceQuota', 'PriorityClass',
-  'TokenRequest', 'Binding', 'Scale',
+  'TokenRequest', 'Binding', 'Scale', 'CertificateSigningRequest',
 ];

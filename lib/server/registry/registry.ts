@@ -73,7 +73,7 @@ export class Registry {
   }
 
   ctx(w: WriteContext = {}): StrategyContext {
-    return { now: () => this.clock.now(), config: this.config, client: this.client, dryRun: w.dryRun };
+    return { now: () => this.clock.now(), config: this.config, client: this.client, dryRun: w.dryRun, user: w.user };
   }
 
   /** Current object and its store entry; 404 when absent. */

@@ -5,6 +5,7 @@ import { apiregistrationStrategies } from './apiregistration.ts';
 import { appsStrategies } from './apps.ts';
 import { autoscalingStrategies } from './autoscaling.ts';
 import { batchStrategies } from './batch.ts';
+import { certificatesStrategies } from './certificates.ts';
 import { ResourceCatalog } from './catalog.ts';
 import { coreConfig } from './core-config.ts';
 import { coordinationStrategies } from './coordination.ts';
@@ -40,6 +41,7 @@ export const builtinStrategies: ResourceStrategy[] = [
   ...discoveryStrategies, // endpointslices
   ...rbacStrategies, // roles, clusterroles, rolebindings, clusterrolebindings
   ...policyStrategies, // poddisruptionbudgets
+  ...certificatesStrategies, // certificatesigningrequests (signed by lib/controllers/csr-signing.ts)
   ...networkingStrategies, // ingresses, ingressclasses, networkpolicies
   ...storageStrategies, // storageclasses, csidrivers, csinodes, volumeattachments
   eventsV1, // events.k8s.io/v1 events: core/v1 events converted

@@ -2,6 +2,7 @@
 // resource (names for discovery, defaults, validation, spec/status isolation, deletion rules, Table columns, field
 // selectors, subresources). Verb handlers never switch on a kind; they ask the strategy.
 import type { Client, DeleteOptions, KubeObject } from '../../client/types.ts';
+import type { UserInfo } from '../auth/types.ts';
 
 /** One reason a request is invalid; becomes an entry of Status.details.causes (422). */
 export interface StatusCause {
@@ -30,6 +31,8 @@ export interface StrategyContext {
   client: Client;
   /** True when the request asked for dryRun=All: hooks must not allocate or touch other objects for real. */
   dryRun?: boolean;
+  /** Who is writing, when the write came through the API (CertificateSigningRequests record their requester). */
+  user?: UserInfo;
 }
 
 export interface ClusterSettings {
