@@ -4,6 +4,7 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { certFacts, createCsr, generateKeyPair } from '../lib/agent/join/csr.ts';
 import { kc, kubectl, root, startNetnsServer, startServer, tempDir, useBinary, waitFor } from './harness.ts';
 
 t.test('tsk server runs pods, services and DNS, and keeps its state through kill -9', async (t) => {
@@ -33,6 +34,20 @@ t.test('tsk server runs pods, services and DNS, and keeps its state through kill
     return p === 'Succeeded' || p === 'Failed' ? p : '';
   }, 90_000);
   t.equal(phase, 'Succeeded', 'service name resolves and the ClusterIP answers from a pod');
+
+  // kubectl proxy and cluster-info's links: the API server forwards services/NAME:PORT/proxy to a ready endpoint.
+  t.match(kc(server, ['get', '--raw', '/api/v1/namespaces/default/services/web:80/proxy/index.html']), /hello-from-web/);
+
+  // A user certificate through a CertificateSigningRequest: create, kubectl certificate approve, issued by the client CA.
+  const request = Buffer.from(createCsr({ subject: { cn: 'jane', o: ['dev'] }, keys: await generateKeyPair() })).toString('base64');
+  kc(server, ['create', '-f', '-'], JSON.stringify({
+    apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'jane' },
+    spec: { request, signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'], expirationSeconds: 3600 },
+  }));
+  kc(server, ['certificate', 'approve', 'jane']);
+  const issued = await waitFor('csr issued', () => kc(server, ['get', 'csr', 'jane', '-o', 'jsonpath={.status.certificate}']));
+  t.equal(certFacts(Buffer.from(issued, 'base64').toString()).cn, 'jane');
+  t.match(kc(server, ['get', 'csr', 'jane']), /jane\s+\S+\s+kubernetes\.io\/kube-apiserver-client\s+system:admin\s+1h\s+Approved,Issued/);
 
   // --secrets-encryption: the value is AES-GCM ciphertext in the SQLite files, and reads back in clear.
   kc(server, ['create', 'secret', 'generic', 'pw', '--from-literal=password=plain-text-needle-42']);
