@@ -15,6 +15,7 @@ import type { NodeComponents } from '../agent/node-run.ts';
 import { ensureKubeDnsService } from '../agent/dns/kube-dns.ts';
 import { attachStreamingUpgrades, nodeProxyRoutes, streamingSubresourceHandlers, type StreamingOptions } from './streaming/index.ts';
 import { podServiceProxyRoutes } from './streaming/proxy.ts';
+import { componentStatusRoutes, componentstatuses } from './api/component-status.ts';
 import { signCsr } from './pki/csr-sign.ts';
 import { MetricsCollector, metricsClient, metricsRoutes, metricsStrategies } from './metrics-api/metrics.ts';
 import { ensureLocalPathStorageClass } from '../controllers/local-path.ts';
@@ -36,6 +37,10 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
     // known once the secure server has started: the handlers read `streaming` at request time.
     const streaming = {} as StreamingOptions;
     const collector = new MetricsCollector(streaming);
+    // The store answers a read ("etcd" in /livez, /readyz and componentstatuses, as kine answers for k3s).
+    const storeHealthy = async () => { await store.get('/registry/health'); return true; };
+    let controllersReady = false;
+    const controllersHealthy = () => { if (!controllersReady) throw new Error('controllers are starting'); return true; };
     const api = await startSecureServer({
       dataDir: config.dataDir, nodeName: config.nodeName, nodeIps: [nodeIp], tlsSans: config.tlsSan, token: config.token,
       store, host: config.bindAddress, port: config.httpsListenPort,
@@ -47,14 +52,18 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
       localNodeCertificates: !config.disableAgent,
       app: {
         subresourceHandlers: streamingSubresourceHandlers(streaming),
-        routes: (a) => { metricsRoutes(collector, streaming)(a); nodeProxyRoutes(streaming)(a); podServiceProxyRoutes(streaming)(a); },
+        routes: (a) => {
+          metricsRoutes(collector, streaming)(a); nodeProxyRoutes(streaming)(a); podServiceProxyRoutes(streaming)(a);
+          componentStatusRoutes({ scheduler: controllersHealthy, 'controller-manager': controllersHealthy, 'etcd-0': storeHealthy })(a);
+        },
+        health: { livez: { etcd: storeHealthy }, readyz: { etcd: storeHealthy, 'etcd-readiness': storeHealthy, shutdown: () => !signal.aborted } },
       },
     });
     stops.push(() => api.close());
     const client = api.client;
     streaming.client = client;
     streaming.creds = { caPem: api.certs.serverCaPem, certPem: api.certs.apiserverClientCertPem, keyPem: api.certs.apiserverClientKeyPem };
-    for (const s of metricsStrategies) api.registry.catalog.add(s);
+    for (const s of [...metricsStrategies, componentstatuses]) api.registry.catalog.add(s);
     const detachUpgrades = attachStreamingUpgrades(api.httpServer as never, { ...streaming, check: (req) => api.security.checkUpgrade(req) });
     stops.push(async () => detachUpgrades());
     const crd = startCrdController({ client, catalog: api.registry.catalog, signal: inner });
@@ -70,6 +79,7 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
     if (!config.disable.includes('local-storage')) await ensureLocalPathStorageClass(client);
     if (!config.disable.includes('runtimes')) await ensureRuntimeClasses(client);
     await controllers.ready;
+    controllersReady = true;
     log.info('control plane ready', { url: api.url, ms: Date.now() - started });
     if (config.simNodes && config.simNodes > 0) {
       // Benchmarks and controller tests: simulated nodes that take their pods to Running without containers.
