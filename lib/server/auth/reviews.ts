@@ -1,6 +1,7 @@
 // authorization.k8s.io/v1 SelfSubjectAccessReview, SubjectAccessReview, SelfSubjectRulesReview and
 // authentication.k8s.io/v1 SelfSubjectReview, TokenReview: what `kubectl auth can-i` and `kubectl auth whoami` call.
 import type { KubeObject } from '../../client/types.ts';
+import type { ResourceStrategy } from '../resources/types.ts';
 import { nodeRules } from './bootstrap-policy.ts';
 import { nodeNameOf } from './node-authorizer.ts';
 import { rulesFor, type PolicyRule, type RbacSource } from './rbac.ts';
@@ -104,3 +105,17 @@ export async function tokenReview(body: KubeObject, chain: Authenticator[]): Pro
   }
   return { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null } as never, spec: body.spec ?? {}, status };
 }
+
+const reviewKind = (group: string, kind: string, namespaced = false): ResourceStrategy => ({
+  group, versions: ['v1'], kind, plural: `${kind.toLowerCase()}s`, singular: kind.toLowerCase(), namespaced, verbs: ['create'],
+});
+
+/**
+ * The review kinds in discovery (kubectl api-resources / api-versions list authentication.k8s.io and
+ * authorization.k8s.io, create only). Security.routes answers their POSTs before the generic resource handlers.
+ */
+export const reviewStrategies: ResourceStrategy[] = [
+  reviewKind('authentication.k8s.io', 'SelfSubjectReview'), reviewKind('authentication.k8s.io', 'TokenReview'),
+  reviewKind('authorization.k8s.io', 'LocalSubjectAccessReview', true), reviewKind('authorization.k8s.io', 'SelfSubjectAccessReview'),
+  reviewKind('authorization.k8s.io', 'SelfSubjectRulesReview'), reviewKind('authorization.k8s.io', 'SubjectAccessReview'),
+];

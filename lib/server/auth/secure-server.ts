@@ -15,6 +15,7 @@ import { bootstrapObjects } from '../registry/bootstrap.ts';
 import { createRegistry, type Registry } from '../registry/index.ts';
 import type { ClusterSettings } from '../resources/types.ts';
 import { ensureBootstrapPolicy } from './aggregation.ts';
+import { reviewStrategies } from './reviews.ts';
 import { Security } from './security.ts';
 
 const log = logger('server/secure');
@@ -88,6 +89,7 @@ export async function startSecureServer(o: SecureServerOptions): Promise<SecureS
   const { registry, client } = createRegistry({ store, config: o.config, clock: o.clock, admit: (a) => security!.admit(a), bookmarkIntervalMs: o.bookmarkIntervalMs });
   security = new Security({ certs, client, joinSecret: () => fixedSecret ?? readServerSecret(o.dataDir) });
   security.installTokenSubresource(registry.catalog);
+  for (const s of reviewStrategies) registry.catalog.add(s);
   await bootstrapObjects(client, { serviceCidr, advertiseAddress: o.advertise?.address, advertisePort: o.advertise?.port });
   await ensureBootstrapPolicy(client);
   await security.start(ac.signal);
