@@ -40,6 +40,15 @@ t.test('healthy node: nothing written, checked again when the grace period would
   t.same(s.requeues, [40_000]);
 });
 
+t.test('a node seen for the first time gets one RegisteredNode event', async (t) => {
+  const s = setup(node(), []);
+  const events: string[] = [];
+  s.d.recorder = { event: (o, type, reason, msg) => events.push(`${o.kind}/${o.metadata.name} ${type} ${reason} ${msg}`) };
+  await reconcileNode(s.d, 'n1');
+  await reconcileNode(s.d, 'n1');
+  t.same(events, ['Node/n1 Normal RegisteredNode Node n1 event: Registered Node n1 in Controller']);
+});
+
 t.test('lease not renewed for 40 s → Unknown, pods not ready, unreachable taints; eviction after tolerationSeconds', async (t) => {
   const s = setup(node(), [pod('tolerant', defaultTols), pod('intolerant', []), pod('forever', [{ operator: 'Exists' }])]);
   await reconcileNode(s.d, 'n1');

@@ -94,6 +94,8 @@ export async function reconcileNode(d: NodeLifecycleDeps, name: string): Promise
   const ready = conds.find((c) => c.type === 'Ready');
   const sig = `${lease?.spec?.renewTime ?? ''}|${ready?.lastHeartbeatTime ?? ''}|${ready?.status ?? ''}`;
   let o = observed.get(name);
+  // As upstream's node lifecycle controller: every node it starts tracking gets a RegisteredNode event.
+  if (!o) d.recorder?.event({ ...node, apiVersion: 'v1', kind: 'Node' }, 'Normal', 'RegisteredNode', `Node ${name} event: Registered Node ${name} in Controller`);
   if (!o || o.sig !== sig) observed.set(name, (o = { sig, at: now }));
   const limit = ready ? grace : d.startupGraceMs ?? 60_000;
   if (now - o.at >= limit && ready?.status !== 'Unknown') {
