@@ -43,6 +43,7 @@ function manifest(hostDir: string): string {
       terminationGracePeriodSeconds: 1,
     }),
     pod('crash', { containers: [c('exit 1')] }),
+    pod('hardened', { securityContext: { seccompProfile: { type: 'RuntimeDefault' } }, containers: [c('exec sleep 3600')] }),
     pod('oom', {
       restartPolicy: 'Never',
       containers: [c('head -c 64m /dev/zero | tail', { resources: { limits: { memory: '16Mi' } } })],
@@ -115,6 +116,14 @@ t.test('node: volumes, probes, restarts, OOM, preStop, restart of tsk, cp and at
     t.match(reasons('live'), /Unhealthy=Liveness probe failed: /);
     t.match(reasons('live'), /Killing=Container main failed liveness probe, will be restarted/);
     t.match(reasons('crash'), /BackOff=Back-off restarting failed container main in pod crash_default\(/);
+  });
+
+  t.test('seccomp RuntimeDefault filters syscalls; /proc/timer_list is masked', async (t) => {
+    await running('hardened');
+    t.match(kc(server, ['exec', 'hardened', '--', 'grep', 'Seccomp:', '/proc/self/status']), /Seccomp:\s+2/, 'a seccomp filter');
+    t.match(kc(server, ['exec', 'vols', '--', 'grep', 'Seccomp:', '/proc/self/status']), /Seccomp:\s+0/, 'none asked for: unconfined');
+    t.equal(kc(server, ['exec', 'vols', '--', 'sh', '-c', 'wc -c < /proc/timer_list']).trim(), '0', 'masked (/dev/null; the host\'s has content)');
+    t.not(kubectl(server, ['exec', 'vols', '--', 'sh', '-c', 'echo 1 > /proc/sys/kernel/panic']).status, 0, '/proc/sys is read-only');
   });
 
   t.test('a memory limit produces OOMKilled', async (t) => {
@@ -197,7 +206,8 @@ t.test('node: volumes, probes, restarts, OOM, preStop, restart of tsk, cp and at
     await waitFor('a rotated log file', () => readdirSync(dir).some((f) => /^0\.log\.\d{8}-\d{6}(\.gz)?$/.test(f)), 90_000);
     t.ok(readdirSync(dir).length <= 3, `at most the live file, one rotated and a moment's extra: ${readdirSync(dir).join(' ')}`);
     t.ok(statSync(join(dir, '0.log')).size < 8 * 1024, 'the live file stays small');
-    t.match(kc(server, ['logs', 'vols', '--tail=1']), /^tick-\d+\n$/, 'kubectl logs reads the live file');
+    // Right after a rotation the live file may still be empty: wait for the next tick.
+    t.match(await waitFor('a tick in the live file', () => kubectl(server, ['logs', 'vols', '--tail=1']).stdout, 10_000), /^tick-\d+\n$/, 'kubectl logs reads the live file');
   });
 
   t.test('restart of tsk keeps running containers', async (t) => {

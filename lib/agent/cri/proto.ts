@@ -90,6 +90,12 @@ message NamespaceOption {
 message Int64Value { int64 value = 1; }
 message UInt64Value { uint64 value = 1; }
 
+message SecurityProfile {
+  enum ProfileType { RuntimeDefault = 0; Unconfined = 1; Localhost = 2; }
+  ProfileType profile_type = 1;
+  string localhost_ref = 2;
+}
+
 message LinuxSandboxSecurityContext {
   NamespaceOption namespace_options = 1;
   Int64Value run_as_user = 3;
@@ -97,6 +103,7 @@ message LinuxSandboxSecurityContext {
   repeated int64 supplemental_groups = 5;
   bool privileged = 6;
   Int64Value run_as_group = 8;
+  SecurityProfile seccomp = 9;
 }
 
 message LinuxPodSandboxConfig {
@@ -208,6 +215,7 @@ message LinuxContainerSecurityContext {
   Int64Value run_as_group = 12;
   repeated string masked_paths = 13;
   repeated string readonly_paths = 14;
+  SecurityProfile seccomp = 15;
 }
 
 message LinuxContainerConfig {

@@ -41,6 +41,7 @@ export interface PodSandboxConfig {
       readonly_rootfs?: boolean;
       supplemental_groups?: Int64[];
       privileged?: boolean;
+      seccomp?: SecurityProfile;
     };
     sysctls?: Record<string, string>;
   };
@@ -92,7 +93,11 @@ export interface LinuxContainerSecurityContext {
   no_new_privs?: boolean;
   masked_paths?: string[];
   readonly_paths?: string[];
+  seccomp?: SecurityProfile;
 }
+
+/** A seccomp profile: the runtime's default filter, none, or a file on the node (localhost_ref, an absolute path). */
+export interface SecurityProfile { profile_type: 'RuntimeDefault' | 'Unconfined' | 'Localhost'; localhost_ref?: string }
 
 export interface ContainerMetadata { name: string; attempt?: number }
 

@@ -1,6 +1,6 @@
 // CRI sandbox and container configs from a pod spec (pure).
 import { join } from 'node:path';
-import type { ContainerConfig, DNSConfig, LinuxContainerResources, LinuxContainerSecurityContext, Mount, PodSandboxConfig, PortMapping, Protocol } from '../cri/types.ts';
+import type { ContainerConfig, DNSConfig, LinuxContainerResources, LinuxContainerSecurityContext, Mount, PodSandboxConfig, PortMapping, Protocol, SecurityProfile } from '../cri/types.ts';
 import { expand } from './env.ts';
 import { A_GRACE, A_HASH, A_KIND, L_CONTAINER_NAME, L_MANAGED, L_POD_NAME, L_POD_NAMESPACE, L_POD_UID, containerHash, type ContainerKind } from './labels.ts';
 import type { ContainerSpec, Pod } from './pod-types.ts';
@@ -36,6 +36,7 @@ export function sandboxConfig(pod: Pod, o: SandboxOptions): PodSandboxConfig {
       cgroup_parent: o.cgroupParent ?? '',
       security_context: {
         namespace_options: { network: pod.spec.hostNetwork ? 'NODE' : 'POD', ...pidNamespace(pod), ipc: pod.spec.hostIPC ? 'NODE' : 'POD' },
+        seccomp: seccompProfile(sc?.seccompProfile),
         ...(sc?.runAsUser !== undefined ? { run_as_user: { value: sc.runAsUser } } : {}),
         ...(sc?.runAsGroup !== undefined ? { run_as_group: { value: sc.runAsGroup } } : {}),
         supplemental_groups: [...(sc?.fsGroup !== undefined ? [sc.fsGroup] : []), ...(sc?.supplementalGroups ?? [])],
@@ -65,9 +66,29 @@ function pidNamespace(pod: Pod, targetId?: string): Pick<NonNullable<LinuxContai
   return targetId ? { pid: 'TARGET', target_id: targetId } : { pid: 'CONTAINER' };
 }
 
+/** /proc and /sys paths the runtime masks and makes read-only unless procMount is Unmasked (the kubelet's lists). */
+export const DEFAULT_MASKED_PATHS = [
+  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats',
+  '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+];
+export const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/** Where Localhost seccomp profiles live on a node (the kubelet's default, as in k3s). */
+export const SECCOMP_ROOT = '/var/lib/kubelet/seccomp';
+
+type SeccompProfile = { type?: string; localhostProfile?: string } | undefined;
+
+/** The CRI seccomp profile for a pod or container seccompProfile: none given means Unconfined (the kubelet's default). */
+export function seccompProfile(p: SeccompProfile): SecurityProfile {
+  if (p?.type === 'RuntimeDefault') return { profile_type: 'RuntimeDefault' };
+  if (p?.type === 'Localhost') return { profile_type: 'Localhost', localhost_ref: join(SECCOMP_ROOT, p.localhostProfile ?? '') };
+  return { profile_type: 'Unconfined' };
+}
+
 export function securityContext(pod: Pod, c: ContainerSpec, targetId?: string): LinuxContainerSecurityContext {
   const psc = pod.spec.securityContext ?? {};
   const sc = c.securityContext ?? {};
+  const unmasked = sc.procMount === 'Unmasked';
   const runAsUser = sc.runAsUser ?? psc.runAsUser;
   const runAsGroup = sc.runAsGroup ?? psc.runAsGroup;
   return {
@@ -79,6 +100,9 @@ export function securityContext(pod: Pod, c: ContainerSpec, targetId?: string): 
     no_new_privs: sc.allowPrivilegeEscalation === false,
     supplemental_groups: [...(psc.fsGroup !== undefined ? [psc.fsGroup] : []), ...(psc.supplementalGroups ?? [])],
     namespace_options: { network: pod.spec.hostNetwork ? 'NODE' : 'POD', ...pidNamespace(pod, targetId), ipc: pod.spec.hostIPC ? 'NODE' : 'POD' },
+    masked_paths: unmasked ? [] : DEFAULT_MASKED_PATHS,
+    readonly_paths: unmasked ? [] : DEFAULT_READONLY_PATHS,
+    seccomp: seccompProfile(sc.seccompProfile ?? psc.seccompProfile),
   };
 }
 

@@ -53,6 +53,10 @@ export interface SecurityContext {
   readOnlyRootFilesystem?: boolean;
   allowPrivilegeEscalation?: boolean;
   capabilities?: { add?: string[]; drop?: string[] };
+  /** RuntimeDefault, Unconfined or Localhost (localhostProfile under the node's seccomp root). */
+  seccompProfile?: { type?: string; localhostProfile?: string };
+  /** Unmasked: no masked or read-only /proc paths. */
+  procMount?: string;
 }
 
 export interface EnvVar {
