@@ -4,7 +4,7 @@ import { FakeClient } from '../../client/fake.ts';
 import { FakeClock } from '../../clock.ts';
 import { FakeCri } from '../cri/fake.ts';
 import type { MachineFacts } from './facts.ts';
-import { startNode } from './node.ts';
+import { conditionEvents, startNode } from './node.ts';
 
 const facts = (over: Partial<MachineFacts> = {}): MachineFacts => ({
   cpus: 4, memoryBytes: 8 * 1024 ** 3, memoryAvailableBytes: 4 * 1024 ** 3, diskBytes: 100e9, diskFreeBytes: 50e9, arch: 'arm64',
@@ -104,4 +104,20 @@ t.test('pressure conditions from the eviction manager: written at once when nudg
   t.match(got.find((c: { type: string }) => c.type === 'MemoryPressure'), { status: 'True', reason: 'KubeletHasInsufficientMemory', message: 'kubelet has insufficient memory available' });
   t.match(got.find((c: { type: string }) => c.type === 'PIDPressure'), { status: 'True', reason: 'KubeletHasInsufficientPID', message: 'kubelet has insufficient PID available' });
   t.match(got.find((c: { type: string }) => c.type === 'DiskPressure'), { status: 'False', reason: 'KubeletHasNoDiskPressure' });
+});
+
+t.test('node events as the kubelet words them: Starting, then one per condition status change', async (t) => {
+  t.same(conditionEvents(undefined, [{ type: 'Ready', status: 'True' }, { type: 'MemoryPressure', status: 'False' }, { type: 'DiskPressure', status: 'False' }, { type: 'PIDPressure', status: 'False' }]),
+    ['NodeHasSufficientMemory', 'NodeHasNoDiskPressure', 'NodeHasSufficientPID', 'NodeReady']);
+  t.same(conditionEvents([{ type: 'Ready', status: 'False' }, { type: 'DiskPressure', status: 'False' }], [{ type: 'Ready', status: 'True' }, { type: 'DiskPressure', status: 'True' }]), ['NodeHasDiskPressure', 'NodeReady']);
+  t.same(conditionEvents([{ type: 'Ready', status: 'True' }], [{ type: 'Ready', status: 'True' }]), []);
+  const client = new FakeClient();
+  const ac = new AbortController();
+  t.teardown(() => ac.abort());
+  const events: string[] = [];
+  const recorder = { event: (o: { kind?: string; metadata: { name?: string } }, _t: string, reason: string, msg: string) => events.push(`${o.kind}/${o.metadata.name} ${reason}: ${msg}`) };
+  await startNode({ client, cri: new FakeCri(), nodeName: 'n', nodeIP: '10.0.0.1', dataDir: '/nonexistent', signal: ac.signal, clock: new FakeClock(), facts: () => facts(), recorder }).ready;
+  await new Promise((r) => setImmediate(r));
+  t.equal(events[0], 'Node/n Starting: Starting kubelet.');
+  t.ok(events.includes('Node/n NodeHasSufficientMemory: Node n status is now: NodeHasSufficientMemory'), events.join('; '));
 });

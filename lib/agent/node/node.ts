@@ -2,6 +2,7 @@
 // 5 minutes).
 import { coordination, core, isAlreadyExists, isConflict, isNotFound, type Client, type KubeObject } from '../../client/types.ts';
 import { realClock, type Clock } from '../../clock.ts';
+import { ClientEventRecorder, type EventRecorder } from '../../controller/events.ts';
 import { logger } from '../../log/logger.ts';
 import type { CriRuntime } from '../cri/types.ts';
 import { machineFacts, type MachineFacts } from './facts.ts';
@@ -28,6 +29,36 @@ export interface NodeOptions extends Omit<NodeIdentity, 'containerRuntimeVersion
   evictionReserve?: EvictionReserve;
   /** Resolves whenever the status should be checked at once (a pressure condition changed). */
   statusNudge?: () => Promise<void>;
+  /** Node events (Starting, NodeReady, NodeHasSufficientMemory...); default: events written through client as "kubelet". */
+  recorder?: EventRecorder;
+}
+
+// Upstream kubelet's event reasons for node condition statuses (pkg/kubelet/nodestatus/setters.go).
+const CONDITION_EVENTS: Record<string, Record<string, string>> = {
+  Ready: { True: 'NodeReady', False: 'NodeNotReady' },
+  MemoryPressure: { False: 'NodeHasSufficientMemory', True: 'NodeHasInsufficientMemory' },
+  DiskPressure: { False: 'NodeHasNoDiskPressure', True: 'NodeHasDiskPressure' },
+  PIDPressure: { False: 'NodeHasSufficientPID', True: 'NodeHasInsufficientPID' },
+};
+
+type Conditions = { type: string; status: string }[] | undefined;
+
+/** The events for conditions whose status differs from before (all of them on the first status), in upstream's order. */
+export function conditionEvents(before: Conditions, after: Conditions): string[] {
+  const out: string[] = [];
+  for (const type of ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'Ready']) {
+    const now = after?.find((c) => c.type === type)?.status;
+    if (!now || before?.find((c) => c.type === type)?.status === now) continue;
+    const reason = CONDITION_EVENTS[type]![now];
+    if (reason) out.push(reason);
+  }
+  return out;
+}
+
+function recordConditions(o: NodeOptions, recorder: EventRecorder, node: KubeObject, before: Conditions): void {
+  for (const reason of conditionEvents(before, node.status?.conditions)) {
+    recorder.event({ ...node, apiVersion: 'v1', kind: 'Node' }, 'Normal', reason, `Node ${o.nodeName} status is now: ${reason}`);
+  }
 }
 
 async function runtimeVersion(cri: NodeOptions['cri']): Promise<string> {
@@ -125,9 +156,12 @@ export function startNode(o: NodeOptions): { ready: Promise<KubeObject> } {
     }
     return node;
   })();
+  const recorder = o.recorder ?? new ClientEventRecorder({ client: o.client, component: 'kubelet', host: o.nodeName, clock });
   ready.then((node) => {
+    recorder.event({ ...node, apiVersion: 'v1', kind: 'Node' }, 'Normal', 'Starting', 'Starting kubelet.');
+    recordConditions(o, recorder, node, undefined);
     void leaseLoop(o, clock, node.metadata.uid);
-    void statusLoop(o, clock, node);
+    void statusLoop(o, clock, node, recorder);
   }, () => {});
   return { ready };
 }
@@ -143,7 +177,7 @@ async function leaseLoop(o: NodeOptions, clock: Clock, uid: string | undefined):
   }
 }
 
-async function statusLoop(o: NodeOptions, clock: Clock, node: KubeObject): Promise<void> {
+async function statusLoop(o: NodeOptions, clock: Clock, node: KubeObject, recorder: EventRecorder): Promise<void> {
   let last = node.status;
   let lastWrite = clock.now();
   const id: NodeIdentity = { ...o, containerRuntimeVersion: await runtimeVersion(o.cri) };
@@ -158,6 +192,7 @@ async function statusLoop(o: NodeOptions, clock: Clock, node: KubeObject): Promi
       const status = { ...nodeStatus(id, facts, await health(o.cri), clock.now(), last, o.pressure?.(), o.evictionReserve), images: await nodeImages(o.cri) };
       if (!statusChanged(last, status) && clock.now() - lastWrite < (o.statusForceMs ?? 300_000)) continue;
       const n = await o.client.patch(core('nodes'), o.nodeName, 'merge', { status }, { subresource: 'status' });
+      recordConditions(o, recorder, n, last?.conditions);
       last = n.status;
       lastWrite = clock.now();
       log.debug('node status written', () => ({ node: o.nodeName }));
