@@ -79,3 +79,16 @@ t.test('an image that cannot be pulled: Pulling, Failed, then BackOff', async (t
     'Pod Warning Failed: Error: ImagePullBackOff',
   ]);
 });
+
+t.test('a dead sandbox: SandboxChanged, then the pod starts again', async (t) => {
+  const ev = recording();
+  const { client, cri, kubelet, sync } = kubeletFixture(t, { recorder: ev.recorder });
+  client.seed(pods, basePod('reboot'));
+  await kubelet.start();
+  await sync('reboot');
+  await cri.stopPodSandbox([...cri.sandboxes.keys()][0]!);
+  await sync('reboot');
+  const after = ev.of('reboot');
+  t.ok(after.includes('Pod Normal SandboxChanged: Pod sandbox changed, it will be killed and re-created.'), after.join('\n'));
+  t.equal(after.filter((e) => e === 'Pod Normal Started: Started container main').length, 2, 'started again in the new sandbox');
+});

@@ -365,6 +365,7 @@ export class Kubelet {
       mkdirSync(sbConfig.log_directory!, { recursive: true });
       await this.#volumesFor(pod, podIP, true);
       log.info('creating sandbox', { pod: podKey(pod), attempt: a.sandboxAttempt });
+      if (state.sandboxes.length) this.#event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
       const t0 = performance.now();
       try {
         const handler = await runtimeHandlerOf(this.#o.client, pod);
