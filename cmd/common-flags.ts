@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Argv } from 'yargs';
 import { evictionConfig } from '../lib/agent/eviction/config.ts';
 import { containerLogPolicy } from '../lib/agent/kubelet/log-rotation.ts';
+import { parseTaint } from '../lib/agent/node/node-object.ts';
 import { DEFAULTS, type CommonConfig } from '../lib/config.ts';
 
 export function nodeFlags<T>(y: Argv<T>) {
@@ -11,6 +12,7 @@ export function nodeFlags<T>(y: Argv<T>) {
     .option('node-name', { type: 'string', describe: 'node name (default: hostname)' })
     .option('node-ip', { alias: 'i', type: 'string', describe: 'IP address to advertise for the node' })
     .option('node-label', { type: 'array', string: true, default: [] as string[], describe: 'register with these labels (key=value)' })
+    .option('node-taint', { type: 'array', string: true, default: [] as string[], describe: 'register with these taints (key=value:Effect)' })
     .option('container-runtime-endpoint', { type: 'string', describe: 'use an existing CRI socket instead of the embedded containerd' })
     .option('default-runtime', { type: 'string', describe: 'the embedded containerd\'s runtime for pods without a RuntimeClass (runc, or crun when installed)' })
     .option('cluster-dns', { type: 'string', default: DEFAULTS.clusterDns, describe: 'cluster DNS service IP' })
@@ -36,8 +38,15 @@ export function commonConfig(a: Record<string, unknown>): CommonConfig {
     clusterCidr: checkCidr('--cluster-cidr', String(a.clusterCidr)),
     serviceCidr: checkCidr('--service-cidr', String(a.serviceCidr)),
     nodeLabels: (a.nodeLabel as string[]) ?? [],
+    nodeTaints: checkTaints((a.nodeTaint as string[] | undefined) ?? []),
     kubeletArgs: checkKubeletArgs((a.kubeletArg as string[] | undefined) ?? []),
   };
+}
+
+/** Taints the kubelet would refuse are refused at start, with its wording. */
+function checkTaints(taints: string[]): string[] {
+  for (const s of taints.flatMap((x) => x.split(',')).filter(Boolean)) parseTaint(s);
+  return taints.flatMap((x) => x.split(',')).filter(Boolean);
 }
 
 /** Unknown kubelet flags are refused, as the kubelet k3s starts refuses them. */

@@ -17,6 +17,8 @@ export interface CommonConfig {
   serviceCidr: string;
   /** Comma-separated node labels, key=value. */
   nodeLabels: string[];
+  /** Taints the node registers with, key[=value]:Effect. */
+  nodeTaints?: string[];
   /** --kubelet-arg values, key=value as in k3s (eviction settings only; others are refused). */
   kubeletArgs?: string[];
 }

@@ -62,7 +62,7 @@ function manifest(hostDir: string): string {
 
 t.test('node: volumes, probes, restarts, OOM, preStop, restart of tsk, cp and attach', async (t) => {
   // Container logs rotate at 2 KiB (at most 2 files): the `vols` pod's ticks rotate its log within the test.
-  const started = await startNetnsServer(t, { prefix: 'tsk-node-e2e-', nodeName: NODE, args: ['--kubelet-arg=container-log-max-size=2Ki', '--kubelet-arg', 'container-log-max-files=2'] });
+  const started = await startNetnsServer(t, { prefix: 'tsk-node-e2e-', nodeName: NODE, args: ['--kubelet-arg=container-log-max-size=2Ki', '--kubelet-arg', 'container-log-max-files=2', '--node-taint', 'dedicated=edge:PreferNoSchedule'] });
   const { work, netns } = started;
   let server = started.server;
   const hostDir = join(work, 'host');
@@ -76,6 +76,10 @@ t.test('node: volumes, probes, restarts, OOM, preStop, restart of tsk, cp and at
   kc(server, ['create', '--validate=false', '-f', '-'], manifest(hostDir));
   const get = (name: string, path: string) => kubectl(server, ['get', 'pod', name, '-o', `jsonpath=${path}`]).stdout;
   const running = (name: string) => waitFor(`${name} running`, () => get(name, '{.status.phase}') === 'Running', 120_000);
+
+  t.test('the node registered with --node-taint', async (t) => {
+    t.equal(kc(server, ['get', 'node', NODE, '-o', 'jsonpath={.spec.taints[*].key}={.spec.taints[*].value}:{.spec.taints[*].effect}']), 'dedicated=edge:PreferNoSchedule');
+  });
 
   t.test('configMap, secret and projected token volumes', async (t) => {
     await running('vols');

@@ -28,6 +28,8 @@ export interface NodeComponentsOptions {
   defaultRuntime?: string;
   controlPlane: boolean;
   nodeLabels: string[];
+  /** --node-taint values. */
+  nodeTaints?: string[];
   signal: AbortSignal;
   /** The kubelet's HTTPS API port (default 10250). */
   kubeletPort?: number;
@@ -55,7 +57,7 @@ export async function startNodeComponents(o: NodeComponentsOptions): Promise<Nod
   const kubelet = startKubelet({
     client: o.client, cri: runtime.cri, nodeName: o.nodeName, dataDir: o.dataDir, signal: o.signal, nodeIP: nodeIp,
     clusterDns: [o.clusterDns], clusterDomain: o.clusterDomain, registries: runtime.registries,
-    controlPlane: o.controlPlane, nodeLabels: o.nodeLabels, nodeOptions: evictionManager.nodeOptions,
+    controlPlane: o.controlPlane, nodeLabels: o.nodeLabels, nodeTaints: o.nodeTaints, nodeOptions: evictionManager.nodeOptions,
     recorder: new ClientEventRecorder({ client: o.client, component: 'kubelet', host: o.nodeName }),
   });
   evictionManager.admitNewPods(kubelet.kubelet);

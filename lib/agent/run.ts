@@ -44,7 +44,7 @@ export async function runAgent(config: AgentConfig, signal: AbortSignal): Promis
       client, dataDir: config.dataDir, nodeName: config.nodeName, nodeIp, clusterCidr: config.clusterCidr,
       clusterDns: config.clusterDns, clusterDomain: config.clusterDomain, containerRuntimeEndpoint: config.containerRuntimeEndpoint,
         defaultRuntime: config.defaultRuntime,
-      controlPlane: false, nodeLabels: config.nodeLabels, signal: inner, kubeletArgs: config.kubeletArgs,
+      controlPlane: false, nodeLabels: config.nodeLabels, nodeTaints: config.nodeTaints, signal: inner, kubeletArgs: config.kubeletArgs,
     });
     stopNode = () => node.stop();
     void node.ready.then(() => log.info('node ready', { node: config.nodeName, ms: Date.now() - started }));

@@ -94,7 +94,7 @@ export async function runServer(config: ServerConfig, signal: AbortSignal): Prom
         client, dataDir: config.dataDir, nodeName: config.nodeName, nodeIp, clusterCidr: config.clusterCidr,
         clusterDns: config.clusterDns, clusterDomain: config.clusterDomain, containerRuntimeEndpoint: config.containerRuntimeEndpoint,
         defaultRuntime: config.defaultRuntime,
-        controlPlane: true, nodeLabels: config.nodeLabels, signal: inner, kubeletArgs: config.kubeletArgs,
+        controlPlane: true, nodeLabels: config.nodeLabels, nodeTaints: config.nodeTaints, signal: inner, kubeletArgs: config.kubeletArgs,
       });
       const n = node;
       stops.push(() => n.stop());

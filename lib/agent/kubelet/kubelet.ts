@@ -810,6 +810,8 @@ export interface StartKubeletOptions extends KubeletOptions {
   controlPlane?: boolean;
   /** Extra node labels, key=value. */
   nodeLabels?: string[];
+  /** Taints to register the Node with (key[=value]:Effect). */
+  nodeTaints?: string[];
   /** More options for the node's registration and status (eviction's pressure conditions). */
   nodeOptions?: Partial<Omit<NodeOptions, 'client' | 'cri' | 'signal'>>;
 }
@@ -822,7 +824,7 @@ export function startKubelet(o: StartKubeletOptions): { ready: Promise<void>; st
   const ready = (async () => {
     if (o.registerNode !== false) {
       await startNode({
-        client: o.client, cri: o.cri, nodeName: o.nodeName, nodeIP: kubelet.nodeIP, controlPlane: o.controlPlane, labels: o.nodeLabels,
+        client: o.client, cri: o.cri, nodeName: o.nodeName, nodeIP: kubelet.nodeIP, controlPlane: o.controlPlane, labels: o.nodeLabels, taints: o.nodeTaints,
         dataDir: o.dataDir, signal, clock: o.clock, ...o.nodeOptions,
       }).ready;
     }

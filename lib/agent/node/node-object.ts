@@ -10,6 +10,8 @@ export interface NodeIdentity {
   controlPlane?: boolean;
   /** Extra labels, key=value. */
   labels?: string[];
+  /** Taints the Node is registered with (`--node-taint key[=value]:Effect`), as the kubelet's --register-with-taints. */
+  taints?: string[];
   containerRuntimeVersion: string;
   maxPods?: number;
 }
@@ -42,7 +44,25 @@ export function nodeLabels(id: NodeIdentity, facts: Pick<MachineFacts, 'arch'>):
 }
 
 export function newNode(id: NodeIdentity, facts: MachineFacts): KubeObject {
-  return { apiVersion: 'v1', kind: 'Node', metadata: { name: id.nodeName, labels: nodeLabels(id, facts), annotations: { 'node.alpha.kubernetes.io/ttl': '0' } }, spec: {} };
+  const taints = (id.taints ?? []).map(parseTaint);
+  return { apiVersion: 'v1', kind: 'Node', metadata: { name: id.nodeName, labels: nodeLabels(id, facts), annotations: { 'node.alpha.kubernetes.io/ttl': '0' } }, spec: taints.length ? { taints } : {} };
+}
+
+const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+const QUALIFIED = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** `key[=value]:Effect` as a Node taint; throws with the kubelet's wording when it is not one. */
+export function parseTaint(spec: string): { key: string; value?: string; effect: string } {
+  const colon = spec.lastIndexOf(':');
+  const effect = colon < 0 ? '' : spec.slice(colon + 1);
+  const kv = colon < 0 ? spec : spec.slice(0, colon);
+  const eq = kv.indexOf('=');
+  const key = eq < 0 ? kv : kv.slice(0, eq);
+  const value = eq < 0 ? undefined : kv.slice(eq + 1);
+  if (colon < 0 || !TAINT_EFFECTS.includes(effect)) throw new Error(`invalid taint spec: ${spec}: the effect must be one of ${TAINT_EFFECTS.join(', ')}`);
+  if (!QUALIFIED.test(key) || key.length > 316) throw new Error(`invalid taint spec: ${spec}: invalid taint key ${JSON.stringify(key)}`);
+  if (value !== undefined && (value.length > 63 || !/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/.test(value))) throw new Error(`invalid taint spec: ${spec}: invalid taint value ${JSON.stringify(value)}`);
+  return value ? { key, value, effect } : { key, effect };
 }
 
 interface Condition { type: string; status: string; reason: string; message: string; lastHeartbeatTime: string; lastTransitionTime: string }

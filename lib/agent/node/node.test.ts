@@ -5,6 +5,7 @@ import { FakeClock } from '../../clock.ts';
 import { FakeCri } from '../cri/fake.ts';
 import type { MachineFacts } from './facts.ts';
 import { conditionEvents, startNode } from './node.ts';
+import { newNode, parseTaint } from './node-object.ts';
 
 const facts = (over: Partial<MachineFacts> = {}): MachineFacts => ({
   cpus: 4, memoryBytes: 8 * 1024 ** 3, memoryAvailableBytes: 4 * 1024 ** 3, diskBytes: 100e9, diskFreeBytes: 50e9, arch: 'arm64',
@@ -120,4 +121,15 @@ t.test('node events as the kubelet words them: Starting, then one per condition 
   await new Promise((r) => setImmediate(r));
   t.equal(events[0], 'Node/n Starting: Starting kubelet.');
   t.ok(events.includes('Node/n NodeHasSufficientMemory: Node n status is now: NodeHasSufficientMemory'), events.join('; '));
+});
+
+t.test('--node-taint: the Node is registered with the taints; bad ones are refused with the kubelet wording', async (t) => {
+  t.same(parseTaint('dedicated=edge:NoSchedule'), { key: 'dedicated', value: 'edge', effect: 'NoSchedule' });
+  t.same(parseTaint('node-role.kubernetes.io/control-plane:NoExecute'), { key: 'node-role.kubernetes.io/control-plane', effect: 'NoExecute' });
+  t.throws(() => parseTaint('dedicated=edge'), /invalid taint spec: dedicated=edge: the effect must be one of NoSchedule, PreferNoSchedule, NoExecute/);
+  t.throws(() => parseTaint('bad key:NoSchedule'), /invalid taint key/);
+  t.throws(() => parseTaint('k=bad value:NoSchedule'), /invalid taint value/);
+  const node = newNode({ nodeName: 'n1', nodeIP: '10.0.0.1', containerRuntimeVersion: 'x', taints: ['CriticalAddonsOnly=true:NoExecute'] },
+    { cpus: 1, memoryBytes: 1, diskBytes: 1, arch: 'arm64', os: 'linux', kernelVersion: 'k', osImage: 'o', machineId: 'm', bootId: 'b' } as never);
+  t.same(node.spec?.taints, [{ key: 'CriticalAddonsOnly', value: 'true', effect: 'NoExecute' }]);
 });
