@@ -3,8 +3,7 @@ import { core, type KubeObject, type ResourceRef } from '../../client/types.ts';
 import { FakeClock } from '../../clock.ts';
 import { MemoryStore } from '../../store/memory.ts';
 import { createRegistry } from '../registry/index.ts';
-import { events } from './events.ts';
-import { eventToCore, eventToV1, eventsV1 } from './events-v1.ts';
+import { eventToCore, eventToV1 } from './events-v1.ts';
 
 const v1: ResourceRef = { group: 'events.k8s.io', version: 'v1', resource: 'events' };
 
@@ -14,11 +13,6 @@ const coreEvent = (name: string): KubeObject => ({
   reason: 'Started', message: 'Started container', source: { component: 'kubelet', host: 'n1' },
   firstTimestamp: '2026-01-01T00:00:00Z', lastTimestamp: '2026-01-01T00:00:05Z', count: 2, type: 'Normal',
   reportingComponent: 'kubelet', reportingInstance: 'n1',
-});
-
-t.test('only core/v1 events answer to the short name ev', async (t) => {
-  t.same(events.shortNames, ['ev']);
-  t.same(eventsV1.shortNames, []);
 });
 
 t.test('conversion both ways', async (t) => {

@@ -43,8 +43,7 @@ const asCore = (o: KubeObject) => (o.apiVersion === 'events.k8s.io/v1' ? eventTo
 
 export const eventsV1: ResourceStrategy = {
   ...events,
-  // No short name: upstream gives "ev" to core/v1 events only (kubectl warned that ev could mean either).
-  group: 'events.k8s.io', versions: ['v1'], shortNames: [],
+  group: 'events.k8s.io', versions: ['v1'], shortNames: ['ev'],
   storedAs: { group: '', apiVersion: 'v1' },
   convert: (o) => (o.apiVersion === 'events.k8s.io/v1' ? eventToCore(o) : eventToV1(o)),
   cells: (o, now) => events.cells!(asCore(o), now),
