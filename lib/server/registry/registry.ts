@@ -101,7 +101,7 @@ export class Registry {
     if (s.namespaced) await this.#checkNamespaceActive(namespace!, s);
     m.uid = randomUUID();
     m.creationTimestamp = rfc3339(this.clock.now());
-    m.generation = 1;
+    if (s.generation === false) delete m.generation; else m.generation = 1;
     delete m.resourceVersion;
     delete m.deletionTimestamp;
     delete m.deletionGracePeriodSeconds;
@@ -236,7 +236,7 @@ export class Registry {
     if (om.namespace) m.namespace = om.namespace; else delete m.namespace;
     m.uid = om.uid;
     m.creationTimestamp = om.creationTimestamp;
-    m.generation = om.generation;
+    if (s.generation === false || om.generation === undefined) delete m.generation; else m.generation = om.generation;
     for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
       if (om[k] === undefined) delete m[k]; else (m as Record<string, unknown>)[k] = om[k];
     }
@@ -257,7 +257,7 @@ export class Registry {
       if (causes.length) throw invalid(s, om.name ?? '', causes);
     }
     recordManagedFields({ strategy: s, old, obj, input: mfInput, w, subresource, now: this.clock.now() });
-    if (specPart(obj) !== specPart(old)) m.generation = (om.generation ?? 0) + 1;
+    if (s.generation !== false && specPart(obj) !== specPart(old)) m.generation = (om.generation ?? 0) + 1;
     return obj;
   }
 

@@ -60,7 +60,7 @@ function shortDuration(seconds: number): string {
 }
 
 export const certificatesigningrequests: ResourceStrategy = {
-  group: 'certificates.k8s.io', versions: ['v1'], kind: 'CertificateSigningRequest', plural: 'certificatesigningrequests', singular: 'certificatesigningrequest',
+  group: 'certificates.k8s.io', versions: ['v1'], generation: false, kind: 'CertificateSigningRequest', plural: 'certificatesigningrequests', singular: 'certificatesigningrequest',
   shortNames: ['csr'], namespaced: false,
   subresources: [
     { name: 'status', verbs: ['get', 'patch', 'update'] },

@@ -28,7 +28,7 @@ export function isRenewal(obj: KubeObject, old: KubeObject): boolean {
 import { invalid, validateMeta } from './validation.ts';
 
 export const leases: ResourceStrategy = {
-  group: 'coordination.k8s.io', versions: ['v1'], kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true,
+  group: 'coordination.k8s.io', versions: ['v1'], generation: false, kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true,
   validate(o) {
     const out = validateMeta(o);
     const s = o.spec ?? {};

@@ -27,7 +27,7 @@ function immutableGuard(obj: Obj, old: Obj, fields: string[]): StatusCause[] {
 const count = (...ms: (Obj | undefined)[]) => ms.reduce((n, m) => n + Object.keys(m ?? {}).length, 0);
 
 export const configmaps: ResourceStrategy = {
-  group: '', versions: ['v1'], kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', shortNames: ['cm'], namespaced: true,
+  group: '', versions: ['v1'], generation: false, kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', shortNames: ['cm'], namespaced: true,
   validate(obj, old) {
     const out = [...validateMeta(obj), ...dataKeys('data', obj.data), ...dataKeys('binaryData', obj.binaryData)];
     if (old?.immutable) out.push(...immutableGuard(obj, old, ['data', 'binaryData']));
@@ -38,7 +38,7 @@ export const configmaps: ResourceStrategy = {
 };
 
 export const secrets: ResourceStrategy = {
-  group: '', versions: ['v1'], kind: 'Secret', plural: 'secrets', singular: 'secret', namespaced: true,
+  group: '', versions: ['v1'], generation: false, kind: 'Secret', plural: 'secrets', singular: 'secret', namespaced: true,
   defaults(obj) {
     obj.type ??= 'Opaque';
     if (obj.stringData) {
@@ -60,7 +60,7 @@ export const secrets: ResourceStrategy = {
 };
 
 export const serviceaccounts: ResourceStrategy = {
-  group: '', versions: ['v1'], kind: 'ServiceAccount', plural: 'serviceaccounts', singular: 'serviceaccount', shortNames: ['sa'], namespaced: true,
+  group: '', versions: ['v1'], generation: false, kind: 'ServiceAccount', plural: 'serviceaccounts', singular: 'serviceaccount', shortNames: ['sa'], namespaced: true,
   subresources: [{ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] }],
   validate: (obj) => validateMeta(obj),
   columns: [nameColumn, column('Secrets', 'string', 0, 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.'), ageColumn],
@@ -78,7 +78,7 @@ function endpointsText(o: Obj): string {
 }
 
 export const endpoints: ResourceStrategy = {
-  group: '', versions: ['v1'], kind: 'Endpoints', plural: 'endpoints', singular: 'endpoints', shortNames: ['ep'], namespaced: true,
+  group: '', versions: ['v1'], generation: false, kind: 'Endpoints', plural: 'endpoints', singular: 'endpoints', shortNames: ['ep'], namespaced: true,
   validate: (obj) => validateMeta(obj),
   columns: [nameColumn, column('Endpoints', 'string', 0, 'Endpoints is the list of endpoints.'), ageColumn],
   cells: (o, now) => [o.metadata.name, endpointsText(o), age(o, now)],

@@ -9,7 +9,7 @@ type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 const status = [{ name: 'status', verbs: ['get', 'patch', 'update'] }];
 
 export const limitranges: ResourceStrategy = {
-  group: '', versions: ['v1'], kind: 'LimitRange', plural: 'limitranges', singular: 'limitrange', shortNames: ['limits'], namespaced: true,
+  group: '', versions: ['v1'], generation: false, kind: 'LimitRange', plural: 'limitranges', singular: 'limitrange', shortNames: ['limits'], namespaced: true,
   validate: (o) => validateMeta(o),
   columns: [nameColumn, column('Created At', 'date', 0, 'CreationTimestamp')],
   cells: (o) => [o.metadata.name, o.metadata.creationTimestamp],
@@ -19,7 +19,7 @@ const quotaPairs = (hard: Obj | undefined, used: Obj | undefined, pick: (k: stri
   Object.keys(hard ?? {}).filter(pick).sort().map((k) => `${k}: ${used?.[k] ?? '0'}/${hard![k]}`).join(', ');
 
 export const resourcequotas: ResourceStrategy = {
-  group: '', versions: ['v1'], kind: 'ResourceQuota', plural: 'resourcequotas', singular: 'resourcequota', shortNames: ['quota'], namespaced: true,
+  group: '', versions: ['v1'], generation: false, kind: 'ResourceQuota', plural: 'resourcequotas', singular: 'resourcequota', shortNames: ['quota'], namespaced: true,
   subresources: status,
   validate: (o) => validateMeta(o),
   prepareForCreate(o) { o.status = {}; },
@@ -33,7 +33,7 @@ export const resourcequotas: ResourceStrategy = {
 const modes = (m: string[] | undefined) => (m ?? []).map((x) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' } as Obj)[x] ?? x).join(',');
 
 export const persistentvolumes: ResourceStrategy = {
-  group: '', versions: ['v1'], kind: 'PersistentVolume', plural: 'persistentvolumes', singular: 'persistentvolume', shortNames: ['pv'], namespaced: false,
+  group: '', versions: ['v1'], generation: false, kind: 'PersistentVolume', plural: 'persistentvolumes', singular: 'persistentvolume', shortNames: ['pv'], namespaced: false,
   subresources: status,
   defaults(o) {
     o.spec ??= {};
@@ -52,7 +52,7 @@ export const persistentvolumes: ResourceStrategy = {
 };
 
 export const persistentvolumeclaims: ResourceStrategy = {
-  group: '', versions: ['v1'], kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', singular: 'persistentvolumeclaim', shortNames: ['pvc'], namespaced: true,
+  group: '', versions: ['v1'], generation: false, kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', singular: 'persistentvolumeclaim', shortNames: ['pvc'], namespaced: true,
   subresources: status,
   defaults(o) {
     o.spec ??= {};

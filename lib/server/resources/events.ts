@@ -12,7 +12,7 @@ const ts = (e: KubeObject, now: number, ...fields: (string | undefined)[]) => {
 };
 
 export const events: ResourceStrategy = {
-  group: '', versions: ['v1'], kind: 'Event', plural: 'events', singular: 'event', shortNames: ['ev'],
+  group: '', versions: ['v1'], generation: false, kind: 'Event', plural: 'events', singular: 'event', shortNames: ['ev'],
   namespaced: true,
   validate(obj) {
     const out = validateMeta(obj);

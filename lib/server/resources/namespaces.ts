@@ -6,7 +6,7 @@ import type { ResourceStrategy } from './types.ts';
 import { dns1123Label, validateMeta } from './validation.ts';
 
 export const namespaces: ResourceStrategy = {
-  group: '', versions: ['v1'], kind: 'Namespace', plural: 'namespaces', singular: 'namespace', shortNames: ['ns'],
+  group: '', versions: ['v1'], generation: false, kind: 'Namespace', plural: 'namespaces', singular: 'namespace', shortNames: ['ns'],
   namespaced: false,
   verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   subresources: [

@@ -24,7 +24,7 @@ function roles(n: Obj): string {
 const address = (n: Obj, type: string) => (n.status?.addresses ?? []).find((a: Obj) => a.type === type)?.address ?? '<none>';
 
 export const nodes: ResourceStrategy = {
-  group: '', versions: ['v1'], kind: 'Node', plural: 'nodes', singular: 'node', shortNames: ['no'],
+  group: '', versions: ['v1'], generation: false, kind: 'Node', plural: 'nodes', singular: 'node', shortNames: ['no'],
   namespaced: false,
   subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }, { name: 'proxy', kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] }],
   validate: (obj) => validateMeta(obj),

@@ -279,7 +279,7 @@ async function evict(req: SubresourceRequest): Promise<KubeObject> {
 }
 
 export const pods: ResourceStrategy = {
-  group: '', versions: ['v1'], kind: 'Pod', plural: 'pods', singular: 'pod', shortNames: ['po'], categories: ['all'],
+  group: '', versions: ['v1'], generation: false, kind: 'Pod', plural: 'pods', singular: 'pod', shortNames: ['po'], categories: ['all'],
   namespaced: true,
   subresources: [
     { name: 'status', verbs: ['get', 'patch', 'update'] },

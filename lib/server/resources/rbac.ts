@@ -67,21 +67,21 @@ const bindingColumns: ColumnDefinition[] = [nameColumn, column('Role', 'string',
   column('Users', 'string', 1, 'Users in the binding.'), column('Groups', 'string', 1, 'Groups in the binding.'), column('ServiceAccounts', 'string', 1, 'ServiceAccounts in the binding.')];
 
 export const roles: ResourceStrategy = {
-  group: RBAC_GROUP, versions: ['v1'], kind: 'Role', plural: 'roles', singular: 'role', namespaced: true,
+  group: RBAC_GROUP, versions: ['v1'], generation: false, kind: 'Role', plural: 'roles', singular: 'role', namespaced: true,
   validate: (o) => [...validateMeta(o, pathSegmentName), ...validateRules(o.rules, 'rules', false)],
   columns: [nameColumn, createdAt],
   cells: roleCells,
 };
 
 export const clusterroles: ResourceStrategy = {
-  group: RBAC_GROUP, versions: ['v1'], kind: 'ClusterRole', plural: 'clusterroles', singular: 'clusterrole', namespaced: false,
+  group: RBAC_GROUP, versions: ['v1'], generation: false, kind: 'ClusterRole', plural: 'clusterroles', singular: 'clusterrole', namespaced: false,
   validate: (o) => [...validateMeta(o, pathSegmentName), ...validateRules(o.rules, 'rules', true)],
   columns: [nameColumn, createdAt],
   cells: roleCells,
 };
 
 export const rolebindings: ResourceStrategy = {
-  group: RBAC_GROUP, versions: ['v1'], kind: 'RoleBinding', plural: 'rolebindings', singular: 'rolebinding', namespaced: true,
+  group: RBAC_GROUP, versions: ['v1'], generation: false, kind: 'RoleBinding', plural: 'rolebindings', singular: 'rolebinding', namespaced: true,
   defaults: defaultSubjects,
   validate: (o, old) => validateBinding(o, old, false),
   columns: bindingColumns,
@@ -89,7 +89,7 @@ export const rolebindings: ResourceStrategy = {
 };
 
 export const clusterrolebindings: ResourceStrategy = {
-  group: RBAC_GROUP, versions: ['v1'], kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', singular: 'clusterrolebinding', namespaced: false,
+  group: RBAC_GROUP, versions: ['v1'], generation: false, kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', singular: 'clusterrolebinding', namespaced: false,
   defaults: defaultSubjects,
   validate: (o, old) => validateBinding(o, old, true),
   columns: bindingColumns,

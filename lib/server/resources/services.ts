@@ -130,7 +130,7 @@ function externalIp(obj: Obj): string {
 }
 
 export const services: ResourceStrategy = {
-  group: '', versions: ['v1'], kind: 'Service', plural: 'services', singular: 'service', shortNames: ['svc'], categories: ['all'],
+  group: '', versions: ['v1'], generation: false, kind: 'Service', plural: 'services', singular: 'service', shortNames: ['svc'], categories: ['all'],
   namespaced: true,
   verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
   subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }, { name: 'proxy', kind: 'ServiceProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] }],

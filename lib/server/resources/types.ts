@@ -157,6 +157,11 @@ export interface ResourceStrategy {
   storedAs?: { group: string; apiVersion: string };
   /** A custom resource (CRD): strategic merge patch is refused with 415, apply uses JSON merge. */
   custom?: boolean;
+  /**
+   * false: no metadata.generation, as upstream for kinds whose strategy never sets it (ConfigMap, Secret, Pod,
+   * Service, Node, RBAC...). Default: generation 1 on create, bumped when anything but metadata and status changes.
+   */
+  generation?: boolean;
 }
 
 /** apiVersion string for a group/version: 'v1' or 'apps/v1'. */
