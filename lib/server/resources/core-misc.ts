@@ -107,4 +107,22 @@ export const replicationcontrollers: ResourceStrategy = {
   fieldLabels: (o) => ({ 'status.replicas': String(o.status?.replicas ?? 0) }),
 };
 
-export const coreMisc: ResourceStrategy[] = [limitranges, resourcequotas, persistentvolumes, persistentvolumeclaims, replicationcontrollers];
+/** v1 PodTemplate: a stored pod template (no controller acts on it); defaults and validation of workload templates. */
+export const podtemplates: ResourceStrategy = {
+  group: '', versions: ['v1'], kind: 'PodTemplate', plural: 'podtemplates', singular: 'podtemplate', namespaced: true,
+  defaults(o) {
+    const tpl = ((o as Obj).template ??= {});
+    dropNullTimestamp(tpl);
+    tpl.spec ??= {};
+    defaultPodSpec(tpl.spec);
+  },
+  validate: (o) => [...validateMeta(o), ...validatePodSpec((o as Obj).template?.spec, 'template.spec')],
+  columns: [nameColumn, column('Containers', 'string', 0, 'Names of each container in the template.'),
+    column('Images', 'string', 0, 'Images referenced by each container in the template.'), column('Pod Labels', 'string', 0, 'The labels for the pod template.')],
+  cells: (o) => {
+    const cs: Obj[] = (o as Obj).template?.spec?.containers ?? [];
+    return [o.metadata.name, cs.map((c) => c.name).join(','), cs.map((c) => c.image).join(','), formatLabels((o as Obj).template?.metadata?.labels)];
+  },
+};
+
+export const coreMisc: ResourceStrategy[] = [limitranges, resourcequotas, persistentvolumes, persistentvolumeclaims, replicationcontrollers, podtemplates];

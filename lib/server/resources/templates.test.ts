@@ -5,6 +5,7 @@ import { apps, batch, core, type KubeObject } from '../../client/types.ts';
 import { FakeClock } from '../../clock.ts';
 import { MemoryStore } from '../../store/memory.ts';
 import { createRegistry } from '../registry/index.ts';
+import { podtemplates } from './core-misc.ts';
 
 t.test('creationTimestamp: null is dropped from pod, job and claim templates', async (t) => {
   const store = new MemoryStore();
@@ -25,4 +26,8 @@ t.test('creationTimestamp: null is dropped from pod, job and claim templates', a
   } as KubeObject, 'default');
   t.same(cj.spec!.jobTemplate.metadata, {});
   t.same(cj.spec!.jobTemplate.spec.template.metadata, { labels: { app: 'a' } });
+  const pt = await client.create(core('podtemplates'), { metadata: { name: 'pt', namespace: 'default' }, template: tpl } as KubeObject, 'default');
+  t.same((pt as { template?: { metadata?: object } }).template!.metadata, { labels: { app: 'a' } });
+  t.match(pt, { template: { spec: { restartPolicy: 'Always', dnsPolicy: 'ClusterFirst' } } });
+  t.same(podtemplates.cells!(pt, 0), ['pt', 'c', 'busybox', 'app=a']);
 });
