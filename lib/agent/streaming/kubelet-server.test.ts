@@ -5,6 +5,7 @@ import { kubeletGet, readBody } from '../../server/streaming/kubelet-client.ts';
 import type { CriRuntime } from '../cri/types.ts';
 import { KubeletError, type Kubelet } from '../kubelet/kubelet.ts';
 import { startKubeletServer } from './kubelet-server.ts';
+import { resourceMetrics } from './stats.ts';
 import { tempDir } from '../../test-fixture.ts';
 
 t.test('the kubelet server answers only the API server, and serves logs and stats', async (t) => {
@@ -51,5 +52,24 @@ t.test('the kubelet server answers only the API server, and serves logs and stat
   t.ok(summary.node.cpu.usageCoreNanoSeconds > 0);
   t.ok(summary.node.memory.workingSetBytes > 0);
   t.same(summary.pods, []);
+  const metrics = await readBody(await kubeletGet(target, apiserver, '/metrics/resource'));
+  t.match(metrics, /^node_cpu_usage_seconds_total [\d.e+]+ \d{13}$/m);
+  t.match(metrics, /^resource_scrape_error 0$/m);
   await srv.close();
+});
+
+t.test('resourceMetrics: upstream series names, labels and millisecond timestamps', async (t) => {
+  const time = '2026-01-01T00:00:00.000Z';
+  const text = resourceMetrics({
+    node: { nodeName: 'n', cpu: { time, usageCoreNanoSeconds: 2_500_000_000 }, memory: { time, workingSetBytes: 1000 } },
+    pods: [{ podRef: { name: 'p', namespace: 'ns', uid: 'u' }, containers: [{ name: 'c', cpu: { time, usageCoreNanoSeconds: 1e9 }, memory: { time, workingSetBytes: 42 } }], cpu: { time, usageCoreNanoSeconds: 1e9 }, memory: { time, workingSetBytes: 42 } }],
+  });
+  const ms = Date.parse(time);
+  for (const line of [
+    `container_cpu_usage_seconds_total{container="c",namespace="ns",pod="p"} 1 ${ms}`,
+    `container_memory_working_set_bytes{container="c",namespace="ns",pod="p"} 42 ${ms}`,
+    `node_cpu_usage_seconds_total 2.5 ${ms}`, `node_memory_working_set_bytes 1000 ${ms}`,
+    `pod_cpu_usage_seconds_total{namespace="ns",pod="p"} 1 ${ms}`, `pod_memory_working_set_bytes{namespace="ns",pod="p"} 42 ${ms}`,
+    '# TYPE node_cpu_usage_seconds_total counter', '# HELP pod_memory_working_set_bytes [STABLE] Current working set of the pod in bytes',
+  ]) t.ok(text.split('\n').includes(line), line);
 });

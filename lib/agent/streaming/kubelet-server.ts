@@ -1,6 +1,6 @@
-// The kubelet's HTTPS API (port 10250): container logs, exec/attach/port-forward upgrades, /stats/summary and
-// /healthz. Only the API server may call it: a client certificate from the cluster client CA with the API server's
-// identity (CN system:kube-apiserver or group system:masters).
+// The kubelet's HTTPS API (port 10250): container logs, exec/attach/port-forward upgrades, /stats/summary,
+// /metrics/resource and /healthz. Only the API server may call it: a client certificate from the cluster client CA
+// with the API server's identity (CN system:kube-apiserver or group system:masters).
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -12,7 +12,7 @@ import type { WsConnection, WsUpgrader } from './websocket.ts';
 import { logger } from '../../log/logger.ts';
 import type { CriRuntime } from '../cri/types.ts';
 import { KubeletError, type Kubelet } from '../kubelet/kubelet.ts';
-import { summary } from './stats.ts';
+import { resourceMetrics, summary } from './stats.ts';
 
 const log = logger('kubelet/server');
 
@@ -79,6 +79,11 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     if (parts[0] === 'stats' && parts[1] === 'summary') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(await summary(o.cri, nodeName)));
+      return;
+    }
+    if (parts[0] === 'metrics' && parts[1] === 'resource' && parts.length === 2) {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(resourceMetrics(await summary(o.cri, nodeName)));
       return;
     }
     if (parts[0] === 'containerLogs' && parts.length === 4) {

@@ -54,3 +54,31 @@ export async function summary(cri: CriRuntime, nodeName: string): Promise<Summar
   }
   return { node: { nodeName, cpu: { time: now, usageCoreNanoSeconds: nodeCpuNanos() }, memory: nodeMemory() }, pods: [...pods.values()] };
 }
+
+/**
+ * /metrics/resource: the kubelet's resource metrics endpoint (what metrics-server scrapes), in Prometheus text with
+ * upstream's series names and HELP texts, each sample stamped with its measurement time (ms).
+ */
+export function resourceMetrics(s: Summary): string {
+  const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  const labels = (l: Record<string, string>) => `{${Object.entries(l).map(([k, v]) => `${k}="${esc(v)}"`).join(',')}}`;
+  const at = (t: string) => Date.parse(t);
+  const out: string[] = [];
+  const family = (name: string, type: string, help: string, samples: [Record<string, string> | undefined, number | undefined, string][]) => {
+    out.push(`# HELP ${name} [STABLE] ${help}`, `# TYPE ${name} ${type}`);
+    for (const [l, v, t] of samples) if (v !== undefined) out.push(`${name}${l ? labels(l) : ''} ${v} ${at(t)}`);
+  };
+  const containers = s.pods.flatMap((p) => p.containers.map((c) => ({ p, c, l: { container: c.name, namespace: p.podRef.namespace, pod: p.podRef.name } })));
+  const secs = (n?: number) => (n === undefined ? undefined : n / 1e9);
+  family('container_cpu_usage_seconds_total', 'counter', 'Cumulative cpu time consumed by the container in core-seconds',
+    containers.map(({ c, l }) => [l, secs(c.cpu?.usageCoreNanoSeconds), c.cpu?.time ?? '']));
+  family('container_memory_working_set_bytes', 'gauge', 'Current working set of the container in bytes',
+    containers.map(({ c, l }) => [l, c.memory?.workingSetBytes, c.memory?.time ?? '']));
+  family('node_cpu_usage_seconds_total', 'counter', 'Cumulative cpu time consumed by the node in core-seconds', [[undefined, secs(s.node.cpu.usageCoreNanoSeconds), s.node.cpu.time]]);
+  family('node_memory_working_set_bytes', 'gauge', 'Current working set of the node in bytes', [[undefined, s.node.memory.workingSetBytes, s.node.memory.time]]);
+  const podLabels = (p: PodSummary) => ({ namespace: p.podRef.namespace, pod: p.podRef.name });
+  family('pod_cpu_usage_seconds_total', 'counter', 'Cumulative cpu time consumed by the pod in core-seconds', s.pods.map((p) => [podLabels(p), secs(p.cpu?.usageCoreNanoSeconds), p.cpu?.time ?? '']));
+  family('pod_memory_working_set_bytes', 'gauge', 'Current working set of the pod in bytes', s.pods.map((p) => [podLabels(p), p.memory?.workingSetBytes, p.memory?.time ?? '']));
+  out.push('# HELP resource_scrape_error [STABLE] 1 if there was an error while getting container metrics, 0 otherwise', '# TYPE resource_scrape_error gauge', 'resource_scrape_error 0');
+  return `${out.join('\n')}\n`;
+}
