@@ -47,7 +47,10 @@ export async function bundle(outfile: string, kind: BundleKind = 'tsk'): Promise
     minify: true,
     keepNames: true,
   });
-  // cmd/sea-main.ts compiles a bundle as a function body, where cmd/tsk.ts's #! line would be a syntax error.
-  const js = readFileSync(outfile, 'utf8');
-  if (js.startsWith('#!')) writeFileSync(outfile, `//${js.slice(2)}`);
+  // cmd/sea-main.ts compiles a bundle as a function body, where cmd/tsk.ts's #! line would be a syntax error. And it
+  // decodes the bundle from UTF-8, which gives a string of two bytes per character (twice the memory) as soon as one
+  // character is not ASCII: esbuild leaves some in regular expression literals (/µs/), which mean the same escaped.
+  let js = readFileSync(outfile, 'utf8');
+  if (js.startsWith('#!')) js = `//${js.slice(2)}`;
+  writeFileSync(outfile, js.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
