@@ -3,7 +3,7 @@
  * AGENT_V8_FLAGS): the single executable re-executes an agent once with them in NODE_OPTIONS (cmd/sea-main.ts), and
  * the build makes the agent bundle's code cache under them (scripts/build-binary.ts).
  * --jitless: no executable code space and no copy of the builtins next to it, regular expressions interpreted
- * (bench:agent: RSS -3 MB, idle CPU unchanged). It also removes WebAssembly, which the bundled agent does not use
+ * (bench:agent: RSS -4 MB, idle CPU unchanged). It also removes WebAssembly, which the bundled agent does not use
  * (Node's TypeScript loader does: a source run, `node cmd/tsk.ts agent`, does not get these options).
  */
 export const AGENT_NODE_OPTIONS = ['--jitless'];

@@ -1,7 +1,7 @@
 // The single executable's entry (scripts/build-binary.ts): it runs one of two bundles carried as assets. `tsk agent`
 // runs tsk-agent.cjs, the same program without the server's modules (API server, store, controllers, OpenAPI,
 // certificate authority): V8 keeps a copy of a script's whole source, so an agent holding the server's code costs
-// ~2.4 MB (bench:agent). Every other command runs tsk.cjs, the whole program. Each bundle is compiled with a code
+// ~1.8 MB RSS (bench:agent). Every other command runs tsk.cjs, the whole program. Each bundle is compiled with a code
 // cache made at build time under the V8 flags its process runs with. Only Node builtins are used here.
 import { getAsset, getRawAsset } from 'node:sea';
 import { Script } from 'node:vm';
