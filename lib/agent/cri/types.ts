@@ -233,11 +233,15 @@ export interface CriRuntime {
 }
 
 /** A CRI call failed with a gRPC status code (5 NOT_FOUND, 12 UNIMPLEMENTED, 14 UNAVAILABLE, ...). */
+const GRPC_CODES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied',
+  'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'];
+
+/** A failed CRI call, worded as gRPC's status error (what the kubelet shows in pod status and events). */
 export class CriError extends Error {
   readonly code: number;
   readonly method: string;
   constructor(method: string, code: number, details: string) {
-    super(`CRI ${method}: ${details}`);
+    super(`rpc error: code = ${GRPC_CODES[code] ?? `Code(${code})`} desc = ${details}`);
     this.code = code;
     this.method = method;
   }

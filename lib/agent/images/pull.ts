@@ -65,6 +65,8 @@ export interface EnsureImageOptions {
   registries?: RegistriesConfig;
   /** The kubelet's pod events for the image (Pulling, Pulled, Failed), worded as upstream. */
   onEvent?: (type: 'Normal' | 'Warning', reason: string, message: string) => void;
+  /** Called once before a pull starts (the kubelet posts the pod's status first: a pull may take long). */
+  beforePull?: () => Promise<void>;
 }
 
 /** Returns the image reference to run; throws ImagePullError. */
@@ -81,6 +83,7 @@ export async function ensureImage(o: EnsureImageOptions): Promise<string> {
     event('Warning', 'ErrImageNeverPull', message);
     throw new ImagePullError('ErrImageNeverPull', message);
   }
+  await o.beforePull?.().catch(() => {});
   try {
     event('Normal', 'Pulling', `Pulling image "${o.image}"`);
     const t0 = performance.now();

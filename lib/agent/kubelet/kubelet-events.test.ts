@@ -2,6 +2,7 @@
 import t from 'tap';
 import { core } from '../../client/types.ts';
 import type { EventRecorder } from '../../controller/events.ts';
+import type { Pod } from './pod-types.ts';
 import { basePod, BUSYBOX, kubeletFixture } from './test-fixture.ts';
 
 const pods = core('pods');
@@ -91,4 +92,21 @@ t.test('a dead sandbox: SandboxChanged, then the pod starts again', async (t) =>
   const after = ev.of('reboot');
   t.ok(after.includes('Pod Normal SandboxChanged: Pod sandbox changed, it will be killed and re-created.'), after.join('\n'));
   t.equal(after.filter((e) => e === 'Pod Normal Started: Started container main').length, 2, 'started again in the new sandbox');
+});
+
+t.test('while an image is pulled the pod already shows its IP and ContainerCreating', async (t) => {
+  const { client, cri, kubelet, sync } = kubeletFixture(t);
+  client.seed(pods, basePod('slow', { containers: [{ name: 'main', image: 'registry.example/slow:1' }] }));
+  cri.pullable.add('registry.example/slow:1');
+  let atPull: Pod['status'] | undefined;
+  const pull = cri.pullImage.bind(cri);
+  cri.pullImage = async (...args: Parameters<typeof cri.pullImage>) => {
+    atPull = (await client.get<Pod>(pods, 'slow', 'default')).status;
+    return pull(...args);
+  };
+  await kubelet.start();
+  const p = await sync('slow');
+  t.ok(atPull?.podIP, 'the pod IP was posted before the pull');
+  t.equal(atPull?.containerStatuses?.[0]?.state.waiting?.reason, 'ContainerCreating');
+  t.equal(p.status?.phase, 'Running');
 });

@@ -466,6 +466,8 @@ export class Kubelet {
       image = await ensureImage({
         cri: this.#o.cri, image: spec.image, policy: spec.imagePullPolicy, secrets, registries: this.#o.registries,
         onEvent: (type, reason, message) => this.#event(pod, type, reason, message),
+        // As the kubelet does, the pod shows its IP and ContainerCreating while an image is pulled (which may take long).
+        beforePull: async () => this.#writeStatus(pod, await this.#relistPod(uid)),
       });
       this.#pullBackoff.reset(pullKey);
       this.#lastPullFailure.delete(pullKey);
@@ -649,17 +651,19 @@ export class Kubelet {
     });
     const status: PodStatus = { ...computed, ...(pod.status?.reason ? { reason: pod.status.reason, message: pod.status.message } : {}), ...extra };
     if (sameStatus(stripUndefined(status), stripUndefined(pod.status ?? {}))) return;
-    await this.#putStatus(pod, status);
+    const written = await this.#putStatus(pod, status);
+    // A later write in the same sync (after an image pull) starts from this one.
+    if (written) { pod.status = written.status; pod.metadata.resourceVersion = written.metadata.resourceVersion; }
   }
 
-  async #putStatus(pod: Pod, status: PodStatus): Promise<void> {
+  async #putStatus(pod: Pod, status: PodStatus): Promise<Pod | undefined> {
     const uid = pod.metadata.uid!;
     let cur: Pod = pod;
     for (let i = 0; i < 3; i++) {
       try {
-        await this.#o.client.update(core('pods'), { ...cur, status }, 'status');
+        const written = await this.#o.client.update<Pod>(core('pods'), { ...cur, status }, 'status');
         log.debug('pod status written', () => ({ pod: podKey(pod), phase: status.phase }));
-        return;
+        return written;
       } catch (e) {
         if (isNotFound(e)) return;
         if (!isConflict(e)) throw e;

@@ -19,6 +19,7 @@ t.test('the kubelet server answers only the API server, and serves logs and stat
       if (pod === 'missing') throw new KubeletError(404, `pod ${ns}/${pod} is not on node n1`);
       return (async function* () { yield 'a\n'; yield 'b\n'; })();
     },
+    informer: { cache: { list: () => [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' } }] } },
   } as unknown as Kubelet;
   const cri = { listContainerStats: async () => [] } as unknown as CriRuntime;
   const ac = new AbortController();
@@ -52,6 +53,8 @@ t.test('the kubelet server answers only the API server, and serves logs and stat
   t.ok(summary.node.cpu.usageCoreNanoSeconds > 0);
   t.ok(summary.node.memory.workingSetBytes > 0);
   t.same(summary.pods, []);
+  const podList = JSON.parse(await readBody(await kubeletGet(target, apiserver, '/pods')));
+  t.match(podList, { kind: 'PodList', items: [{ metadata: { name: 'p' } }] }, '/pods: the pods bound to the node');
   const metrics = await readBody(await kubeletGet(target, apiserver, '/metrics/resource'));
   t.match(metrics, /^node_cpu_usage_seconds_total [\d.e+]+ \d{13}$/m);
   t.match(metrics, /^resource_scrape_error 0$/m);

@@ -1,5 +1,5 @@
 // The kubelet's HTTPS API (port 10250): container logs, exec/attach/port-forward upgrades, /stats/summary,
-// /metrics/resource and /healthz. Only the API server may call it: a client certificate from the cluster client CA
+// /metrics/resource, /pods (the pods bound to this node) and /healthz. Only the API server may call it: a client certificate from the cluster client CA
 // with the API server's identity (CN system:kube-apiserver or group system:masters).
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -76,6 +76,11 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const q = url.searchParams;
     if (parts[0] === 'healthz') { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('ok'); return; }
+    if (parts[0] === 'pods' && parts.length === 1) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: o.kubelet.informer.cache.list() }));
+      return;
+    }
     if (parts[0] === 'stats' && parts[1] === 'summary') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(await summary(o.cri, nodeName)));
