@@ -210,6 +210,9 @@ async function worker(): Promise<void> {
   const latency = LATENCY > 0 ? [await round(client, 'latency', LATENCY, -200)] : [];
   await client.delete(core('namespaces'), 'bench-burst').catch(() => undefined);
   await waitFor('namespace gone', () => client.get(core('namespaces'), 'bench-burst').then(() => false, () => true), 180_000, 500).catch(() => undefined);
+  // The node tears the 60 pods down after their namespaces are gone (CNI DEL, shims exiting): wait for that, so the
+  // paced round does not share the CPU with it.
+  await waitFor('previous pods torn down', () => cpuSnapshot().shims.size === 0, 180_000, 500).catch(() => undefined);
   const paced = args['no-paced'] ? [] : [await round(client, 'paced', N, GAP)];
   await writeResult([warm, burst, ...latency, ...paced]);
 }
