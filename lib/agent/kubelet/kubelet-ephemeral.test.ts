@@ -9,13 +9,20 @@ import { basePod, BUSYBOX, kubeletFixture } from './test-fixture.ts';
 const pods = core('pods');
 
 t.test('an ephemeral container starts once in the sandbox, targets a container, and is never ready nor restarted', async (t) => {
-  const { client, cri, clock, kubelet, sync } = kubeletFixture(t);
+  const { client, cri, clock, kubelet, sync, get } = kubeletFixture(t);
   client.seed(pods, basePod('web'));
   await kubelet.start();
   let p = await sync('web');
   const main = cri.byName('main')[0]!;
   p.spec.ephemeralContainers = [{ name: 'debugger', image: BUSYBOX, command: ['sh'], targetContainerName: 'main', stdin: true, tty: true }];
+  const writesBefore = client.actions.length;
   await client.update(pods, p);
+  for (let i = 0; i < 5 && !cri.byName('debugger').length; i++) { await new Promise((r) => setImmediate(r)); await kubelet.idle(); }
+  await kubelet.idle();
+  p = await get('web');
+  t.match(p.status?.ephemeralContainerStatuses, [{ name: 'debugger', state: { running: {} } }]);
+  const statusWrites = client.actions.slice(writesBefore).filter((a) => a.subresource === 'status' && a.name === 'web');
+  t.equal(statusWrites.length, 1, 'one status write: the sync that started it lists it at once');
   p = await sync('web');
   const dbg = cri.byName('debugger');
   t.equal(dbg.length, 1, 'started');

@@ -299,8 +299,8 @@ export class Kubelet {
 
     // After a change, this pod's own objects are listed at once (not behind a node-wide relist), so a started container
     // shows as Running in the status written next.
-    const fresh = actions.killPod || actions.createSandbox || actions.startInit || actions.startContainers.length || actions.killContainers.length
-      ? await this.#relistPod(uid) : state;
+    const fresh = actions.killPod || actions.createSandbox || actions.startInit || actions.startContainers.length || actions.startEphemeral.length
+      || actions.killContainers.length ? await this.#relistPod(uid) : state;
     this.#ensureProbes(pod, fresh);
     // As the kubelet does, the status is written even when starting failed (Pending, ContainerCreating); the sync then
     // fails and is retried with backoff.
