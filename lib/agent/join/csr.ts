@@ -117,13 +117,4 @@ export function certFacts(pem: string): CertFacts {
   return { cn, notAfter: cert.validToDate, ips };
 }
 
-/** True when pem was signed by the CA in caPem (signature only; the caller checks dates). */
-export function isSignedBy(pem: string, caPem: string): boolean {
-  try {
-    const leaf = new X509Certificate(pem);
-    const ca = new X509Certificate(caPem);
-    return leaf.checkIssued(ca) && leaf.verify(ca.publicKey);
-  } catch {
-    return false;
-  }
-}
+export { isSignedBy } from '../../server/pki/verify.ts';

@@ -1,6 +1,6 @@
 // The one adapter over @peculiar/x509 and WebCrypto: ECDSA P-256 keys, CAs, leaf certificates, CSRs, PEM.
 import 'reflect-metadata'; // @peculiar/x509 (through tsyringe) needs the Reflect metadata API loaded first
-import { webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -153,16 +153,7 @@ export function certInfo(pem: string): CertInfo {
   };
 }
 
-/** True when pem was signed by the CA in caPem (signature only; the caller checks dates). */
-export function isSignedBy(pem: string, caPem: string): boolean {
-  try {
-    const leaf = new NodeX509(pem);
-    const ca = new NodeX509(caPem);
-    return leaf.checkIssued(ca) && leaf.verify(ca.publicKey);
-  } catch {
-    return false;
-  }
-}
+export { isSignedBy } from './verify.ts';
 
 export async function createCsr(opts: { subject: Subject; keys: KeyPair; dnsNames?: string[]; ips?: string[] }): Promise<string> {
   const names: x509.JsonGeneralName[] = [
