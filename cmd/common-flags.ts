@@ -45,8 +45,9 @@ export function commonConfig(a: Record<string, unknown>): CommonConfig {
 
 /** Taints the kubelet would refuse are refused at start, with its wording. */
 function checkTaints(taints: string[]): string[] {
-  for (const s of taints.flatMap((x) => x.split(',')).filter(Boolean)) parseTaint(s);
-  return taints.flatMap((x) => x.split(',')).filter(Boolean);
+  const all = taints.flatMap((x) => x.split(',')).filter(Boolean);
+  for (const s of all) parseTaint(s);
+  return all;
 }
 
 /** Unknown kubelet flags are refused, as the kubelet k3s starts refuses them. */

@@ -1,6 +1,7 @@
 // Objects every cluster has from the start: the system namespaces and the `kubernetes` service (with endpoints
 // when the advertised address is known).
 import { core, discovery, isAlreadyExists, isNotFound, type Client } from '../../client/types.ts';
+import { RUNTIME_CLASSES } from '../admission/runtimeclass.ts';
 import { systemPriorityClasses } from '../resources/scheduling.ts';
 import { firstServiceIp } from '../resources/services.ts';
 
@@ -61,7 +62,7 @@ export async function bootstrapObjects(client: Client, o: BootstrapOptions): Pro
  */
 export async function ensureRuntimeClasses(client: Client): Promise<void> {
   for (const name of ['crun']) {
-    await ensure(() => client.create({ group: 'node.k8s.io', version: 'v1', resource: 'runtimeclasses' }, {
+    await ensure(() => client.create(RUNTIME_CLASSES, {
       apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'tsk' } }, handler: name,
     }));
   }
